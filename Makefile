@@ -1,0 +1,55 @@
+# Thin front door: every target calls Python in the project's own virtualenv, where the logic is tested.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+LBAWS  := $(VENV)/bin/lbaws
+
+# `make scenario fd-exhaustion` and `make up server-flask`: the words after the target are its arguments.
+ifneq (,$(filter $(firstword $(MAKECMDGOALS)),scenario up))
+  ARGS := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+  $(eval $(ARGS):;@:)
+endif
+NAME    ?= $(ARGS)
+SERVICE ?= $(ARGS)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup images up down ps clean test test-server scenario scenarios
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[apps,lab,test]'
+	touch $@
+
+setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium) and checks
+	$(PY) -m lab.setup
+
+images: setup ## Build every image (offline base from Debian's packages when no registry answers)
+	$(PY) -m lab.images build
+
+up: images ## Start one server service: make up server-flask (LBAWS_STAGE=3d make up server-flask)
+	docker compose up $(SERVICE)
+
+down: ## Stop the lab's services and remove their containers and network
+	-docker compose down --remove-orphans --timeout 5
+
+ps: $(VENV)/.installed ## What of the lab runs: service, stage, limits, port, health
+	$(PY) -m lab.status
+
+clean: $(VENV)/.installed ## Remove every container, network, volume and image the project made
+	$(PY) -m lab.clean
+
+test: setup ## The whole suite: server, containers, scenarios
+	$(PY) -m pytest tests
+
+test-server: $(VENV)/.installed ## Only the server tests (no Docker)
+	$(PY) -m pytest tests/server
+
+scenario: setup ## Run one scenario: make scenario fd-exhaustion
+	$(LBAWS) scenario $(NAME)
+
+scenarios: setup ## Run every scenario and print the summary table
+	$(LBAWS) scenario --all
