@@ -1,0 +1,114 @@
+"""lbaws-client: the tutorial's client3.py, bounded and counting.
+
+    lbaws-client --max-clients 300            # the text's command: 300 connections
+    lbaws-client --max-clients 4 --max-conns 3 --read --hold 5 --json
+
+Exit codes: 0 the run finished; 1 a client could not be forked or crashed;
+2 bad arguments, URL or host; 3 the deadline stopped the run; 128+N stopped
+by signal N (SIGINT, SIGTERM). The summary is printed in every case but 2.
+"""
+
+import argparse
+import signal
+import sys
+import time
+
+from . import summary
+from .runner import Runner
+from .target import TargetError, resolve
+from .worker import Plan
+
+DEFAULT_URL = "http://localhost:8888/hello"
+MAX_CLIENTS = 2000
+MAX_CONNS = 1024          # client3.py's default, now a ceiling
+MAX_CONNECTIONS = 20000   # clients x conns: the parent keeps a record of each
+MAX_SECONDS = 3600.0
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_DEADLINE = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, not argparse's usage block: scripts and tests read it.
+        self.exit(EXIT_USAGE, "%s: error: %s\n" % (self.prog, message))
+
+
+def _bounded(kind, low, high, low_open=False):
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("not a number: %r" % text) from None
+        if value != value or value < low or (low_open and value == low) or value > high:
+            raise argparse.ArgumentTypeError(
+                "%s must be %s %s and at most %s" % (text, ">" if low_open else ">=", low, high))
+        return value
+    return convert
+
+
+def build_parser():
+    p = _Parser(prog="lbaws-client", description="Test client for LSBAWS (client3.py), bounded.",
+                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--max-clients", type=_bounded(int, 1, MAX_CLIENTS), default=1,
+                   help="client processes to fork")
+    p.add_argument("--max-conns", type=_bounded(int, 1, MAX_CONNS), default=1,
+                   help="connections each client opens and holds")
+    p.add_argument("--url", default=DEFAULT_URL, help="http://host:port/path to request")
+    p.add_argument("--hold", type=_bounded(float, 0, MAX_SECONDS), default=0.0,
+                   help="seconds each client keeps its sockets open after sending (and reading)")
+    p.add_argument("--rate", type=_bounded(float, 0, 1e6), default=0.0,
+                   help="connections started per second over all clients; 0: as fast as possible")
+    p.add_argument("--read", action="store_true",
+                   help="read each response (client3.py does not)")
+    p.add_argument("--connect-timeout", type=_bounded(float, 0, MAX_SECONDS, low_open=True),
+                   default=10.0, help="seconds for one connect()")
+    p.add_argument("--read-timeout", type=_bounded(float, 0, MAX_SECONDS, low_open=True),
+                   default=10.0, help="seconds to wait for one whole response with --read")
+    p.add_argument("--deadline", type=_bounded(float, 0, MAX_SECONDS, low_open=True),
+                   default=120.0, help="seconds after which every client is stopped")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as one JSON line on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.max_clients * args.max_conns > MAX_CONNECTIONS:
+        parser.error("--max-clients x --max-conns is %d, more than %d"
+                     % (args.max_clients * args.max_conns, MAX_CONNECTIONS))
+    try:
+        target = resolve(args.url)
+    except TargetError as exc:
+        parser.error(str(exc))
+
+    t0 = time.monotonic()
+    plan = Plan(target=target, max_conns=args.max_conns, hold=args.hold, rate=args.rate,
+                read=args.read, connect_timeout=args.connect_timeout,
+                read_timeout=args.read_timeout, t0=t0, deadline=t0 + args.deadline)
+    progress = None if args.quiet else (lambda line: print("lbaws-client:", line, file=sys.stderr, flush=True))
+    if progress:
+        progress("%d clients x %d connections to %s" % (args.max_clients, args.max_conns, args.url))
+    result = Runner(plan, args.max_clients, progress=progress).run()
+
+    print(summary.to_json(result) if args.json else summary.to_text(result), flush=True)
+    return exit_code(result)
+
+
+def exit_code(result):
+    stopped_by = result["stopped_by"]
+    if stopped_by == "deadline":
+        return EXIT_DEADLINE
+    if stopped_by:
+        return 128 + signal.Signals[stopped_by].value
+    if result["fork_error"] or result["children_failed"]:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

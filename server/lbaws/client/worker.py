@@ -1,0 +1,118 @@
+"""One forked client: open its connections, send the request, hold, close.
+
+Like a child of client3.py it connects one socket after another and keeps
+each one open; unlike it, it can read the response, hold the sockets for a
+while, keep to a rate and a deadline, and tell the parent what happened.
+"""
+
+import socket
+import time
+from dataclasses import dataclass
+
+from . import events, osutil
+from .response import BadResponse, read_response
+from .target import Target
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every child does; times are time.monotonic() values, shared by all processes."""
+
+    target: Target
+    max_conns: int
+    hold: float
+    rate: float          # connections started per second over all clients; 0: no pacing
+    read: bool
+    connect_timeout: float
+    read_timeout: float
+    t0: float
+    deadline: float
+
+    def slot(self, client, conn):
+        """When connection `conn` of client `client` may start."""
+        if not self.rate:
+            return self.t0
+        return self.t0 + (client * self.max_conns + conn) / self.rate
+
+
+class Stopped(Exception):
+    """Raised by the child's SIGTERM/SIGINT handler to unwind and close the sockets."""
+
+
+class Client:
+    def __init__(self, index, plan, write, clock=time.monotonic, sleep=time.sleep):
+        self.index = index
+        self.plan = plan
+        self._write = write
+        self._clock = clock
+        self._sleep = sleep
+
+    def emit(self, kind, conn, detail="", note=""):
+        self._write(events.encode(events.Event(kind, self.index, conn, self._clock(), str(detail), note)))
+
+    def run(self):
+        plan = self.plan
+        open_socks = []
+        try:
+            for conn in range(plan.max_conns):
+                if not self._wait_until(plan.slot(self.index, conn)):
+                    break
+                sock = self._open(conn)
+                if sock is not None:
+                    open_socks.append((conn, sock))
+            self._wait_until(self._clock() + plan.hold)
+        finally:
+            for conn, sock in open_socks:
+                sock.close()
+                self.emit(events.CLOSED, conn)
+
+    def _wait_until(self, when):
+        """Sleep until `when`, never past the deadline; False once the deadline is reached."""
+        deadline = self.plan.deadline
+        while True:
+            now = self._clock()
+            if now >= deadline:
+                return False
+            if now >= when:
+                return True
+            self._sleep(min(when, deadline) - now)
+
+    def _open(self, conn):
+        """One connection; returns the socket to hold, or None if it is already finished."""
+        plan = self.plan
+        try:
+            sock = socket.socket(plan.target.family, socket.SOCK_STREAM)
+        except OSError as exc:  # EMFILE/ENFILE: this client ran out of descriptors
+            self._fail(conn, exc, "socket")
+            return None
+        stage = "connect"
+        try:
+            sock.settimeout(max(min(plan.connect_timeout, plan.deadline - self._clock()), 0.001))
+            sock.connect(plan.target.sockaddr)
+            self.emit(events.CONNECTED, conn)
+            stage = "send"
+            sock.sendall(plan.target.request)
+            if plan.read:
+                stage = "read"
+                parser = read_response(sock, min(self._clock() + plan.read_timeout, plan.deadline),
+                                       self._clock)
+                self.emit(events.RESPONSE, conn, parser.status)
+                if not parser.complete:
+                    self.emit(events.UNENDED, conn)
+            return sock
+        except BadResponse:
+            self.emit(events.FAILED, conn, events.ERRORS, "read:bad_response")
+        except OSError as exc:
+            self._fail(conn, exc, stage)
+            # A server that accepted but does not answer still holds the
+            # connection open: keep it, as the text's client would.
+            if stage == "read" and isinstance(exc, socket.timeout):
+                return sock
+        sock.close()
+        if stage != "connect":
+            self.emit(events.CLOSED, conn)
+        return None
+
+    def _fail(self, conn, exc, stage):
+        outcome, reason = osutil.classify(exc)
+        self.emit(events.FAILED, conn, outcome, "%s:%s" % (stage, reason))
