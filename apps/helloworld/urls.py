@@ -1,0 +1,5 @@
+from django.urls import path
+
+from helloworld import views
+
+urlpatterns = [path("hello", views.hello_world)]

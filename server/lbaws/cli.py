@@ -1,0 +1,119 @@
+"""The `lbaws` command: serve a stage, list the stages, run a scenario."""
+
+import argparse
+import errno
+import socket
+import sys
+
+from lbaws import handlers, logs, models, stages, unix
+from lbaws.apploader import AppLoadError, load_app
+
+EXIT_USAGE = 2
+EXIT_APP = 3
+EXIT_LISTEN = 4
+
+
+def _fail(code, message):
+    print(f"lbaws: {message}", file=sys.stderr)
+    return code
+
+
+def _non_negative(text):
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="lbaws", description="The servers of 'Let's Build A Web Server'.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run one stage of the tutorial")
+    serve.add_argument("stage", metavar="STAGE", help=f"one of {stages.names()} (or its file name, webserver3d)")
+    serve.add_argument("app", metavar="MODULE:CALLABLE", nargs="?",
+                       help="WSGI application, imported from the current directory")
+    serve.add_argument("--host", default="", help="address to bind (default: all interfaces, as the text)")
+    serve.add_argument("--port", type=int, default=8888, help="port (default 8888; 0 picks a free one)")
+    serve.add_argument("--backlog", type=int, help="listen() backlog (default: the text's, per stage)")
+    serve.add_argument("--sleep", type=_non_negative,
+                       help="seconds to sleep after each response (default: the text's, per stage)")
+    serve.add_argument("--timeout", type=_non_negative, default=10.0,
+                       help="seconds to wait for a request before giving up on a client (default 10)")
+    serve.add_argument("--quiet", action="store_true", help="do not print what the text prints")
+    serve.add_argument("--python2-signals", action="store_true",
+                       help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
+
+    commands.add_parser("stages", help="list the stages and the tutorial file of each")
+    commands.add_parser("scenario", help="run a lab scenario (arguments go to the scenario runner)")
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["scenario"]:
+        return run_scenario(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command == "stages":
+        return list_stages()
+    return serve(args)
+
+
+def list_stages():
+    for stage in stages.STAGES:
+        app = {"none": "", "optional": " [app]", "required": " APP"}[stage.app]
+        print(f"{stage.name:<3} {stage.tutorial_file:<15} {stage.summary}{app}")
+    return 0
+
+
+def run_scenario(argv):
+    try:
+        from scenarios.cli import main as scenario_main
+    except ImportError as exc:
+        return _fail(EXIT_USAGE, f"scenarios are not available: {exc}")
+    return scenario_main(argv)
+
+
+def serve(args):
+    stage = stages.find(args.stage)
+    if stage is None:
+        return _fail(EXIT_USAGE, f"unknown stage {args.stage!r}; valid stages: {stages.names()}")
+    if stage.app == "required" and not args.app:
+        return _fail(EXIT_USAGE, f"stage {stage.name} needs a WSGI application as MODULE:CALLABLE "
+                                 f"(for example: lbaws serve {stage.name} flaskapp:app)")
+    if stage.app == "none" and args.app:
+        return _fail(EXIT_USAGE, f"stage {stage.name} answers Hello, World! to everything; it takes no app")
+    logs.configure(quiet=args.quiet)
+    app = None
+    if args.app:
+        try:
+            app = load_app(args.app)
+        except AppLoadError as exc:
+            return _fail(EXIT_APP, str(exc))
+    backlog = stage.backlog if args.backlog is None else args.backlog
+    try:
+        listener = unix.open_listener(args.host, args.port, backlog)
+    except OSError as exc:
+        where = f"{args.host or '*'}:{args.port}"
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(EXIT_LISTEN, f"port {args.port} is already in use ({where})")
+        return _fail(EXIT_LISTEN, f"cannot listen on {where}: {exc.strerror or exc}")
+    with listener:
+        host, port = listener.getsockname()[:2]
+        # socket.getfqdn() as in the text may wait on DNS, which a lab container does not have.
+        server_name = socket.gethostname() if host in ("0.0.0.0", "::") else host
+        server = models.Server(
+            stage=stage,
+            listener=listener,
+            handler=handlers.make_handler(stage, app, server_name, port),
+            sleep=stage.sleep if args.sleep is None else args.sleep,
+            timeout=args.timeout,
+            python2=unix.Python2Signals(args.python2_signals),
+        )
+        unix.install_shutdown_handlers()
+        logs.log.info("%sServing HTTP on port %d ...", stage.log_prefix, port)
+        try:
+            models.serve(server)
+        except unix.Shutdown as stop:
+            logs.log.info("Shutting down (signal %d)", stop.signum)
+            return 0

@@ -1,0 +1,229 @@
+"""The one HTTP/1.1 request reader and response writer every stage shares.
+
+The tutorial read a request with a single recv(1024); here the head is read line by line up to the
+blank line, with limits, and the body by Content-Length. Errors are data (HTTPError) rendered by one
+method. Every response says `Connection: close`: the tutorial's servers close after one response, and
+the reader is shaped (read_request returning None at a clean EOF) so a later stage can loop over it.
+"""
+
+import email.utils
+import re
+import socket
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import List, Optional, Tuple
+from urllib.parse import urlsplit
+
+from lbaws import __version__
+
+SERVER = f"lbaws/{__version__}"
+
+MAX_REQUEST_LINE = 8190
+MAX_HEADER_LINE = 8190
+MAX_HEADERS = 100
+MAX_HEAD = 64 * 1024
+MAX_BODY = 16 * 1024 * 1024
+
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_VERSION = re.compile(r"^HTTP/(\d)\.(\d)$")
+_DIGITS = re.compile(r"^[0-9]+$")
+# Header values may hold visible characters, spaces and tabs; anything else (CR, NUL, ...) is an attack or a bug.
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class HTTPError(Exception):
+    """A request the server refuses: a status code, its reason phrase, and a detail for the body and the log."""
+
+    def __init__(self, code: int, detail: str = ""):
+        self.code = code
+        self.reason = HTTPStatus(code).phrase
+        self.detail = detail
+        super().__init__(f"{code} {self.reason}: {detail}" if detail else f"{code} {self.reason}")
+
+    def to_response(self) -> bytes:
+        body = f"{self}\n".encode("latin-1", "replace")
+        return response_head(
+            f"{self.code} {self.reason}",
+            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        ) + body
+
+
+class ClientGone(Exception):
+    """The client closed, or stayed silent, before a whole request arrived: nothing to answer, just close."""
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    version: str
+    headers: List[Tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    head_lines: List[str] = field(default_factory=list)
+
+    def header(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """The value of header `name`; repeated headers are joined with ', ' as RFC 9110 allows."""
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return ", ".join(values) if values else default
+
+    @property
+    def path(self) -> str:
+        return _split_target(self.target)[0]
+
+    @property
+    def query(self) -> str:
+        return _split_target(self.target)[1]
+
+
+def _split_target(target):
+    if target.startswith("/"):
+        path, _, query = target.partition("?")
+        return path, query
+    # absolute-form, as sent to proxies: keep its path and query only
+    parts = urlsplit(target)
+    return parts.path or "/", parts.query
+
+
+class Channel:
+    """One client connection: buffered reads for the request, plain sendall for the response."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+        self._head_bytes = 0
+
+    def close(self):
+        # The socket is only really closed when its makefile() reader is closed too.
+        self.rfile.close()
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def read_request(self) -> Optional[Request]:
+        """The next request, or None when the client closed cleanly before sending one byte."""
+        self._head_bytes = 0
+        try:
+            line = self._read_line(MAX_REQUEST_LINE, 414, "request line", first=True)
+            if line is None:
+                return None
+            request = _parse_request_line(line)
+            request.head_lines.append(line)
+            self._read_headers(request)
+        except socket.timeout:
+            if self._head_bytes:
+                raise HTTPError(408, "the request head did not arrive in time") from None
+            raise ClientGone("no request before the timeout") from None
+        length = _content_length(request)
+        if length:
+            self._expect_continue(request)
+            try:
+                request.body = self.rfile.read(length)
+            except socket.timeout:
+                raise HTTPError(408, "the request body did not arrive in time") from None
+            if len(request.body) < length:
+                raise ClientGone(f"closed after {len(request.body)} of {length} body bytes")
+        return request
+
+    def _read_line(self, limit, code, what, first=False):
+        # +2 leaves room for the line ending, so exactly `limit` characters of content are allowed.
+        raw = self.rfile.readline(limit + 2)
+        self._head_bytes += len(raw)
+        if not raw:
+            if first:
+                return None
+            raise ClientGone(f"closed in the middle of the {what}s")
+        if not raw.endswith(b"\n"):
+            if len(raw) >= limit + 2:
+                raise HTTPError(code, f"{what} longer than {limit} bytes")
+            raise ClientGone(f"closed in the middle of the {what}")
+        # Bare \n is accepted: the text's client3.py and a telnet session send it.
+        line = raw.rstrip(b"\n").rstrip(b"\r")
+        if len(line) > limit:
+            raise HTTPError(code, f"{what} longer than {limit} bytes")
+        if self._head_bytes > MAX_HEAD:
+            raise HTTPError(431, f"request head larger than {MAX_HEAD} bytes")
+        return line.decode("latin-1")
+
+    def _read_headers(self, request):
+        while True:
+            line = self._read_line(MAX_HEADER_LINE, 431, "header line")
+            if line == "":
+                return
+            request.head_lines.append(line)
+            if len(request.headers) >= MAX_HEADERS:
+                raise HTTPError(431, f"more than {MAX_HEADERS} header lines")
+            request.headers.append(_parse_header(line))
+
+    def _expect_continue(self, request):
+        expect = request.header("Expect")
+        if expect and expect.lower() == "100-continue" and request.version == "HTTP/1.1":
+            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
+def _parse_request_line(line):
+    if not line.strip():
+        raise HTTPError(400, "empty request line")
+    parts = line.split()
+    if len(parts) != 3:
+        raise HTTPError(400, f"request line is not METHOD TARGET VERSION: {line[:80]!r}")
+    method, target, version = parts
+    if not _TOKEN.match(method):
+        raise HTTPError(400, f"bad method {method[:40]!r}")
+    match = _VERSION.match(version)
+    if not match:
+        raise HTTPError(400, f"bad HTTP version {version[:40]!r}")
+    if match.group(1) != "1":
+        raise HTTPError(505, f"{version} is not spoken here")
+    if not (target.startswith("/") or target.startswith(("http://", "https://")) or
+            (target == "*" and method == "OPTIONS")):
+        raise HTTPError(400, f"bad request target {target[:80]!r}")
+    return Request(method=method, target=target, version=version)
+
+
+def _parse_header(line):
+    if line[0] in " \t":
+        raise HTTPError(400, "folded header lines are obsolete")
+    name, colon, value = line.partition(":")
+    if not colon or not _TOKEN.match(name):
+        raise HTTPError(400, f"bad header line {line[:80]!r}")
+    value = value.strip(" \t")
+    if _BAD_VALUE.search(value):
+        raise HTTPError(400, f"control character in header {name!r}")
+    return name, value
+
+
+def _content_length(request):
+    if request.header("Transfer-Encoding") is not None:
+        raise HTTPError(501, "Transfer-Encoding is not supported; send Content-Length")
+    values = {v.strip() for key, value in request.headers if key.lower() == "content-length"
+              for v in value.split(",")}
+    if not values:
+        return 0
+    if len(values) > 1:
+        raise HTTPError(400, "conflicting Content-Length headers")
+    (value,) = values
+    if not _DIGITS.match(value):
+        raise HTTPError(400, f"bad Content-Length {value[:40]!r}")
+    length = int(value)
+    if length > MAX_BODY:
+        raise HTTPError(413, f"body larger than {MAX_BODY} bytes")
+    return length
+
+
+def http_date() -> str:
+    return email.utils.formatdate(usegmt=True)
+
+
+def response_head(status: str, headers, *, content_length: Optional[int] = None) -> bytes:
+    """Status line and headers; Date and Server unless given; always `Connection: close`."""
+    names = {name.lower() for name, _ in headers}
+    lines = [f"HTTP/1.1 {status}"]
+    if "date" not in names:
+        lines.append(f"Date: {http_date()}")
+    if "server" not in names:
+        lines.append(f"Server: {SERVER}")
+    lines.extend(f"{name}: {value}" for name, value in headers if name.lower() != "connection")
+    if content_length is not None and "content-length" not in names:
+        lines.append(f"Content-Length: {content_length}")
+    lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -1,0 +1,127 @@
+"""Process models: who accepts a connection and who serves it. The stage's switches pick the lessons."""
+
+import errno
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from lbaws import unix
+from lbaws.logs import log
+from lbaws.stages import FORK, ITERATIVE, REAP_ONE_WITH_WAIT, Stage
+
+
+@dataclass
+class Server:
+    stage: Stage
+    listener: socket.socket
+    handler: Callable
+    sleep: float
+    timeout: float
+    python2: unix.Python2Signals
+
+    def serve_connection(self, conn, address):
+        """Handle one connection, then sleep as the stage says; the caller closes the socket."""
+        # A silent client must not hold the server (or a child) forever; the stage's sleep is the lesson.
+        conn.settimeout(self.timeout)
+        try:
+            self.handler(conn, address)
+        except (ConnectionError, socket.timeout) as exc:
+            log.info("%s:%s went away: %s", address[0], address[1], exc)
+        if self.sleep:
+            time.sleep(self.sleep)
+
+
+def serve_iterative(server):
+    while True:
+        conn, address = server.listener.accept()
+        try:
+            server.serve_connection(conn, address)
+        except Exception:
+            # A bug in serving one client must not take the listener down with it.
+            log.exception("Error serving %s:%s", address[0], address[1])
+        finally:
+            conn.close()
+
+
+def serve_forking(server):
+    stage = server.stage
+    if stage.reaper is None:
+        unix.keep_default_sigchld()
+    else:
+        unix.install_sigchld(_make_reaper(stage, server.python2))
+    if stage.log_child_pid:
+        log.info("Parent PID (PPID): %d\n", os.getpid())
+    # 3d: "store the reference otherwise it's garbage collected on the next loop run"
+    clients = []
+    while True:
+        try:
+            conn, address = server.python2.accept(server.listener)
+        except InterruptedError:
+            # Only the Python 2 emulation gets here: Python 3 restarts accept() itself (PEP 475).
+            if not stage.restart_accept:
+                raise
+            continue
+        except OSError as exc:
+            if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED | {errno.ECONNABORTED}:
+                log.warning("accept() failed: %s; retrying", exc)
+                time.sleep(0.1)
+                continue
+            raise
+        if not stage.close_parent_copy:
+            clients.append(conn)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED:
+                log.warning("fork() failed: %s; dropping %s:%s", exc, address[0], address[1])
+                conn.close()
+                time.sleep(0.1)
+                continue
+            raise
+        if pid == 0:
+            _run_child(server, conn, address)
+        if stage.close_parent_copy:
+            conn.close()  # close parent copy and loop over
+        elif stage.log_client_count:
+            log.info("%d", len(clients))
+
+
+def _run_child(server, conn, address):
+    """The child's whole life: it never returns into the parent's accept loop."""
+    code = unix.CHILD_CRASHED
+    try:
+        unix.restore_default_signals()
+        server.listener.close()  # close child copy
+        if server.stage.log_child_pid:
+            log.info("Child PID: %d. Parent PID %d", os.getpid(), os.getppid())
+        server.serve_connection(conn, address)
+        conn.close()
+        code = unix.CHILD_OK
+    except BaseException:
+        log.exception("Child %d crashed serving %s:%s", os.getpid(), address[0], address[1])
+    finally:
+        os._exit(code)
+
+
+def _make_reaper(stage, python2):
+    # These handlers reap inside the signal handler on purpose: where and how they reap is the lesson.
+    if stage.reaper == REAP_ONE_WITH_WAIT:
+        def grim_reaper(signum, frame):
+            pid, status = unix.reap_one_with_wait()
+            log.info("Child %d terminated with status %d\n", pid, status)
+            python2.interrupt()
+    else:
+        def grim_reaper(signum, frame):
+            for pid, status in unix.reap_all_with_waitpid():
+                log.info("Child %d terminated with status %d\n", pid, status)
+            python2.interrupt()
+    return grim_reaper
+
+
+MODELS = {ITERATIVE: serve_iterative, FORK: serve_forking}
+
+
+def serve(server):
+    MODELS[server.stage.model](server)
