@@ -1,0 +1,23 @@
+"""The scenarios, in the order the text tells them. Each module exports SCENARIO."""
+from importlib import import_module
+
+MODULES = (
+    "hello", "frameworks", "iterative_blocking", "concurrent_fork", "client_hang", "fd_exhaustion",
+    "zombies", "nproc_exhaustion", "sigchld_eintr", "missed_signals", "waitpid_reaper", "concurrent_wsgi",
+)
+
+
+def all_scenarios() -> dict:
+    found = {}
+    for module in MODULES:
+        scenario = import_module(f"{__name__}.{module}").SCENARIO
+        found[scenario.name] = scenario
+    return found
+
+
+def names() -> list:
+    return list(all_scenarios())
+
+
+def get(name: str):
+    return all_scenarios().get(name)

@@ -1,0 +1,49 @@
+"""Part 2: one WSGI server, unchanged, serves Flask, Pyramid, Django and a bare WSGI app."""
+from scenarios.model import Curl, Scenario, ServerCode, Server, Trial, Verdict
+
+APPS = {
+    "flask": ("flaskapp:app", "Hello world from Flask!"),
+    "pyramid": ("pyramidapp:app", "Hello world from Pyramid!"),
+    "django": ("djangoapp:app", "Hello world from Django!"),
+    "wsgi": ("wsgiapp:app", "Hello world from a simple WSGI application!"),
+}
+
+
+def judge(obs) -> Verdict:
+    bodies, digests, layered = {}, set(), True
+    for image, (_, text) in APPS.items():
+        record = obs[image]
+        bodies[image] = record.results["curl"]["curls"][0]["body"]
+        code = record.results["code"]
+        digests.add(code["digest"])
+        layered = layered and code["contains_server_layers"]
+    answered = all(bodies[image] == text for image, (_, text) in APPS.items())
+    same_code = len(digests) == 1 and "" not in digests
+    digest = next(iter(digests)) if same_code else sorted(digests)
+    pages = "; ".join(f"{image}: {bodies[image]!r}" for image in APPS)
+    code = (f"the lbaws package has the same sha256 in all four images ({str(digest)[:12]}...)" if same_code
+            else f"the lbaws package differs between images: {digest}")
+    layers = ("each app image is built on the server image's layers" if layered
+              else "not every app image starts with the server image's layers")
+    return Verdict(
+        reproduced=answered and same_code and layered,
+        observed=f"{pages}. {code}, and {layers}.",
+        numbers={"bodies": bodies, "lbaws_digest": digest, "built_on_server_layers": layered},
+    )
+
+
+SCENARIO = Scenario(
+    name="frameworks",
+    section="Part 2: webserver2.py serving flaskapp, pyramidapp and djangoapp",
+    summary="the same server code (same image layer) serves Flask, Pyramid, Django and bare WSGI unchanged",
+    prediction=("The WSGI server works with Pyramid, Flask and Django applications without a single change to "
+                "the server: each framework's Hello world page comes back through the same code."),
+    why=("WSGI is the contract between them: the server calls application(environ, start_response) and "
+         "writes back what start_response and the returned iterable give it. Any framework that exposes a WSGI "
+         "callable plugs in without the server knowing which it is."),
+    trials=tuple(
+        Trial(image, Server(stage="2", app=app, image=image), (Curl(count=1, max_time=10), ServerCode()))
+        for image, (app, _) in APPS.items()
+    ),
+    judge=judge,
+)

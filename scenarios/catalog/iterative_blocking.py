@@ -1,0 +1,40 @@
+"""Part 3, webserver3b.py: an iterative server that sleeps makes the next client wait."""
+from scenarios.model import Curl, Scaled, Scenario, Server, Trial, Verdict
+
+SLEEP = Scaled(60)  # the text's time.sleep(60); shortened by the sleep-scale knob
+GAP = 0.5  # the second curl starts this long after the first
+
+
+def judge(obs) -> Verdict:
+    record = obs["3b"]
+    first, second = record.results["curl"]["curls"]
+    sleep = record.sleep
+    # Time between the two responses: the second curl started GAP later than the first.
+    delay = round(second["ttfb_s"] + GAP - first["ttfb_s"], 3)
+    both_answered = "Hello, World!" in first["body"] and "Hello, World!" in second["body"]
+    waited = delay >= sleep - 0.1
+    return Verdict(
+        reproduced=both_answered and waited and first["ttfb_s"] < 2.0,
+        observed=(f"the first curl got Hello, World! after {first['ttfb_s']:.2f}s; the second, started "
+                  f"{GAP}s later, got its response {delay:.2f}s after the first one "
+                  f"(server sleep {sleep:g}s): it waited in the listen queue for the whole sleep."),
+        numbers={"sleep_s": sleep, "first_ttfb_s": first["ttfb_s"], "second_ttfb_s": second["ttfb_s"],
+                 "delay_between_responses_s": delay, "both_answered": both_answered},
+    )
+
+
+SCENARIO = Scenario(
+    name="iterative-blocking",
+    section="Part 3: webserver3b.py, two curls within 60 seconds",
+    summary="3b sleeps after each response, so the second client waits for the first one's sleep",
+    prediction=("The first curl prints Hello, World! at once; the second one hangs and gets its answer only "
+                "after the server's 60 second sleep (handled iteratively, one request at a time)."),
+    why=("An iterative server handles one client request at a time: while it sleeps in handle_request it is "
+         "not calling accept(). The second connection is completed by the kernel and waits in the listen "
+         "queue (the BACKLOG) until the server loops back to accept it."),
+    trials=(
+        Trial("3b", Server(stage="3b", sleep=SLEEP),
+              (Curl(count=2, gap=GAP, max_time=Scaled(60, plus=4)),)),
+    ),
+    judge=judge,
+)

@@ -1,0 +1,44 @@
+"""Part 3, webserver3d.py under `ulimit -u 400` and `ulimit -n 500` with client3.py --max-clients=500."""
+from scenarios.model import Limits, Load, Scenario, Server, Settle, Trial, Verdict
+
+LIMITS = Limits(nofile=500, nproc=400, memory="2g")
+LOAD = Load(clients=500, hold=5, deadline=45)
+
+
+def judge(obs) -> Verdict:
+    record = obs["3d"]
+    error = record.error_line()
+    eagain = "Resource temporarily unavailable" in error and "11" in error
+    in_fork = "fork" in record.traceback()
+    counts = record.counts_printed()
+    # 3d prints len(clients) after each successful fork: the last number is how many children existed.
+    children = counts[-1] if counts else 0
+    last = record.last_alive_sample()
+    sampled = last.get("live", 0) + last.get("zombies", 0)
+    return Verdict(
+        reproduced=record.died and eagain and in_fork and 0 < children < LIMITS.nproc,
+        observed=(f"fork() failed with {error!r} after {children} children (zombies and live, all of UID "
+                  f"{record.uid}); with the server itself that is {children + 1} processes against nproc="
+                  f"{LIMITS.nproc}. The last sample before death saw {sampled} children "
+                  f"({last.get('zombies', 0)} zombies) and {last.get('fds')} open descriptors (nofile="
+                  f"{LIMITS.nofile})."),
+        numbers={"nproc": LIMITS.nproc, "nofile": LIMITS.nofile, "clients": LOAD.clients,
+                 "children_at_death": children, "last_sample_children": sampled,
+                 "last_sample_zombies": last.get("zombies"), "last_sample_fds": last.get("fds"),
+                 "error": error, "exit_code": record.exit_code},
+    )
+
+
+SCENARIO = Scenario(
+    name="nproc-exhaustion",
+    section="Part 3: webserver3d.py with `ulimit -u 400`, `ulimit -n 500` and `client3.py --max-clients=500`",
+    summary="3d's zombies pile up against nproc=400 until fork() fails with EAGAIN",
+    prediction=("Soon enough the server blows up with OSError: [Errno 11] Resource temporarily unavailable when "
+                "it tries to create a new child process."),
+    why=("Zombies still count as processes of the user: the kernel releases a child's slot only when its parent "
+         "waits for it. 3d never waits, so its children add up to the max user processes limit and fork() fails."),
+    trials=(
+        Trial("3d", Server(stage="3d", limits=LIMITS), (LOAD, Settle(until="exited", timeout=10)), watch="nproc"),
+    ),
+    judge=judge,
+)

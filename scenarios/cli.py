@@ -1,0 +1,179 @@
+"""`lbaws scenario`: run one experiment of the text (or all of them) and say whether it reproduced.
+
+    lbaws scenario fd-exhaustion          # one scenario, the text's numbers
+    lbaws scenario --list                 # names, one line each, and the section of the text
+    lbaws scenario --all                  # every scenario, a final table, reports/summary.json
+    lbaws scenario zombies --keep         # leave the containers running to look inside
+
+The sleep-scale knob shortens the text's sleeps (3b's and 3c's 60 s): --sleep-scale F or the
+environment variable LBAWS_SLEEP_SCALE; --fast is --sleep-scale 0.1. A single run defaults to 1 (the
+text's 60 s), --all to 0.1. Limits and client counts (256, 300, 400, 500, 128) are never scaled.
+
+Exit status: 0 reproduced (every one, with --all), 1 not reproduced, 2 bad arguments or unknown
+scenario, 3 no Docker engine or images, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from scenarios import catalog
+
+EXIT_REPRODUCED = 0
+EXIT_NOT_REPRODUCED = 1
+EXIT_USAGE = 2
+EXIT_ENGINE = 3
+EXIT_INTERRUPTED = 130
+FAST = 0.1
+
+
+def default_reports() -> Path:
+    root = Path(__file__).resolve().parent.parent
+    return root / "reports" if (root / "pyproject.toml").exists() else Path.cwd() / "reports"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"lbaws scenario: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="lbaws scenario", description="Reproduce an experiment of 'Let's Build A Web Server'.",
+                epilog="Sleep scale: --sleep-scale, else LBAWS_SLEEP_SCALE, else 1 for one run and 0.1 for --all.")
+    p.add_argument("name", nargs="?", metavar="NAME", help="the scenario to run (see --list)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--list", action="store_true", help="list the scenarios and the text each reproduces")
+    what.add_argument("--all", action="store_true", help="run every scenario and print a summary table")
+    speed = p.add_mutually_exclusive_group()
+    speed.add_argument("--fast", action="store_true", help=f"shorten the text's sleeps (--sleep-scale {FAST})")
+    speed.add_argument("--sleep-scale", type=_scale, metavar="F", help="multiply the text's sleeps by F (0 < F <= 1)")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the containers running and print how to look inside and remove them")
+    p.add_argument("--repeat", type=_positive_int, metavar="N",
+                   help="runs of a racy scenario (missed-signals; default 5)")
+    p.add_argument("--reports", type=Path, default=None, metavar="DIR",
+                   help="where reports go (default: reports/ at the project root)")
+    return p
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 1000")
+    return int(text)
+
+
+def sleep_scale(args) -> float:
+    if args.fast:
+        return FAST
+    if args.sleep_scale is not None:
+        return args.sleep_scale
+    env = os.environ.get("LBAWS_SLEEP_SCALE")
+    if env:
+        return _scale(env)
+    return FAST if args.all else 1.0
+
+
+def list_scenarios(out) -> int:
+    scenarios = catalog.all_scenarios()
+    width = max(len(name) for name in scenarios)
+    for name, scenario in scenarios.items():
+        print(f"{name:<{width}}  {scenario.summary}", file=out)
+        print(f"{'':<{width}}  text: {scenario.section}", file=out)
+    return 0
+
+
+def keep_instructions(result) -> str:
+    run = result.run_id
+    lines = [f"containers kept for inspection (run {run}):"]
+    for record in (r for runs in result.observations.trials.values() for r in runs):
+        name = record.container
+        if record.died:
+            lines.append(f"  docker logs {name}            # {record.key}: the server exited ({record.exit_code})")
+        else:
+            lines.append(f"  docker exec {name} ps -eo pid,ppid,user,stat,args   # {record.key}: processes")
+            lines.append(f"  docker exec {name} ls -l /proc/{record.server_pid}/fd  # the server's descriptors")
+    lines.append("remove them with:")
+    lines.append(f"  docker ps -aq --filter label=org.lbaws-lab.run={run} | xargs -r docker rm -f; "
+                 f"docker network ls -q --filter label=org.lbaws-lab.run={run} | xargs -r docker network rm")
+    return "\n".join(lines)
+
+
+def _terminate(signum, frame):
+    # SIGTERM takes the same way out as Ctrl-C: the runner's finally removes this run's containers.
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    out = sys.stdout
+    if args.list:
+        return list_scenarios(out)
+    known = catalog.names()
+    if args.all and args.name:
+        print("lbaws scenario: give a NAME or --all, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.all:
+        if not args.name:
+            print(f"lbaws scenario: which one? valid names: {', '.join(known)}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.name not in known:
+            print(f"lbaws scenario: unknown scenario {args.name!r}; valid names: {', '.join(known)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    names = known if args.all else [args.name]
+
+    # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
+    from scenarios import containers, report
+    from scenarios.images import ImageError
+    from scenarios.progress import Progress
+    from scenarios.runner import Options, Runner
+
+    options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
+                      reports=args.reports or default_reports())
+    try:
+        engine = containers.connect()
+    except containers.EngineMissing as exc:
+        print(f"lbaws scenario: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    rows = []
+    try:
+        for name in names:
+            result = Runner(catalog.get(name), options, Progress(out), engine=engine).run()
+            folder = report.write(result)
+            print(report.verdict_block(result), file=out)
+            print(f"  report     {folder}/report.md", file=out)
+            if args.keep:
+                print(keep_instructions(result), file=out)
+            rows.append({"scenario": name, "verdict": result.verdict.word,
+                         "duration_s": result.duration_s, "report": str(folder / "report.json")})
+    except KeyboardInterrupt:
+        print("lbaws scenario: interrupted; this run's containers and network were removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ImageError as exc:
+        print(f"lbaws scenario: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.all:
+        print(report.summary_table(rows), file=out)
+        print(f"summary: {report.write_summary(rows, options.reports)}", file=out)
+    reproduced = all(row["verdict"] == "REPRODUCED" for row in rows)
+    return EXIT_REPRODUCED if reproduced else EXIT_NOT_REPRODUCED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Containers of one scenario run: a network of its own, labels carrying the run id, unique names.
+
+Two runs never collide: every name ends in the run id, and cleanup removes by the run's label only.
+"""
+from __future__ import annotations
+
+import random
+import secrets
+
+import docker
+import docker.errors
+import docker.types
+
+from scenarios import images
+from scenarios.model import Server
+
+PROJECT_LABEL = "org.lbaws-lab.project"
+PROJECT = "lbaws-lab"
+RUN_LABEL = "org.lbaws-lab.run"
+SCENARIO_LABEL = "org.lbaws-lab.scenario"
+PORT = 8888
+
+
+class EngineMissing(RuntimeError):
+    """No Docker engine answers."""
+
+
+def connect() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as exc:  # the SDK raises several types for "no engine"; all mean the same here
+        raise EngineMissing(f"no Docker engine answers ({type(exc).__name__}: {exc})") from None
+    return client
+
+
+def new_run_id(name: str) -> str:
+    return f"{name}-{secrets.token_hex(3)}"
+
+
+def server_uid() -> int:
+    # RLIMIT_NPROC counts every process of a UID on the host kernel: a UID of its own per run keeps
+    # concurrent runs and other containers out of the count (and root would ignore the limit).
+    return 20000 + random.randrange(0, 40000)
+
+
+class RunContainers:
+    def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str):
+        self.engine = engine
+        self.scenario = scenario
+        self.run_id = run_id
+        self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: scenario}
+        self.network = None
+        self.client = None
+
+    def name(self, role: str) -> str:
+        return f"lbaws-scn-{self.run_id}-{role}"
+
+    def start_network(self):
+        self.network = self.engine.networks.create(self.name("net"), driver="bridge", labels=self.labels)
+        return self.network
+
+    def start_client(self):
+        self.client = self.engine.containers.run(
+            images.name("client"),
+            command=["sleep", "infinity"],
+            name=self.name("client"),
+            detach=True,
+            labels={**self.labels, "org.lbaws-lab.role": "client"},
+            network=self.network.name,
+            init=True,  # reaps the curl and netcat processes exec'd into it
+            pids_limit=4096,
+            mem_limit="1g",
+            ulimits=[docker.types.Ulimit(name="nofile", soft=65536, hard=65536)],
+        )
+        return self.client
+
+    def start_server(self, spec: Server, alias: str, uid: int, sleep: float | None):
+        command = ["lbaws", "serve", spec.stage]
+        if spec.app:
+            command.append(spec.app)
+        command += ["--port", str(PORT)]
+        if sleep is not None:
+            command += ["--sleep", str(sleep)]
+        if spec.backlog is not None:
+            command += ["--backlog", str(spec.backlog)]
+        if spec.python2_signals:
+            command.append("--python2-signals")
+        limits = spec.limits
+        container = self.engine.containers.create(
+            images.name(spec.image),
+            command=command,
+            name=self.name(alias),
+            user=str(uid),
+            working_dir=images.APP_DIR,
+            detach=True,
+            labels={**self.labels, "org.lbaws-lab.role": "server", "org.lbaws-lab.stage": spec.stage},
+            environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias},
+            ulimits=[
+                docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
+                docker.types.Ulimit(name="nproc", soft=limits.nproc, hard=limits.nproc),
+            ],
+            pids_limit=limits.pids_limit,
+            mem_limit=limits.memory,
+            network=self.network.name,
+            networking_config={
+                self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])
+            },
+        )
+        container.start()
+        return container
+
+    def exec_client(self, command: list, timeout: float) -> tuple:
+        """Run a command in the client container, bounded by coreutils `timeout` inside it."""
+        bounded = ["timeout", "-k", "2", str(max(1, round(timeout))), *command]
+        result = self.client.exec_run(bounded, demux=True)
+        out, err = result.output
+        return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+
+    def exec_root(self, container, command: list) -> tuple:
+        result = container.exec_run(command, user="root", demux=True)
+        out, err = result.output
+        return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+
+    def cleanup(self) -> list:
+        """Remove everything labelled with this run id; returns what was removed."""
+        return remove_labelled(self.engine, f"{RUN_LABEL}={self.run_id}")
+
+
+def remove_labelled(engine: docker.DockerClient, label: str) -> list:
+    removed = []
+    for container in engine.containers.list(all=True, filters={"label": label}):
+        try:
+            container.remove(force=True)
+            removed.append(container.name)
+        except docker.errors.NotFound:
+            pass
+    for network in engine.networks.list(filters={"label": label}):
+        try:
+            network.remove()
+            removed.append(network.name)
+        except docker.errors.NotFound:
+            pass
+    return removed

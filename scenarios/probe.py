@@ -1,0 +1,149 @@
+"""Looking inside the server container with testinfra: processes by state and parent, fds, limits.
+
+Probes run as root (`docker://root@...`) on purpose: root is exempt from RLIMIT_NPROC and has its own
+UID, so looking never counts against the server's process limit.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import testinfra
+
+SAMPLE = "echo @@fds; ls /proc/{pid}/fd | wc -l; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
+SNAPSHOT = (
+    "echo @@ps; ps -eo pid,ppid,user,stat,etime,args; "
+    "echo @@fd; ls -l /proc/{pid}/fd; "
+    "echo @@limits; cat /proc/{pid}/limits; "
+    "echo @@listen; ss -Hltn; "
+    "echo @@procs; ps -eo pid=,ppid=,stat=,uid=,comm="
+)
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    stat: str
+    uid: int
+    comm: str
+
+    @property
+    def zombie(self) -> bool:
+        return self.stat.startswith("Z")
+
+
+@dataclass
+class Sample:
+    t: float
+    alive: bool
+    fds: int | None = None
+    live: int = 0
+    zombies: int = 0
+    zombie_pids: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sections(text: str) -> dict:
+    """Split probe output on its `@@name` marker lines."""
+    out, name = {}, None
+    for line in text.splitlines():
+        if line.startswith("@@"):
+            name = line[2:].strip()
+            out[name] = []
+        elif name is not None:
+            out[name].append(line)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+def parse_ps(text: str) -> list:
+    procs = []
+    for line in text.splitlines():
+        parts = line.split(None, 4)
+        if len(parts) == 5 and parts[0].isdigit():
+            procs.append(Proc(int(parts[0]), int(parts[1]), parts[2], int(parts[3]), parts[4].strip()))
+    return procs
+
+
+def parse_sample(text: str, server_pid: int, t: float) -> Sample:
+    parts = sections(text)
+    fds_text = parts.get("fds", "").strip()
+    procs = parse_ps(parts.get("ps", ""))
+    server_alive = any(p.pid == server_pid and not p.zombie for p in procs)
+    children = [p for p in procs if p.ppid == server_pid]
+    zombies = [p.pid for p in children if p.zombie]
+    return Sample(
+        t=round(t, 3),
+        alive=server_alive,
+        fds=int(fds_text) if fds_text.isdigit() and server_alive else None,
+        live=len(children) - len(zombies),
+        zombies=len(zombies),
+        zombie_pids=zombies,
+    )
+
+
+def parse_limits(text: str) -> dict:
+    """/proc/PID/limits -> {"Max open files": (soft, hard), ...}"""
+    limits = {}
+    for line in text.splitlines()[1:]:
+        name, rest = line[:26].strip(), line[26:].split()
+        if name and len(rest) >= 2:
+            limits[name] = (rest[0], rest[1])
+    return limits
+
+
+def server_pid_from(procs: list, marker: str = "lbaws") -> int | None:
+    """The server is the oldest process running lbaws whose parent does not (PID 1 in its container)."""
+    ours = {p.pid: p for p in procs if marker in p.comm and not p.zombie}
+    roots = [p.pid for p in ours.values() if p.ppid not in ours]
+    return min(roots) if roots else None
+
+
+class Probe:
+    def __init__(self, container_name: str):
+        self.host = testinfra.get_host(f"docker://root@{container_name}")
+
+    def run(self, command: str):
+        return self.host.run(command)
+
+    def processes(self) -> list:
+        result = self.run("ps -eo pid=,ppid=,stat=,uid=,comm=")
+        return parse_ps(result.stdout) if result.rc == 0 else []
+
+    def find_server(self) -> int | None:
+        # comm of `lbaws serve` is the script name, `lbaws`; a python -m launch would show `python`.
+        procs = self.processes()
+        pid = server_pid_from(procs)
+        if pid is None:
+            pid = server_pid_from(procs, marker="python")
+        return pid
+
+    def listening(self, port: int) -> bool:
+        result = self.run("ss -Hltn")
+        return result.rc == 0 and any(
+            line.split()[3].endswith(f":{port}") for line in result.stdout.splitlines() if len(line.split()) > 3
+        )
+
+    def sample(self, server_pid: int, t0: float) -> Sample:
+        result = self.run(SAMPLE.format(pid=server_pid))
+        now = time.monotonic() - t0
+        if result.rc != 0 and "@@ps" not in result.stdout:
+            return Sample(t=round(now, 3), alive=False)
+        return parse_sample(result.stdout, server_pid, now)
+
+    def snapshot(self, server_pid: int) -> dict:
+        result = self.run(SNAPSHOT.format(pid=server_pid))
+        parts = sections(result.stdout)
+        fd_lines = [line for line in parts.get("fd", "").splitlines() if "->" in line]
+        children = [p for p in parse_ps(parts.get("procs", "")) if p.ppid == server_pid]
+        return {
+            "children": [{"pid": p.pid, "stat": p.stat, "uid": p.uid} for p in children],
+            "ps": parts.get("ps", ""),
+            "fd_count": len(fd_lines),
+            "fd_listing": "\n".join(fd_lines),
+            "limits": {k: list(v) for k, v in parse_limits(parts.get("limits", "")).items()
+                       if k in ("Max open files", "Max processes")},
+            "listening": parts.get("listen", "").strip(),
+        }

@@ -1,0 +1,126 @@
+"""reports/NAME/report.json and report.md, the verdict block on the terminal, reports/summary.json."""
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+from scenarios import timeline
+from scenarios.runner import RunResult
+
+
+def as_json(result: RunResult) -> dict:
+    scenario = result.scenario
+    return {
+        "scenario": scenario.name,
+        "section": scenario.section,
+        "summary": scenario.summary,
+        "stages": scenario.stages,
+        "run_id": result.run_id,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(result.started)),
+        "duration_s": result.duration_s,
+        "sleep_scale": result.options.scale,
+        "limits": {t.key: t.server.limits.as_dict() for t in scenario.trials},
+        "timings": {key: [{"ready_s": r.ready_s, "duration_s": r.duration_s} for r in runs]
+                    for key, runs in result.observations.trials.items()},
+        "verdict": {
+            "word": result.verdict.word,
+            "reproduced": result.verdict.reproduced,
+            "prediction": scenario.prediction,
+            "observed": result.verdict.observed,
+            "why": scenario.why,
+            "numbers": result.verdict.numbers,
+        },
+        "observations": {key: [r.as_dict() for r in runs] for key, runs in result.observations.trials.items()},
+        "error": result.error,
+    }
+
+
+def verdict_block(result: RunResult) -> str:
+    scenario, verdict = result.scenario, result.verdict
+    wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
+                                             subsequent_indent=" " * 13)
+    return "\n".join([
+        f"{scenario.name}: {verdict.word}  ({result.duration_s:.1f}s)",
+        wrap("predicted", scenario.prediction),
+        wrap("observed", verdict.observed),
+        wrap("why", scenario.why),
+    ])
+
+
+def as_markdown(result: RunResult, data: dict) -> str:
+    scenario = result.scenario
+    lines = [
+        f"# {scenario.name}: {result.verdict.word}",
+        "",
+        f"{scenario.summary}  ",
+        f"Reproduces: {scenario.section}. Run `{result.run_id}`, {result.duration_s:.1f} s, "
+        f"sleep scale {result.options.scale:g}.",
+        "",
+        f"**Prediction (the text).** {scenario.prediction}",
+        "",
+        f"**Observed.** {result.verdict.observed}",
+        "",
+        f"**Why.** {scenario.why}",
+        "",
+        "![timeline](timeline.png)",
+        "",
+        "## Numbers",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in result.verdict.numbers.items()]
+    lines += ["", "## Trials", ""]
+    for key, runs in result.observations.trials.items():
+        first = runs[0]
+        lines.append(f"### {key}: stage {first.stage}{' ' + first.app if first.app else ''}"
+                     f"{f' ({len(runs)} runs)' if len(runs) > 1 else ''}")
+        lines.append("")
+        lines.append(f"Limits: {first.limits}; UID {first.uid}; image `{first.image}`.")
+        last = runs[-1]
+        lines.append(f"Server exit: {'still running at the end' if not last.died else last.exit_code}; "
+                     f"fds at start {last.baseline_fds}, at end {last.final_fds}; "
+                     f"peak fds {last.peak('fds')}, peak live children {last.peak('live')}, "
+                     f"peak zombies {last.peak('zombies')}.")
+        if last.traceback():
+            lines += ["", "```", last.traceback(), "```"]
+        lines.append("")
+    if result.error:
+        lines += ["## Error", "", "```", result.error, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write(result: RunResult) -> Path:
+    folder = Path(result.options.reports) / result.scenario.name
+    folder.mkdir(parents=True, exist_ok=True)
+    data = as_json(result)
+    (folder / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    (folder / "report.md").write_text(as_markdown(result, data))
+    if result.observations.trials:
+        timeline.draw(result.observations, {t.key: t for t in result.scenario.trials},
+                      f"{result.scenario.name}: {result.verdict.word}", folder / "timeline.png")
+    return folder
+
+
+def summary_table(rows: list) -> str:
+    width = max([len(r["scenario"]) for r in rows] + [8])
+    lines = [f"{'scenario':<{width}}  {'verdict':<15} duration", f"{'-' * width}  {'-' * 15} --------"]
+    lines += [f"{r['scenario']:<{width}}  {r['verdict']:<15} {r['duration_s']:7.1f}s" for r in rows]
+    total = sum(r["duration_s"] for r in rows)
+    reproduced = sum(1 for r in rows if r["verdict"] == "REPRODUCED")
+    lines.append(f"{reproduced}/{len(rows)} reproduced in {total:.1f}s")
+    return "\n".join(lines)
+
+
+def write_summary(rows: list, reports: Path) -> Path:
+    path = Path(reports) / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "scenarios": rows,
+        "reproduced": sum(1 for r in rows if r["verdict"] == "REPRODUCED"),
+        "total": len(rows),
+        "duration_s": round(sum(r["duration_s"] for r in rows), 2),
+    }, indent=2) + "\n")
+    return path

@@ -1,0 +1,149 @@
+"""The one runner: fresh containers per trial, limits applied, actions played, server sampled, judged."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scenarios import actions, images, model
+from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
+from scenarios.probe import Probe
+from scenarios.progress import Progress
+from scenarios.record import Observations, TrialRecord
+from scenarios.sampler import Sampler
+
+READY_TIMEOUT = 60.0
+
+
+@dataclass
+class Options:
+    scale: float = 1.0
+    keep: bool = False
+    repeat: int | None = None  # overrides a repeatable trial's repeat count
+    period: float = 0.25
+    reports: Path = Path("reports")
+    trial_bound: float = 600.0  # no trial samples longer than this, whatever happens
+
+
+@dataclass
+class RunResult:
+    scenario: model.Scenario
+    run_id: str
+    verdict: model.Verdict
+    observations: Observations
+    started: float
+    duration_s: float
+    options: Options
+    kept: list = field(default_factory=list)  # container names left running with --keep
+    error: str = ""
+
+
+class Runner:
+    def __init__(self, scenario: model.Scenario, options: Options, progress: Progress, engine=None):
+        self.scenario = scenario
+        self.options = options
+        self.progress = progress
+        self.engine = engine or connect()
+        self.run_id = new_run_id(scenario.name)
+        self.containers = RunContainers(self.engine, scenario.name, self.run_id)
+
+    def run(self) -> RunResult:
+        started_wall, started = time.time(), time.monotonic()
+        observations = Observations()
+        error = ""
+        images.ensure(self.engine, self.progress.say)
+        self.progress.prefix = f"[{self.scenario.name}] "
+        try:
+            self.containers.start_network()
+            self.containers.start_client()
+            for trial in self.scenario.trials:
+                repeat = trial.repeat
+                if self.scenario.repeatable and self.options.repeat:
+                    repeat = self.options.repeat
+                for index in range(repeat):
+                    observations.add(self.run_trial(trial, index, repeat))
+            verdict = self.judge(observations)
+        except Exception as exc:  # a broken run is reported as such, then cleaned up below
+            error = f"{type(exc).__name__}: {exc}"
+            verdict = model.Verdict(False, f"the run itself failed: {error}")
+        finally:
+            kept = [] if not self.options.keep else [c.name for c in self.engine.containers.list(
+                all=True, filters={"label": f"org.lbaws-lab.run={self.run_id}"})]
+            if not self.options.keep:
+                self.containers.cleanup()
+            self.progress.done()
+            self.progress.prefix = ""
+        return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
+                         round(time.monotonic() - started, 2), self.options, kept, error)
+
+    def judge(self, observations: Observations) -> model.Verdict:
+        try:
+            return self.scenario.judge(observations)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            # Missing material (a trial that never started, an action without result) is not a verdict.
+            return model.Verdict(False, f"could not judge: {type(exc).__name__}: {exc}")
+
+    def run_trial(self, trial: model.Trial, index: int, repeat: int) -> TrialRecord:
+        spec = trial.server
+        sleep = model.seconds(spec.sleep, self.options.scale) if spec.sleep is not None else None
+        alias = f"server-{trial.key}" + (f"-{index + 1}" if repeat > 1 else "")
+        uid = server_uid()
+        record = TrialRecord(key=trial.key, stage=spec.stage, app=spec.app, image=images.name(spec.image),
+                             limits=spec.limits.as_dict(), uid=uid, sleep=sleep,
+                             python2_signals=spec.python2_signals)
+        label = trial.key + (f" {index + 1}/{repeat}" if repeat > 1 else "")
+        self.progress.say(f"{label}: stage {spec.stage}{' ' + spec.app if spec.app else ''} as UID {uid}, "
+                          f"nofile={spec.limits.nofile} nproc={spec.limits.nproc}"
+                          f"{f', sleep {sleep:g}s' if sleep is not None else ''}"
+                          f"{', --python2-signals' if spec.python2_signals else ''}")
+        t0 = time.monotonic()
+        server = self.containers.start_server(spec, alias, uid, sleep)
+        record.container = server.name
+        probe = Probe(server.name)
+        sampler = None
+        try:
+            record.server_pid = self.wait_ready(server, probe)
+            record.ready_s = round(time.monotonic() - t0, 3)
+            if record.server_pid is None:
+                record.error = "the server never listened on port 8888"
+                return record
+            record.started = True
+            record.baseline = probe.snapshot(record.server_pid)
+            sampler = Sampler(probe, record.server_pid, t0, self.options.period, self.options.trial_bound,
+                              on_sample=lambda s: self.progress.counters(label, s)).start()
+            ctx = actions.TrialContext(self.containers, server, alias, sampler, self.options.scale,
+                                       self.progress.say)
+            for action in trial.actions:
+                record.results[action.key] = actions.execute(action, ctx)
+            if not ctx.server_exited():
+                sampler.take()
+                record.final = probe.snapshot(record.server_pid)
+        finally:
+            if sampler is not None:
+                record.samples = sampler.stop()
+            self.progress.done()
+            self.finish(server, record)
+            record.duration_s = round(time.monotonic() - t0, 3)
+        return record
+
+    def wait_ready(self, server, probe: Probe) -> int | None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            server.reload()
+            if server.status in ("exited", "dead"):
+                return None
+            if probe.listening(PORT):
+                return probe.find_server()
+            time.sleep(0.1)
+        return None
+
+    def finish(self, server, record: TrialRecord) -> None:
+        server.reload()
+        if server.status in ("exited", "dead"):
+            record.exit_code = server.attrs["State"]["ExitCode"]
+        record.logs = server.logs(stdout=True, stderr=True).decode(errors="replace")
+        if record.died:
+            self.progress.say(f"{record.key}: the server exited with status {record.exit_code}: "
+                              f"{record.error_line() or '(no traceback)'}")
+        if not self.options.keep:
+            server.remove(force=True)

@@ -1,0 +1,52 @@
+"""timeline.png: open fds, live children and zombies of the server over time, the limit as a line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI runners
+import matplotlib.pyplot as plt  # noqa: E402
+
+from scenarios.record import Observations  # noqa: E402
+
+
+def limit_line(record, watch: str | None) -> tuple:
+    if watch == "nofile":
+        return record.limits["nofile"], f"nofile limit = {record.limits['nofile']}"
+    if watch == "nproc":
+        return record.limits["nproc"], f"nproc limit = {record.limits['nproc']}"
+    return None, ""
+
+
+def draw(observations: Observations, trials: dict, title: str, path: Path) -> Path:
+    """One panel per trial (the last repetition of a repeated one)."""
+    keys = list(observations.trials)
+    fig, axes = plt.subplots(len(keys), 1, figsize=(9, 3.2 * len(keys)), squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
+        record = observations[key]
+        samples = record.samples
+        t = [s["t"] for s in samples]
+        ax.plot(t, [s["fds"] if s["fds"] is not None else float("nan") for s in samples],
+                label="open fds (server)", color="tab:blue")
+        ax.plot(t, [s["live"] for s in samples], label="live children", color="tab:green")
+        ax.plot(t, [s["zombies"] for s in samples], label="zombies", color="tab:red")
+        trial = trials.get(key)
+        value, text = limit_line(record, trial.watch if trial else None)
+        if value is not None:
+            ax.axhline(value, color="black", linestyle="--", linewidth=1, label=text)
+        if record.died and samples:
+            ax.axvline(samples[-1]["t"], color="grey", linestyle=":", label=f"server exited ({record.exit_code})")
+        runs = len(observations.runs(key))
+        suffix = f" (last of {runs} runs)" if runs > 1 else ""
+        ax.set_title(f"{key}: stage {record.stage}{' ' + record.app if record.app else ''}{suffix}", fontsize=10)
+        ax.set_xlabel("seconds since the container started")
+        ax.set_ylabel("count")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
