@@ -1,0 +1,143 @@
+"""lbaws-client against a real socket server on 127.0.0.1 that counts what arrives."""
+
+import socket
+import time
+
+import pytest
+
+from clienthelp import run_client, wait_for
+
+pytestmark = pytest.mark.timeout(40)
+
+
+def test_sends_client3s_request_with_bare_newlines(loopback):
+    server = loopback("answer")
+    code, summary, _ = run_client("--url", server.url, "--read", "--json")
+    assert code == 0
+    assert server.requests == [b"GET /hello HTTP/1.1\nHost: 127.0.0.1:%d\n\n" % server.port]
+    assert summary["responses"] == 1 and summary["status_counts"] == {"200": 1}
+
+
+def test_max_clients_alone_opens_one_connection_per_client(loopback):
+    server = loopback("answer")
+    code, summary, _ = run_client("--url", server.url, "--max-clients", 7, "--json")
+    assert code == 0
+    assert summary["clients"] == summary["clients_started"] == 7
+    assert summary["connections_attempted"] == summary["connected"] == 7
+    assert server.accepted == 7
+    # client3.py does not read; neither does ours unless asked.
+    assert summary["responses"] == 0 and summary["first_response_s"] is None
+
+
+def test_max_conns_3_max_clients_4_opens_12_and_holds_them_together(loopback):
+    server = loopback("silent")
+    code, summary, _ = run_client("--url", server.url, "--max-clients", 4, "--max-conns", 3,
+                                  "--hold", 1, "--json")
+    assert code == 0
+    assert server.accepted == 12
+    assert summary["connections_attempted"] == summary["connected"] == 12
+    assert summary["max_concurrent_open"] == 12
+    assert server.max_open == 12
+
+
+def test_50_clients_reading_get_50_responses(loopback):
+    server = loopback("answer")
+    code, summary, err = run_client("--url", server.url, "--max-clients", 50, "--read", "--json")
+    assert code == 0, err
+    assert summary["responses"] == 50 and summary["status_counts"] == {"200": 50}
+    assert summary["unended"] == 0
+    assert 0 < summary["first_response_s"] <= summary["elapsed_s"]
+
+
+def test_closed_port_counts_every_connection_refused():
+    # Bound but not listening: the kernel answers every SYN with an RST.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    try:
+        url = "http://127.0.0.1:%d/hello" % closed.getsockname()[1]
+        code, summary, _ = run_client("--url", url, "--max-clients", 5, "--max-conns", 2, "--json")
+    finally:
+        closed.close()
+    assert code == 0
+    assert summary["connections_attempted"] == summary["refused"] == 10
+    assert summary["connected"] == 0
+    assert summary["failures"] == {"connect:ECONNREFUSED": 10}
+
+
+def test_server_that_never_answers_counts_read_timeouts(loopback):
+    server = loopback("silent")
+    start = time.monotonic()
+    code, summary, _ = run_client("--url", server.url, "--max-clients", 6, "--read",
+                                  "--read-timeout", 0.5, "--json")
+    assert time.monotonic() - start < 10
+    assert code == 0
+    assert summary["connected"] == 6
+    assert summary["timed_out"] == 6 and summary["failures"] == {"read:ETIMEDOUT": 6}
+    assert summary["responses"] == 0
+
+
+def test_full_backlog_makes_connects_time_out():
+    # Never accepts, backlog 1: Linux drops the SYNs of a full accept queue.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        url = "http://127.0.0.1:%d/hello" % listener.getsockname()[1]
+        code, summary, _ = run_client("--url", url, "--max-clients", 6, "--hold", 1,
+                                      "--connect-timeout", 0.5, "--json")
+    finally:
+        listener.close()
+    assert code == 0
+    # Linux queues backlog + 1 connections; the other SYNs go unanswered.
+    assert summary["connected"] in (1, 2)
+    assert summary["timed_out"] >= 4
+    assert summary["connected"] + summary["timed_out"] == summary["connections_attempted"] == 6
+
+
+def test_connection_reset_is_counted(loopback):
+    server = loopback("reset")
+    code, summary, _ = run_client("--url", server.url, "--max-clients", 5, "--read", "--json")
+    assert code == 0
+    assert server.accepted == 5
+    assert summary["reset"] == 5 and summary["responses"] == 0
+
+
+def test_response_that_never_ends_is_counted_unended(loopback):
+    """3d's hang as the client sees it: 200 arrives, the close never does."""
+    server = loopback("answer-open")
+    code, summary, _ = run_client("--url", server.url, "--max-clients", 4, "--read",
+                                  "--read-timeout", 0.5, "--json")
+    assert code == 0
+    assert summary["status_counts"] == {"200": 4}
+    assert summary["unended"] == 4 and summary["timed_out"] == 0
+
+
+def test_hold_keeps_connections_open_for_the_hold_time(loopback):
+    server = loopback("silent")
+    code, summary, _ = run_client("--url", server.url, "--max-clients", 10, "--hold", 1.5, "--json")
+    assert code == 0
+    assert server.max_open == 10
+    assert len(server.open_spans) == 10
+    spans = [closed - accepted for accepted, closed in server.open_spans]
+    assert min(spans) >= 1.4 and max(spans) < 4
+    assert summary["max_concurrent_open"] == 10
+
+
+def test_hold_zero_closes_at_once(loopback):
+    server = loopback("silent")
+    code, _, _ = run_client("--url", server.url, "--max-clients", 5, "--json")
+    assert code == 0
+    assert wait_for(lambda: len(server.open_spans) == 5, 2)
+    assert max(closed - accepted for accepted, closed in server.open_spans) < 0.5
+
+
+def test_rate_spreads_the_connections(loopback):
+    server = loopback("answer")
+    code, summary, _ = run_client("--url", server.url, "--max-clients", 4, "--max-conns", 3,
+                                  "--rate", 20, "--json")
+    assert code == 0 and server.accepted == 12
+    # 12 connections at 20/s: the last starts 11/20 s after the first.
+    times = sorted(server.accept_times)
+    assert 0.45 <= times[-1] - times[0] < 1.5
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert max(gaps) < 0.2
