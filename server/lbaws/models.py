@@ -55,37 +55,42 @@ def serve_forking(server):
         log.info("Parent PID (PPID): %d\n", os.getpid())
     # 3d: "store the reference otherwise it's garbage collected on the next loop run"
     clients = []
-    while True:
-        try:
-            conn, address = server.python2.accept(server.listener)
-        except InterruptedError:
-            # Only the Python 2 emulation gets here: Python 3 restarts accept() itself (PEP 475).
-            if not stage.restart_accept:
+    try:
+        while True:
+            try:
+                conn, address = server.python2.accept(server.listener)
+            except InterruptedError:
+                # Only the Python 2 emulation gets here: Python 3 restarts accept() itself (PEP 475).
+                if not stage.restart_accept:
+                    raise
+                continue
+            except OSError as exc:
+                if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED | {errno.ECONNABORTED}:
+                    log.warning("accept() failed: %s; retrying", exc)
+                    time.sleep(0.1)
+                    continue
                 raise
-            continue
-        except OSError as exc:
-            if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED | {errno.ECONNABORTED}:
-                log.warning("accept() failed: %s; retrying", exc)
-                time.sleep(0.1)
-                continue
-            raise
-        if not stage.close_parent_copy:
-            clients.append(conn)
-        try:
-            pid = os.fork()
-        except OSError as exc:
-            if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED:
-                log.warning("fork() failed: %s; dropping %s:%s", exc, address[0], address[1])
-                conn.close()
-                time.sleep(0.1)
-                continue
-            raise
-        if pid == 0:
-            _run_child(server, conn, address)
-        if stage.close_parent_copy:
-            conn.close()  # close parent copy and loop over
-        elif stage.log_client_count:
-            log.info("%d", len(clients))
+            if not stage.close_parent_copy:
+                clients.append(conn)
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED:
+                    log.warning("fork() failed: %s; dropping %s:%s", exc, address[0], address[1])
+                    conn.close()
+                    time.sleep(0.1)
+                    continue
+                raise
+            if pid == 0:
+                _run_child(server, conn, address)
+            if stage.close_parent_copy:
+                conn.close()  # close parent copy and loop over
+            elif stage.log_client_count:
+                log.info("%d", len(clients))
+    finally:
+        # 3d's kept sockets stay open for the server's whole life, and not a moment longer.
+        for conn in clients:
+            conn.close()
 
 
 def _run_child(server, conn, address):

@@ -1,0 +1,147 @@
+"""Every framework app through every WSGI-capable stage, the echo app's view of the request, and PEP 3333."""
+
+import email.utils
+import json
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import HERE
+from srvnet import curl, get, raw_exchange
+
+WSGI_STAGES = ["2", "3a", "3b", "3c", "3d", "3e", "3f", "3g", "3h"]
+FORKING = {"3c", "3d", "3e", "3f", "3g", "3h"}
+APP_TEXT = {
+    "flaskapp": b"Hello world from Flask!\n",
+    "pyramidapp": b"Hello world from Pyramid!\n",
+    "djangoapp": b"Hello world from Django!\n",
+    "wsgiapp": b"Hello world from a simple WSGI application!\n",
+}
+
+
+def _check_server_headers(headers):
+    assert headers["server"].startswith("lbaws/")
+    assert headers["connection"] == "close"
+    sent = email.utils.parsedate_to_datetime(headers["date"])
+    assert abs((datetime.now(timezone.utc) - sent).total_seconds()) < 60, "Date is the real time"
+
+
+@pytest.mark.parametrize("stage", WSGI_STAGES)
+@pytest.mark.parametrize("app", list(APP_TEXT))
+def test_framework_app_answers_through_stage(serve, app, stage):
+    server = serve(stage, f"{app}:app", "--sleep", "0")
+    status, headers, body = get(server.port)
+    assert status == 200
+    assert body == APP_TEXT[app]
+    assert headers["content-type"].startswith("text/plain")
+    assert int(headers["content-length"]) == len(body)
+    _check_server_headers(headers)
+    result = curl(server.port, "/hello", "--max-time", "10")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == APP_TEXT[app]
+
+
+def test_django_answers_the_lab_host_names_and_rejects_others(serve):
+    server = serve("3h", "djangoapp:app", env={"LBAWS_ALLOWED_HOSTS": "extra.example, other.example"})
+    for host in ("localhost", "127.0.0.1", "server-django", "server", "extra.example"):
+        status, _, body = get(server.port, headers={"Host": f"{host}:8888"})
+        assert (status, body) == (200, APP_TEXT["djangoapp"]), host
+    status, _, _ = get(server.port, headers={"Host": "evil.example"})
+    assert status == 400, "the Host header reaches Django as HTTP_HOST"
+
+
+@pytest.mark.parametrize("stage", WSGI_STAGES)
+def test_echo_app_sees_method_path_query_headers_and_body_intact(serve, stage):
+    server = serve(stage, "echoapp:app", "--sleep", "0")
+    body = ("naïve café ☕ " * 5000).encode("utf-8")
+    status, headers, data = get(
+        server.port, "/some/p%C3%A5th?a=1&b=%20x&c=", method="POST", body=body,
+        headers={"Content-Type": "text/plain; charset=utf-8", "X-Lbaws-Test": "yes, really",
+                 "Host": "server-wsgi:8888"})
+    assert status == 200
+    _check_server_headers(headers)
+    echo = json.loads(data)
+    assert echo["method"] == "POST"
+    # PATH_INFO holds the decoded bytes as latin-1 characters (PEP 3333); the app re-encodes if it wants.
+    assert echo["path"].encode("latin-1").decode("utf-8") == "/some/påth"
+    assert echo["query"] == "a=1&b=%20x&c="
+    assert echo["body"].encode("utf-8") == body
+    assert echo["body_length"] == len(body)
+    assert echo["headers"]["X-Lbaws-Test"] == "yes, really"
+    assert echo["headers"]["Host"] == "server-wsgi:8888"
+    assert echo["headers"]["Content-Type"] == "text/plain; charset=utf-8"
+    assert echo["headers"]["Content-Length"] == str(len(body))
+    assert echo["wsgi"] == {"multithread": False, "multiprocess": stage in FORKING,
+                            "run_once": False, "url_scheme": "http"}
+    assert echo["server"]["SERVER_PORT"] == str(server.port)
+    assert (echo["pid"] != server.pid) == (stage in FORKING)
+
+
+@pytest.mark.parametrize("stage", ["2", "3c", "3h"])
+def test_large_post_with_expect_100_continue_is_not_delayed(serve, stage, tmp_path):
+    server = serve(stage, "echoapp:app", "--sleep", "0")
+    payload = tmp_path / "payload.bin"
+    payload.write_bytes(b"x" * (3 * 1024 * 1024))
+    started = time.monotonic()
+    # curl sends `Expect: 100-continue` for a body this large and waits 1 s unless the server says 100.
+    result = curl(server.port, "/upload", "--data-binary", f"@{payload}", "-H", "Expect: 100-continue")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["body_length"] == 3 * 1024 * 1024
+    assert elapsed < 0.9
+
+
+@pytest.mark.parametrize("stage", ["2", "3h"])
+def test_head_sends_headers_without_body(serve, stage):
+    server = serve(stage, "wsgiapp:app")
+    response = raw_exchange(server.port, b"HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _, rest = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Length: 44" in head
+    assert rest == b""
+
+
+def _validated(serve, stage, app, strict):
+    # -W error turns every warning (WSGIWarning, ResourceWarning, ...) into an error; frameworks
+    # still import deprecated stdlib modules (webob imports cgi), so for them DeprecationWarning is let through.
+    flags = ["-W", "error"] if strict else ["-W", "error", "-W", "ignore::DeprecationWarning"]
+    return serve(stage, f"wsgi_validated:{app}", "--sleep", "0", python_flags=flags,
+                 env={"PYTHONPATH": str(HERE)})
+
+
+def _assert_clean(server):
+    log = server.log()
+    for word in ("Traceback", "Warning", "Error", "Exception", "garbage collected"):
+        assert word not in log, log
+
+
+@pytest.mark.parametrize("stage", WSGI_STAGES)
+def test_validator_passes_under_every_wsgi_stage(serve, stage):
+    post = (b"POST /hello?x=1 HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b")
+    head = b"HEAD /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    for app, check in (("echoapp", b'"method": "POST"'), ("wsgiapp", APP_TEXT["wsgiapp"])):
+        server = _validated(serve, stage, app, strict=True)
+        # Read until the body is in rather than until EOF: wsgiapp's answer is close-delimited
+        # and 3d's parent keeps the connection open, as taught.
+        response = raw_exchange(server.port, post, until=check)
+        assert response.startswith(b"HTTP/1.1 200 OK\r\n") and check in response
+        response = raw_exchange(server.port, head, timeout=1.0 if stage == "3d" else 5.0)
+        assert response.startswith(b"HTTP/1.1 200 OK\r\n") and response.endswith(b"\r\n\r\n")
+        server.proc.terminate()
+        assert server.wait_exit(5) == 0
+        _assert_clean(server)
+
+
+@pytest.mark.parametrize("stage", ["2", "3d", "3h"])
+@pytest.mark.parametrize("app", ["flaskapp", "pyramidapp", "djangoapp"])
+def test_validator_passes_for_the_frameworks(serve, stage, app):
+    server = _validated(serve, stage, app, strict=False)
+    status, _, body = get(server.port, "/hello")
+    assert (status, body) == (200, APP_TEXT[app])
+    status, _, _ = get(server.port, "/missing")
+    assert status == 404
+    server.proc.terminate()
+    assert server.wait_exit(5) == 0
+    _assert_clean(server)
