@@ -185,3 +185,59 @@ class BackgroundClient:
             self.proc.communicate()
             for pid in still_alive(kids):
                 os.kill(pid, signal.SIGKILL)
+
+
+class StageServer:
+    """`lbaws serve STAGE` on 127.0.0.1 with a port picked by the kernel.
+
+    Its log goes to a file (a full pipe would block the server); on exit the
+    server gets SIGTERM, and anything it forked that is still alive, SIGKILL.
+    """
+
+    def __init__(self, stage, *args, cwd=None, log_path):
+        self.cmd = [sys.executable, "-m", "lbaws", "serve", stage, *map(str, args),
+                    "--host", "127.0.0.1", "--port", "0"]
+        self.cwd = cwd
+        self.log_path = log_path
+        self.port = None
+
+    def __enter__(self):
+        self._log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            if not wait_for(self._started, 15, 0.05):
+                raise RuntimeError("the server did not start:\n" + self.log())
+        except BaseException:
+            self.__exit__()
+            raise
+        self.url = "http://127.0.0.1:%d/hello" % self.port
+        return self
+
+    def _started(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("the server exited with %s:\n%s" % (self.proc.returncode, self.log()))
+        for line in self.log().splitlines():
+            if "Serving HTTP on port " in line:
+                self.port = int(line.split("Serving HTTP on port ")[1].split()[0])
+                return True
+        return False
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def __exit__(self, *exc):
+        kids = children_of(self.proc.pid)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for pid in still_alive(kids):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._log.close()

@@ -66,6 +66,7 @@ def test_read_response_gives_up_at_the_deadline_with_the_status():
         parser = read_response(a, start + 0.3)
         assert 0.25 < time.monotonic() - start < 2
         assert (parser.status, parser.complete) == (200, False)
+        assert parser.status_at - start < 0.2
     finally:
         a.close()
         b.close()

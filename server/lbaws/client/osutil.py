@@ -13,6 +13,12 @@ _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 
 _PR_SET_PDEATHSIG = 1
 
+try:
+    # Loaded once in the parent, so no child pays for dlopen().
+    _libc = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    _libc = None
+
 
 def classify(exc):
     """(outcome, reason) for an exception raised by connect, send or recv."""
@@ -34,11 +40,9 @@ def die_with_parent(parent_pid):
     The parent's own clean-up covers every ordinary exit; this covers a
     SIGKILLed parent, which would otherwise leave children holding sockets.
     """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: the child's own deadline still bounds it
+    prctl = getattr(_libc, "prctl", None)
+    if prctl is not None:  # Linux; elsewhere the child's own deadline still bounds it
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     # The parent may have died between fork() and prctl().
     if os.getppid() != parent_pid:
         os._exit(1)

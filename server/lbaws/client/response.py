@@ -25,6 +25,7 @@ class ResponseParser:
     def __init__(self):
         self._head = b""
         self.status = None
+        self.status_at = None   # clock() when the status line arrived
         self._remaining = None  # body bytes still expected; None: until EOF
         self.complete = False
         self.received = 0
@@ -98,4 +99,6 @@ def read_response(sock, until, clock=time.monotonic):
             parser.feed_eof()
         else:
             parser.feed(data)
+            if parser.status is not None and parser.status_at is None:
+                parser.status_at = clock()
     return parser

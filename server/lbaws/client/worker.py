@@ -47,8 +47,9 @@ class Client:
         self._clock = clock
         self._sleep = sleep
 
-    def emit(self, kind, conn, detail="", note=""):
-        self._write(events.encode(events.Event(kind, self.index, conn, self._clock(), str(detail), note)))
+    def emit(self, kind, conn, detail="", note="", t=None):
+        t = self._clock() if t is None else t
+        self._write(events.encode(events.Event(kind, self.index, conn, t, str(detail), note)))
 
     def run(self):
         plan = self.plan
@@ -96,7 +97,9 @@ class Client:
                 stage = "read"
                 parser = read_response(sock, min(self._clock() + plan.read_timeout, plan.deadline),
                                        self._clock)
-                self.emit(events.RESPONSE, conn, parser.status)
+                # Stamped when the status line came: a close-delimited body
+                # may end much later (3b sleeps before it closes).
+                self.emit(events.RESPONSE, conn, parser.status, t=parser.status_at)
                 if not parser.complete:
                     self.emit(events.UNENDED, conn)
             return sock
