@@ -4,7 +4,7 @@ import socket
 import sys
 
 from lbaws import wsgi
-from lbaws.http11 import Channel, ClientGone, HTTPError, response_head
+from lbaws.http11 import Channel, ClientGone, HTTPError, linger, response_head
 from lbaws.logs import log
 
 HELLO = b"Hello, World!\n"
@@ -28,6 +28,8 @@ class AnythingHandler:
         data = read_anything(sock)
         log.info("%s", data.decode("utf-8", "replace").rstrip("\r\n"))
         sock.sendall(response_head("200 OK", HELLO_HEAD) + HELLO)
+        if len(data) >= ANYTHING_LIMIT:
+            linger(sock)
 
 
 def read_anything(sock):
@@ -57,7 +59,7 @@ class RequestHandler:
             self.respond(channel, request, address)
         except HTTPError as error:
             log.info("%s from %s", error, _peer(address))
-            channel.send(error.to_response())
+            channel.send_error(error)
         except ClientGone as gone:
             log.info("%s: %s", _peer(address), gone)
         finally:

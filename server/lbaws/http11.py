@@ -23,6 +23,9 @@ MAX_HEADER_LINE = 8190
 MAX_HEADERS = 100
 MAX_HEAD = 64 * 1024
 MAX_BODY = 16 * 1024 * 1024
+# How long, and how much, a refused client may go on sending before the connection is closed anyway.
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1024 * 1024
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(r"^HTTP/(\d)\.(\d)$")
@@ -99,6 +102,10 @@ class Channel:
     def send(self, data: bytes):
         self.sock.sendall(data)
 
+    def send_error(self, error: "HTTPError"):
+        self.send(error.to_response())
+        linger(self.sock)
+
     def read_request(self) -> Optional[Request]:
         """The next request, or None when the client closed cleanly before sending one byte."""
         self._head_bytes = 0
@@ -158,6 +165,25 @@ class Channel:
         expect = request.header("Expect")
         if expect and expect.lower() == "100-continue" and request.version == "HTTP/1.1":
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
+def linger(sock):
+    """Let the client read a response although its request was not read in full.
+
+    Closing with unread request bytes in the kernel buffer makes Linux send RST, and the client may
+    then lose the response; so the response ends with FIN and whatever still comes is discarded.
+    """
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(LINGER_SECONDS)
+        discarded = 0
+        while discarded < LINGER_BYTES:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            discarded += len(chunk)
+    except OSError:
+        pass
 
 
 def _parse_request_line(line):

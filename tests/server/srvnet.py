@@ -16,7 +16,10 @@ def raw_exchange(port, payload, timeout=5.0, until=None, shut_write=False):
         if payload:
             sock.sendall(payload)
         if shut_write:
-            sock.shutdown(socket.SHUT_WR)
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the server may already have answered and closed
         return read_all(sock, timeout, until)
 
 

@@ -1,0 +1,125 @@
+"""Malformed and hostile input against running servers: a 4xx or a clean close, and the next client is served."""
+
+import socket
+import time
+
+import pytest
+
+from srvnet import raw_exchange, status_of
+
+GOOD = b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+# (name, bytes sent, expected status or None for a clean close without a response)
+CASES = [
+    ("empty line", b"\r\n\r\n", 400),
+    ("bare empty line", b"\n", 400),
+    ("garbage line", b"\x00\xff\xfegarbage!\r\n\r\n", 400),
+    ("missing version", b"GET /hello\r\n\r\n", 400),
+    ("method only", b"GET\r\n\r\n", 400),
+    ("bad version", b"GET /hello HTTP/one\r\n\r\n", 400),
+    ("unsupported version", b"GET /hello HTTP/2.0\r\n\r\n", 505),
+    ("relative target", b"GET hello HTTP/1.1\r\n\r\n", 400),
+    ("header without colon", b"GET /hello HTTP/1.1\r\nHost localhost\r\n\r\n", 400),
+    ("folded header", b"GET /hello HTTP/1.1\r\nX-A: 1\r\n  continued\r\n\r\n", 400),
+    ("space before colon", b"GET /hello HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    ("request line too long", b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\n\r\n", 414),
+    ("huge header", b"GET /hello HTTP/1.1\r\nX-Big: " + b"b" * 70000 + b"\r\n\r\n", 431),
+    ("too many headers", b"GET /hello HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(150)) + b"\r\n",
+     431),
+    ("head too large", b"GET /hello HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 8000)
+                                                             for i in range(20)) + b"\r\n", 431),
+    ("non-numeric Content-Length", b"POST /hello HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
+    ("negative Content-Length", b"POST /hello HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400),
+    ("conflicting Content-Length", b"POST /hello HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+     400),
+    ("chunked body", b"POST /hello HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501),
+    ("body too large", b"POST /hello HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", 413),
+    ("closed right away", b"", None),
+    ("closed mid request line", b"GET /hel", None),
+    ("closed mid headers", b"GET /hello HTTP/1.1\r\nHost: local", None),
+    ("closed before blank line", b"GET /hello HTTP/1.1\r\nHost: localhost\r\n", None),
+    ("closed mid body", b"POST /hello HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", None),
+]
+
+
+def _send_case(port, payload):
+    # The client stops writing after its bytes, like a client that gives up or crashes mid-request.
+    return raw_exchange(port, payload, shut_write=True, until=b"\r\n\r\n")
+
+
+@pytest.mark.parametrize("stage,app", [("3a", None), ("2", "echoapp:app"), ("3g", None), ("3h", "wsgiapp:app")])
+def test_malformed_requests_get_4xx_or_clean_close_and_the_server_lives(serve, stage, app):
+    server = serve(stage, *([app] if app else []), "--sleep", "0")
+    outcomes = {}
+    for name, payload, expected in CASES:
+        outcomes[name] = status_of(_send_case(server.port, payload))
+        response = raw_exchange(server.port, GOOD, until=b"Hello")
+        assert status_of(response) == 200, f"the server did not serve the next client after {name!r}"
+    assert outcomes == {name: expected for name, _, expected in CASES}
+    log = server.log()
+    assert "Traceback" not in log
+    assert server.alive()
+
+
+def test_error_responses_are_complete_http(serve):
+    server = serve("3a")
+    response = raw_exchange(server.port, b"GET /hello\r\n\r\n")
+    head, _, body = response.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 400 Bad Request"
+    headers = dict(line.split(b": ", 1) for line in lines[1:])
+    assert headers[b"Connection"] == b"close"
+    assert headers[b"Server"].startswith(b"lbaws/")
+    assert int(headers[b"Content-Length"]) == len(body)
+    assert body.startswith(b"400 Bad Request: request line is not METHOD TARGET VERSION")
+
+
+def test_bare_newlines_as_client3_and_telnet_send_them(serve):
+    server = serve("3a")
+    response = raw_exchange(server.port, b"GET /hello HTTP/1.1\nHost: localhost:8888\n\n")
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert response.endswith(b"\r\n\r\nHello, World!\n")
+    assert b"Content-Length" not in response, "the text's response is close-delimited"
+
+
+def test_silent_client_is_dropped_after_the_timeout_and_does_not_block_others(serve):
+    server = serve("3a", "--timeout", "1")
+    with socket.create_connection(("127.0.0.1", server.port)) as silent:
+        started = time.monotonic()
+        # The iterative server is stuck reading this client, but only for --timeout.
+        response = raw_exchange(server.port, GOOD, timeout=5, until=b"Hello")
+        waited = time.monotonic() - started
+        assert status_of(response) == 200
+        assert 0.8 <= waited < 3
+        silent.settimeout(2)
+        assert silent.recv(100) == b"", "a client that sent nothing gets a plain close"
+
+
+def test_client_that_stalls_mid_head_gets_408(serve):
+    server = serve("3g", "--timeout", "1")
+    response = raw_exchange(server.port, b"GET /hello HTTP/1.1\r\nHost: x\r\n", timeout=5)
+    assert status_of(response) == 408
+
+
+def test_part_one_answers_anything(serve):
+    server = serve("1")
+    for payload in (GOOD, b"\x00\xffgarbage", b"GET /hello\r\n\r\n", b"", b"x" * 200000):
+        response = raw_exchange(server.port, payload, shut_write=True)
+        assert response.startswith(b"HTTP/1.1 200 OK\r\n"), payload[:20]
+        assert response.endswith(b"\r\n\r\nHello, World!\n")
+    assert server.alive()
+
+
+def test_part_one_answers_a_client_that_never_sends_the_blank_line(serve):
+    server = serve("1")
+    with socket.create_connection(("127.0.0.1", server.port)) as client:
+        client.sendall(b"GET /hello HTTP/1.1\r\n")  # a telnet user who pressed Enter once
+        started = time.monotonic()
+        client.settimeout(5)
+        data = b""
+        while not data.endswith(b"Hello, World!\n"):
+            chunk = client.recv(4096)
+            assert chunk, data
+            data += chunk
+        assert time.monotonic() - started < 2
+    assert "GET /hello HTTP/1.1" in server.log()
