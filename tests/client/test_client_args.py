@@ -1,8 +1,10 @@
 """Bad input: one line on stderr, nothing on stdout, exit code 2, no connection made."""
 
+import subprocess
+
 import pytest
 
-from clienthelp import run_client
+from clienthelp import client_cmd, run_client
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -35,3 +37,20 @@ def test_bad_input_is_one_line_and_exit_2(args):
 def test_help_exits_0():
     code, _, err = run_client("--help")
     assert code == 0 and err == ""
+
+
+def test_json_is_one_line_on_stdout_and_progress_goes_to_stderr(loopback):
+    server = loopback("answer")
+    code, summary, err = run_client("--url", server.url, "--max-clients", 3, "--read", "--json")
+    assert code == 0 and summary["responses"] == 3
+    lines = err.splitlines()
+    assert lines[0] == "lbaws-client: 3 clients x 1 connections to %s" % server.url
+    assert "connected 3," in lines[-1] and "responses 3" in lines[-1]
+
+
+def test_without_json_the_summary_is_text():
+    proc = subprocess.run(client_cmd("--url", "http://127.0.0.1:1/hello", "--max-clients", 2, "--quiet"),
+                          capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "refused:               2" in proc.stdout.splitlines()
+    assert "failures[connect:ECONNREFUSED]: 2" in proc.stdout.splitlines()
