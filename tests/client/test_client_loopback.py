@@ -139,5 +139,6 @@ def test_rate_spreads_the_connections(loopback):
     # 12 connections at 20/s: the last starts 11/20 s after the first.
     times = sorted(server.accept_times)
     assert 0.45 <= times[-1] - times[0] < 1.5
+    assert 0.5 <= summary["last_connected_s"] < 1.5
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert max(gaps) < 0.2

@@ -53,6 +53,7 @@ def test_counts_and_status():
     assert result["status_counts"] == {"200": 1}
     assert result["failures"] == {"connect:ECONNREFUSED": 1, "connect:ETIMEDOUT": 1, "read:ETIMEDOUT": 1}
     assert result["first_response_s"] == 0.3
+    assert result["last_connected_s"] == 0.2
     assert result["elapsed_s"] == 1.5
     assert result["max_concurrent_open"] == 2
 

@@ -1,4 +1,14 @@
-"""Adding up the children's events into the summary the client prints."""
+"""Adding up the children's events into the summary the client prints.
+
+connections_attempted = connected + the connects that failed. refused,
+timed_out, reset and errors count failures wherever they happened (socket,
+connect, send or read; `failures` says where, as "stage:ERRNO"), so a read
+timeout on a connected socket counts in both connected and timed_out.
+responses counts status lines; unended those whose body had not ended (no
+EOF, Content-Length short) when the read timeout came: 3d's hang. Times are
+seconds since the start; max_concurrent_open is the peak of sockets the
+clients held open at once.
+"""
 
 import json
 from collections import Counter
@@ -24,6 +34,7 @@ class Tally:
         self.responses = 0
         self.unended = 0
         self.first_response = None
+        self.last_connected = None
         self._open = {}       # (client, conn) -> time connected, until closed
         self._changes = []    # (time, +1 | -1) for the peak of open connections
 
@@ -37,6 +48,7 @@ class Tally:
             self.attempted += 1
             self.connected += 1
             self._open[key] = event.t
+            self.last_connected = max(event.t, self.last_connected or event.t)
             self._changes.append((event.t, 1))
         elif event.kind == events.FAILED:
             if event.note.startswith(_CONNECT_STAGES):
@@ -84,6 +96,7 @@ class Tally:
             "status_counts": dict(sorted(self.status_counts.items())),
             "failures": dict(sorted(self.failures.items())),
             "first_response_s": since_start(self.first_response),
+            "last_connected_s": since_start(self.last_connected),
             "elapsed_s": since_start(end),
             "max_concurrent_open": self.max_concurrent_open(),
             "children_failed": self.children_failed,
