@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import HERE
+from srvproc import HERE
 from srvnet import curl, get, raw_exchange
 
 WSGI_STAGES = ["2", "3a", "3b", "3c", "3d", "3e", "3f", "3g", "3h"]

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import APPS, ROOT, run_lbaws
+from srvproc import APPS, ROOT, run_lbaws
 from srvnet import children, get, wait_until
 
 STAGE_FILES = ["webserver1.py", "webserver2.py"] + [f"webserver3{c}.py" for c in "abcdefgh"]
