@@ -20,7 +20,7 @@ def test_sends_client3s_request_with_bare_newlines(loopback):
 
 def test_max_clients_alone_opens_one_connection_per_client(loopback):
     server = loopback("answer")
-    code, summary, _ = run_client("--url", server.url, "--max-clients", 7, "--json")
+    code, summary, _ = run_client("--url", server.url, "--max-clients=7", "--json")  # the text's spelling
     assert code == 0
     assert summary["clients"] == summary["clients_started"] == 7
     assert summary["connections_attempted"] == summary["connected"] == 7
