@@ -1,0 +1,46 @@
+"""The CLI's answers to wrong input: one line, the valid names, the documented exit status."""
+import os
+
+from scenarios import catalog
+
+
+def test_wrong_name_lists_the_valid_ones_and_exits_2(run_cli):
+    result = run_cli("fd-exhaustoin")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "unknown scenario 'fd-exhaustoin'" in lines[0]
+    for name in catalog.names():
+        assert name in lines[0]
+
+
+def test_no_name_asks_which_and_exits_2(run_cli):
+    result = run_cli()
+    assert result.returncode == 2
+    assert "valid names: hello, frameworks" in result.stderr
+
+
+def test_bad_sleep_scale_is_a_usage_error(run_cli):
+    result = run_cli("hello", "--sleep-scale", "5")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["lbaws scenario: argument --sleep-scale: 5 is not in (0, 1]"]
+
+
+def test_list_gives_every_scenario_a_summary_and_its_section(run_cli):
+    result = run_cli("--list")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 * len(catalog.names())
+    for name, (summary, section) in zip(catalog.names(), zip(lines[::2], lines[1::2])):
+        assert summary.startswith(name + " ")
+        assert section.strip().startswith("text: Part ")
+
+
+def test_missing_engine_is_one_line_and_non_zero(run_cli, tmp_path):
+    env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock")
+    result = run_cli("hello", "--reports", str(tmp_path / "reports"), env=env)
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lbaws scenario: no Docker engine answers")
+    assert not (tmp_path / "reports").exists()

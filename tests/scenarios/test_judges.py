@@ -1,0 +1,74 @@
+"""The judges on recorded observations: the thresholds and readings that decide a verdict."""
+from scenarios.catalog import fd_exhaustion, iterative_blocking, missed_signals, nproc_exhaustion, zombies
+from scenarios.model import Scaled
+
+from recorded import EAGAIN_TRACEBACK, curl, fd_exhaustion as fd_obs, observations, samples, trial
+
+
+def test_fd_exhaustion_counts_what_3d_accepted_and_the_descriptors_at_death():
+    verdict = fd_exhaustion.judge(fd_obs(accepted=252))
+    assert verdict.reproduced
+    assert verdict.numbers["accepted"] == 252
+    assert verdict.numbers["fds_at_death"] == 256
+    assert verdict.numbers["error"] == "OSError: [Errno 24] Too many open files"
+    assert verdict.numbers["peak_sampled_fds"] == 250
+
+
+def test_fd_exhaustion_is_not_reproduced_when_3d_dies_of_something_else():
+    assert not fd_exhaustion.judge(fd_obs(error_traceback=EAGAIN_TRACEBACK)).reproduced
+
+
+def test_fd_exhaustion_needs_the_fix_to_survive():
+    verdict = fd_exhaustion.judge(fd_obs(fixed_died=True))
+    assert not verdict.reproduced
+    assert verdict.numbers["3g_survived"] is False
+
+
+def test_nproc_exhaustion_reports_the_children_3d_had_when_fork_failed():
+    record = trial("3d", "3d", nofile=500, nproc=400, exit_code=1,
+                   logs="".join(f"{n}\n" for n in range(1, 400)) + EAGAIN_TRACEBACK,
+                   samples=samples([(1.0, 300, 3, 290), (1.2, 401, 2, 395), (1.4, None, 0, 0)]))
+    verdict = nproc_exhaustion.judge(observations(record))
+    assert verdict.reproduced
+    assert verdict.numbers["children_at_death"] == 399
+    assert verdict.numbers["last_sample_children"] == 397
+
+
+def test_missed_signals_rate_is_judged_against_the_threshold_stated_up_front():
+    def runs(zombie_counts):
+        return observations(*[
+            trial("3f", "3f", samples=samples([(1.0, 4, 0, z)]), results={"load": {"summary": {"responses": 128}}})
+            for z in zombie_counts])
+
+    hit = missed_signals.judge(runs([3, 0, 5, 0, 2]))
+    assert hit.reproduced and hit.numbers["rate"] == 0.6 and hit.numbers["zombies_per_run"] == [3, 0, 5, 0, 2]
+    assert not missed_signals.judge(runs([0, 0, 1, 0, 0])).reproduced
+
+
+def test_zombies_must_survive_kill_9_to_reproduce():
+    def obs(survivors):
+        return observations(trial("3d", "3d", results={
+            "zombies": {"children": [{"pid": p, "stat": "Z", "uid": 23456} for p in range(7, 12)]},
+            "kill": {"zombies_before": list(range(7, 12)), "kill_exit": 0, "zombies_after": survivors,
+                     "survivors": survivors}}))
+
+    assert zombies.judge(obs(list(range(7, 12)))).reproduced
+    assert not zombies.judge(obs([7, 8])).reproduced
+
+
+def test_iterative_blocking_measures_the_delay_between_the_two_responses():
+    def obs(second_ttfb):
+        first = curl(ttfb=0.01)["curls"][0]
+        second = dict(first, n=2, ttfb_s=second_ttfb)
+        return observations(trial("3b", "3b", sleep=6.0, results={"curl": {"curls": [first, second]}}))
+
+    waited = iterative_blocking.judge(obs(5.52))
+    assert waited.reproduced and waited.numbers["delay_between_responses_s"] == 6.01
+    assert not iterative_blocking.judge(obs(0.05)).reproduced
+
+
+def test_scaled_sleeps_keep_a_floor_and_add_their_margin():
+    assert Scaled(60).resolve(1.0) == 60
+    assert Scaled(60).resolve(0.1) == 6
+    assert Scaled(3).resolve(0.1) == 1.0
+    assert Scaled(60, plus=4).resolve(0.1) == 10

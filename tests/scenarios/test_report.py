@@ -1,0 +1,46 @@
+"""report.json, report.md, timeline.png and the summary, written from recorded observations."""
+import json
+
+from scenarios import report
+from scenarios.catalog import fd_exhaustion
+from scenarios.runner import Options, RunResult
+
+from recorded import fd_exhaustion as fd_obs
+
+
+def result(tmp_path, obs):
+    verdict = fd_exhaustion.SCENARIO.judge(obs)
+    return RunResult(fd_exhaustion.SCENARIO, "fd-exhaustion-abc123", verdict, obs, started=1700000000.0,
+                     duration_s=12.5, options=Options(scale=0.1, reports=tmp_path))
+
+
+def test_a_run_writes_json_markdown_and_a_timeline(tmp_path):
+    folder = report.write(result(tmp_path, fd_obs()))
+    data = json.loads((folder / "report.json").read_text())
+    assert data["scenario"] == "fd-exhaustion"
+    assert data["verdict"]["word"] == "REPRODUCED"
+    assert data["limits"]["3d"]["nofile"] == 256
+    assert data["verdict"]["numbers"]["accepted"] == 252
+    assert data["observations"]["3d"][0]["exit_code"] == 1
+    assert "Too many open files" in data["observations"]["3d"][0]["logs_tail"]
+    markdown = (folder / "report.md").read_text()
+    assert markdown.startswith("# fd-exhaustion: REPRODUCED")
+    assert "OSError: [Errno 24] Too many open files" in markdown
+    assert (folder / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_verdict_block_says_prediction_observation_and_why(tmp_path):
+    block = report.verdict_block(result(tmp_path, fd_obs(fixed_died=True)))
+    first, *rest = block.splitlines()
+    assert first == "fd-exhaustion: NOT REPRODUCED  (12.5s)"
+    labels = [line.split()[0] for line in rest if not line.startswith(" " * 13)]
+    assert labels == ["predicted", "observed", "why"]
+
+
+def test_summary_counts_and_totals(tmp_path):
+    rows = [{"scenario": "hello", "verdict": "REPRODUCED", "duration_s": 3.0},
+            {"scenario": "zombies", "verdict": "NOT REPRODUCED", "duration_s": 4.5}]
+    table = report.summary_table(rows)
+    assert table.splitlines()[-1] == "1/2 reproduced in 7.5s"
+    data = json.loads(report.write_summary(rows, tmp_path).read_text())
+    assert (data["reproduced"], data["total"], data["duration_s"]) == (1, 2, 7.5)
