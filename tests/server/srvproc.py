@@ -2,6 +2,7 @@
 
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -14,10 +15,15 @@ HERE = Path(__file__).resolve().parent
 SERVING = re.compile(rb"Serving HTTP on port (\d+) \.\.\.")
 
 
+def _limit_fds(count):
+    """`ulimit -n COUNT` for the server only, as the text does before flooding 3d."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
 class ServerProcess:
     """One `lbaws serve` subprocess in its own process group, its stderr in a file."""
 
-    def __init__(self, args, log_path, python_flags=(), env=None, cwd=APPS):
+    def __init__(self, args, log_path, python_flags=(), env=None, cwd=APPS, max_fds=None):
         self.args = list(args)
         self.log_path = log_path
         self._log = open(log_path, "wb")
@@ -27,6 +33,7 @@ class ServerProcess:
             [sys.executable, *python_flags, "-m", "lbaws", "serve", *self.args],
             cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so teardown also kills forked children
+            preexec_fn=None if max_fds is None else lambda: _limit_fds(max_fds),
         )
         self.port = None
 
