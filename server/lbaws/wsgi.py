@@ -18,6 +18,9 @@ _HOP_BY_HOP = frozenset({
     "te", "trailers", "transfer-encoding", "upgrade",
 })
 
+# Responses that never carry a body, so no Content-Length either (RFC 9110 8.6).
+_NO_BODY = frozenset({"100", "101", "102", "103", "204", "304"})
+
 
 def base_environ(server_name, server_port, multiprocess):
     """The part of the environ that is the same for every request of one server."""
@@ -123,7 +126,7 @@ class Exchange:
             if not self.headers_sent:
                 if self.status is None:
                     raise AssertionError("the application returned without calling start_response()")
-                self._send_head(self.bytes_sent)
+                self._send_head(None if self.status[:3] in _NO_BODY else self.bytes_sent)
         finally:
             # Always, even when the client went away: the app may hold a database cursor or a file.
             close = getattr(result, "close", None)

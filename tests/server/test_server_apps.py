@@ -145,3 +145,27 @@ def test_validator_passes_for_the_frameworks(serve, stage, app):
     server.proc.terminate()
     assert server.wait_exit(5) == 0
     _assert_clean(server)
+
+
+@pytest.mark.parametrize("stage", ["2", "3h"])
+def test_app_errors_become_500_or_a_cut_response_and_the_server_goes_on(serve, stage, tmp_path):
+    (tmp_path / "brokenapp.py").write_text(
+        "def app(environ, start_response):\n"
+        "    if environ['PATH_INFO'] == '/before':\n"
+        "        raise RuntimeError('broken before the head')\n"
+        "    def body():\n"
+        "        yield b'partial'\n"
+        "        raise RuntimeError('broken in the body')\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return body()\n")
+    server = serve(stage, "brokenapp:app", cwd=tmp_path)
+    for _ in range(2):
+        status, headers, body = get(server.port, "/before")
+        assert status == 500 and headers["connection"] == "close"
+        response = raw_exchange(server.port, b"GET /during HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert response.endswith(b"\r\n\r\npartial"), "the head was out: the body is cut, the connection closed"
+    log = server.log()
+    assert log.count("RuntimeError: broken before the head") == 2
+    assert log.count("RuntimeError: broken in the body") == 2
+    assert server.alive()

@@ -1,0 +1,107 @@
+"""The shared request reader, driven by data/requests.json, fed whole, byte by byte and in random chunks."""
+
+import json
+import random
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from lbaws.http11 import Channel, ClientGone, HTTPError, response_head
+
+CASES = json.loads((Path(__file__).parent / "data" / "requests.json").read_text())
+
+
+def _chunks(data, mode, seed):
+    if mode == "whole":
+        return [data]
+    if mode == "bytes":
+        return [data[i:i + 1] for i in range(len(data))]
+    rng = random.Random(seed)
+    pieces, i = [], 0
+    while i < len(data):
+        step = rng.randint(1, 64)
+        pieces.append(data[i:i + step])
+        i += step
+    return pieces
+
+
+def _read_fed(chunks):
+    """read_request() on a real socket while a thread writes `chunks` to the other end, then closes it."""
+    reader, writer = socket.socketpair()
+    reader.settimeout(10)
+
+    def feed():
+        try:
+            for chunk in chunks:
+                writer.sendall(chunk)
+            writer.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the reader gave up early (an error case) and closed its end
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    channel = Channel(reader)
+    try:
+        return channel.read_request()
+    finally:
+        channel.close()
+        reader.close()
+        thread.join(10)
+        writer.close()
+
+
+@pytest.mark.parametrize("mode", ["whole", "bytes", "random"])
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_request_reader(case, mode):
+    raw = case["raw"].encode("latin-1")
+    chunks = _chunks(raw, mode, case["name"])
+    expect = case["expect"]
+    if "error" in expect:
+        with pytest.raises(HTTPError) as caught:
+            _read_fed(chunks)
+        assert caught.value.code == expect["error"]
+        assert caught.value.to_response().startswith(f"HTTP/1.1 {expect['error']} ".encode())
+    elif expect.get("gone"):
+        with pytest.raises(ClientGone):
+            _read_fed(chunks)
+    elif expect.get("eof"):
+        assert _read_fed(chunks) is None
+    else:
+        request = _read_fed(chunks)
+        assert request.method == expect["method"]
+        assert request.target == expect["target"]
+        assert request.version == expect["version"]
+        assert [list(h) for h in request.headers] == expect["headers"]
+        assert request.body == expect["body"].encode("latin-1")
+        assert request.path == expect.get("path", expect["target"].partition("?")[0])
+        assert request.query == expect.get("query", expect["target"].partition("?")[2])
+
+
+def test_several_requests_on_one_connection_then_none_at_clean_eof():
+    # The tutorial's stages close after one response; a keep-alive stage would loop like this.
+    reader, writer = socket.socketpair()
+    writer.sendall(b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n\r\n")
+    writer.shutdown(socket.SHUT_WR)
+    channel = Channel(reader)
+    try:
+        first, second, end = channel.read_request(), channel.read_request(), channel.read_request()
+    finally:
+        channel.close()
+        reader.close()
+        writer.close()
+    assert (first.method, first.path, first.body) == ("POST", "/a", b"abc")
+    assert (second.method, second.path, second.body) == ("GET", "/b", b"")
+    assert end is None
+
+
+def test_response_head_adds_date_server_and_close_and_drops_an_app_connection_header():
+    head = response_head("200 OK", [("Content-Type", "text/plain"), ("Connection", "keep-alive")],
+                         content_length=5).decode("latin-1")
+    lines = head.split("\r\n")
+    assert lines[0] == "HTTP/1.1 200 OK"
+    names = [line.split(":")[0] for line in lines[1:] if line]
+    assert names == ["Date", "Server", "Content-Type", "Content-Length", "Connection"]
+    assert "Connection: close" in lines and "Connection: keep-alive" not in lines
+    assert head.endswith("\r\n\r\n")
