@@ -90,6 +90,8 @@ def load_command(action: model.Load, url: str, scale: float) -> list:
         command.append("--read")
     if action.rate:
         command += ["--rate", str(action.rate)]
+    if action.connect_timeout:
+        command += ["--connect-timeout", str(action.connect_timeout)]
     return command
 
 

@@ -71,7 +71,9 @@ class RunContainers:
             init=True,  # reaps the curl and netcat processes exec'd into it
             pids_limit=4096,
             mem_limit="1g",
-            ulimits=[docker.types.Ulimit(name="nofile", soft=65536, hard=65536)],
+            # 1000 held connections need more than the default; stay under hosts whose engine cannot raise
+            # its own hard limit (no CAP_SYS_RESOURCE, e.g. 20000 here).
+            ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
         )
         return self.client
 

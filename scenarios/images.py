@@ -52,6 +52,8 @@ def ensure(engine, say) -> None:
         _lab().ensure_images()
     except SystemExit as exc:  # lab reports its failures with one line and SystemExit
         raise ImageError(f"building the lab's images failed (exit {exc.code})") from None
+    except Exception as exc:  # a build that breaks half-way is still one line for the user
+        raise ImageError(f"building the lab's images failed: {type(exc).__name__}: {exc}") from None
     still = missing(engine)
     if still:
         raise ImageError(f"images still missing after the build: {', '.join(still)}")

@@ -76,6 +76,7 @@ class Load:
     rate: Optional[float] = None
     path: str = "/hello"
     deadline: Seconds = 30.0
+    connect_timeout: Optional[float] = None  # the client's default (10 s) unless set
     key: str = "load"
 
 

@@ -13,7 +13,6 @@ import testinfra
 SAMPLE = "echo @@fds; ls /proc/{pid}/fd | wc -l; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
 SNAPSHOT = (
     "echo @@ps; ps -eo pid,ppid,user,stat,etime,args; "
-    "echo @@fd; ls -l /proc/{pid}/fd; "
     "echo @@limits; cat /proc/{pid}/limits; "
     "echo @@listen; ss -Hltn; "
     "echo @@procs; ps -eo pid=,ppid=,stat=,uid=,comm="
@@ -101,9 +100,15 @@ def server_pid_from(procs: list, marker: str = "lbaws") -> int | None:
     return min(roots) if roots else None
 
 
+FD_LISTING = "ls -l /proc/{pid}/fd"
+
+
 class Probe:
-    def __init__(self, container_name: str):
+    def __init__(self, container_name: str, server_uid: int | None = None):
         self.host = testinfra.get_host(f"docker://root@{container_name}")
+        # Reading where fds point needs ptrace rights over the server: its own UID has them, root
+        # without CAP_SYS_PTRACE (a container's default) does not. One short process, outside the load.
+        self.owner = testinfra.get_host(f"docker://{server_uid}@{container_name}") if server_uid else None
 
     def run(self, command: str):
         return self.host.run(command)
@@ -136,7 +141,8 @@ class Probe:
     def snapshot(self, server_pid: int) -> dict:
         result = self.run(SNAPSHOT.format(pid=server_pid))
         parts = sections(result.stdout)
-        fd_lines = [line for line in parts.get("fd", "").splitlines() if "->" in line]
+        listing = (self.owner or self.host).run(FD_LISTING.format(pid=server_pid)).stdout
+        fd_lines = [line for line in listing.splitlines() if line.startswith("l")]
         children = [p for p in parse_ps(parts.get("procs", "")) if p.ppid == server_pid]
         return {
             "children": [{"pid": p.pid, "stat": p.stat, "uid": p.uid} for p in children],

@@ -5,6 +5,10 @@ import re
 from dataclasses import dataclass, field
 
 
+# The last line of a traceback: "OSError: [Errno 24] Too many open files", "InterruptedError: ...".
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+
+
 @dataclass
 class TrialRecord:
     key: str
@@ -53,8 +57,19 @@ class TrialRecord:
         return self.samples[-1] if self.samples else {}
 
     def traceback(self) -> str:
-        index = self.logs.rfind("Traceback (most recent call last)")
-        return self.logs[index:].strip() if index >= 0 else ""
+        """The server's last traceback, without the lines its children wrote into the middle of it."""
+        lines = self.logs.splitlines()
+        starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+        if not starts:
+            return ""
+        kept = [lines[starts[-1]]]
+        for line in lines[starts[-1] + 1:]:
+            if line.startswith(" "):
+                kept.append(line)
+            elif EXCEPTION_LINE.match(line):
+                kept.append(line)
+                break
+        return "\n".join(kept)
 
     def error_line(self) -> str:
         lines = self.traceback().splitlines()

@@ -99,7 +99,7 @@ class Runner:
         t0 = time.monotonic()
         server = self.containers.start_server(spec, alias, uid, sleep)
         record.container = server.name
-        probe = Probe(server.name)
+        probe = Probe(server.name, uid)
         sampler = None
         try:
             record.server_pid = self.wait_ready(server, probe)

@@ -25,18 +25,24 @@ def draw(observations: Observations, trials: dict, title: str, path: Path) -> Pa
     fig, axes = plt.subplots(len(keys), 1, figsize=(9, 3.2 * len(keys)), squeeze=False)
     for ax, key in zip(axes[:, 0], keys):
         record = observations[key]
-        samples = record.samples
+        # A sample of a server already gone says nothing about its counts: only mark when it went.
+        samples = [s for s in record.samples if s["alive"]]
+        gone = [s["t"] for s in record.samples if not s["alive"]]
         t = [s["t"] for s in samples]
         ax.plot(t, [s["fds"] if s["fds"] is not None else float("nan") for s in samples],
-                label="open fds (server)", color="tab:blue")
+                label="open fds (server)", color="tab:blue", marker=".")
         ax.plot(t, [s["live"] for s in samples], label="live children", color="tab:green")
         ax.plot(t, [s["zombies"] for s in samples], label="zombies", color="tab:red")
         trial = trials.get(key)
+        if trial is not None and trial.watch == "nproc":
+            ax.plot(t, [s["live"] + s["zombies"] for s in samples], label="children (live + zombies)",
+                    color="tab:purple", linestyle="-.")
         value, text = limit_line(record, trial.watch if trial else None)
         if value is not None:
             ax.axhline(value, color="black", linestyle="--", linewidth=1, label=text)
-        if record.died and samples:
-            ax.axvline(samples[-1]["t"], color="grey", linestyle=":", label=f"server exited ({record.exit_code})")
+        if record.died and (gone or samples):
+            ax.axvline((gone or t)[0] if gone else t[-1], color="grey", linestyle=":",
+                       label=f"server exited ({record.exit_code})")
         runs = len(observations.runs(key))
         suffix = f" (last of {runs} runs)" if runs > 1 else ""
         ax.set_title(f"{key}: stage {record.stage}{' ' + record.app if record.app else ''}{suffix}", fontsize=10)

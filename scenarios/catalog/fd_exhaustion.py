@@ -2,7 +2,7 @@
 from scenarios.model import Curl, Limits, Load, Scenario, Server, Settle, Trial, Verdict
 
 LIMITS = Limits(nofile=256, nproc=1024)
-LOAD = Load(clients=300, hold=5, deadline=40)
+LOAD = Load(clients=300, hold=5, deadline=40, connect_timeout=3)
 
 
 def accepted(record) -> int:

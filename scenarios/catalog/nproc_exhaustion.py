@@ -2,7 +2,7 @@
 from scenarios.model import Limits, Load, Scenario, Server, Settle, Trial, Verdict
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
-LOAD = Load(clients=500, hold=5, deadline=45)
+LOAD = Load(clients=500, hold=5, deadline=45, connect_timeout=3)
 
 
 def judge(obs) -> Verdict:

@@ -72,3 +72,14 @@ def test_scaled_sleeps_keep_a_floor_and_add_their_margin():
     assert Scaled(60).resolve(0.1) == 6
     assert Scaled(3).resolve(0.1) == 1.0
     assert Scaled(60, plus=4).resolve(0.1) == 10
+
+
+def test_the_traceback_is_read_through_the_lines_children_wrote_into_it():
+    interleaved = ("251\n252\nTraceback (most recent call last):\n  File \"/usr/lib/python3.11/socket.py\", "
+                   "line 294, in accept\nGET /hello HTTP/1.1\nHost: server-3d:8888\n\n    fd, addr = "
+                   "self._accept()\nOSError: [Errno 24] Too many open files\nGET /hello HTTP/1.1\n")
+    record = trial("3d", "3d", logs=interleaved, exit_code=1)
+    assert record.error_line() == "OSError: [Errno 24] Too many open files"
+    assert record.traceback().splitlines()[1:3] == [
+        '  File "/usr/lib/python3.11/socket.py", line 294, in accept', "    fd, addr = self._accept()"]
+    assert record.counts_printed() == [251, 252]
