@@ -10,6 +10,9 @@ import pytest
 from srvproc import HERE
 from srvnet import curl, get, raw_exchange
 
+# A hung server must fail its test, not stall the whole run.
+pytestmark = pytest.mark.timeout(90)
+
 WSGI_STAGES = ["2", "3a", "3b", "3c", "3d", "3e", "3f", "3g", "3h"]
 FORKING = {"3c", "3d", "3e", "3f", "3g", "3h"}
 APP_TEXT = {

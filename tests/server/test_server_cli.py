@@ -8,8 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from srvproc import APPS, ROOT, run_lbaws
 from srvnet import children, get, wait_until
+
+# A hung server must fail its test, not stall the whole run.
+pytestmark = pytest.mark.timeout(90)
 
 STAGE_FILES = ["webserver1.py", "webserver2.py"] + [f"webserver3{c}.py" for c in "abcdefgh"]
 

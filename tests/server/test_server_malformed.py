@@ -7,6 +7,9 @@ import pytest
 
 from srvnet import raw_exchange, status_of
 
+# A hung server must fail its test, not stall the whole run.
+pytestmark = pytest.mark.timeout(90)
+
 GOOD = b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 # (name, bytes sent, expected status or None for a clean close without a response)

@@ -9,6 +9,9 @@ import pytest
 
 from srvnet import children, curl, fd_count, flood, raw_exchange, read_all, wait_until, zombies
 
+# A hung server must fail its test, not stall the whole run.
+pytestmark = pytest.mark.timeout(90)
+
 GOOD = b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
 # client3.py's request, bare newlines included
 CLIENT3 = b"GET /hello HTTP/1.1\nHost: localhost:8888\n\n"
