@@ -1,0 +1,101 @@
+"""The base image: the official python slim image when the engine has or can pull it, else one
+built from Debian's packages with mmdebstrap and `docker import`, so no registry is needed."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from lab.common import CACHE, LABEL, PROJECT, die, say
+
+OFFICIAL = os.environ.get("LBAWS_OFFICIAL_BASE", "python:3.11-slim-bookworm")
+HOME_BUILT = "lbaws-lab/debian-base:bookworm"
+SUITE = "bookworm"
+# What the runtime needs and the official image has (or the Dockerfiles add): python3.11 with venv,
+# ps/ss for the probes, curl/nc for the client and health checks.
+PACKAGES = ["python3", "python3-venv", "procps", "iproute2", "curl", "netcat-openbsd", "ca-certificates"]
+# Docs, man pages and translations are a third of a minbase rootfs; copyright files stay.
+DPKG_OPTS = ["path-exclude=/usr/share/man/*", "path-exclude=/usr/share/doc/*",
+             "path-include=/usr/share/doc/*/copyright", "path-exclude=/usr/share/locale/*",
+             "path-exclude=/usr/share/info/*"]
+CHANGES = ["ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]', f"LABEL {LABEL}={PROJECT}"]
+RECIPE_LABEL = "org.lbaws-lab.recipe"
+PULL_TIMEOUT = 20
+
+
+def recipe_digest():
+    recipe = {"suite": SUITE, "packages": PACKAGES, "dpkg": DPKG_OPTS, "changes": CHANGES}
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def find_image(client, name):
+    import docker.errors
+
+    try:
+        return client.images.get(name)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def official_available(client):
+    """True when the official base is local or a pull succeeds quickly (registry reachable)."""
+    if find_image(client, OFFICIAL):
+        return True
+    if os.environ.get("LBAWS_NO_PULL"):
+        return False
+    try:
+        pulled = subprocess.run(["docker", "pull", "--quiet", OFFICIAL], capture_output=True, text=True,
+                                timeout=PULL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return False
+    return pulled.returncode == 0
+
+
+def build_rootfs(tarball):
+    if shutil.which("mmdebstrap") is None:
+        die("no registry answers and mmdebstrap is missing: run `make setup` (or apt-get install mmdebstrap)")
+    say(f"images: building a Debian {SUITE} root filesystem with mmdebstrap (no registry reachable)")
+    started = time.monotonic()
+    partial = tarball.with_suffix(".partial.tar")
+    cmd = ["mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(PACKAGES)}",
+           *(f"--dpkgopt={opt}" for opt in DPKG_OPTS), SUITE, str(partial)]
+    mirror = os.environ.get("LBAWS_DEBIAN_MIRROR")
+    if mirror:
+        cmd.append(mirror)
+    result = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        die(f"mmdebstrap failed: {tail}")
+    partial.rename(tarball)
+    say(f"images: root filesystem {tarball.name} ({tarball.stat().st_size >> 20} MiB) "
+        f"in {time.monotonic() - started:.0f} s")
+
+
+def import_rootfs(client, tarball, digest):
+    say(f"images: importing {tarball.name} as {HOME_BUILT}")
+    repo, tag = HOME_BUILT.split(":")
+    changes = CHANGES + [f"LABEL {RECIPE_LABEL}={digest}"]
+    client.api.import_image(src=str(tarball), repository=repo, tag=tag, changes=changes)
+
+
+def ensure_base(client):
+    """Return the name of a base image for images/runtime, building one offline when needed."""
+    forced = os.environ.get("LBAWS_BASE")
+    if forced:
+        return forced
+    if official_available(client):
+        say(f"images: base {OFFICIAL} (official image)")
+        return OFFICIAL
+    digest = recipe_digest()
+    image = find_image(client, HOME_BUILT)
+    if image and image.labels.get(RECIPE_LABEL) == digest:
+        say(f"images: base {HOME_BUILT} is up to date")
+        return HOME_BUILT
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tarball = CACHE / f"debian-{SUITE}-{digest}.tar"
+    if not tarball.exists():
+        build_rootfs(tarball)
+    import_rootfs(client, tarball, digest)
+    return HOME_BUILT

@@ -1,0 +1,50 @@
+"""`make clean`: remove every container, network, volume and image the lab made, and nothing else.
+
+Everything the lab makes carries the project label: images inherit it from the runtime image (or the
+imported base), containers inherit it from their image, Compose networks get it from compose.yaml.
+"""
+import sys
+
+import docker.errors
+
+from lab.common import LABEL, PROJECT, docker_client, say
+
+FILTER = {"label": f"{LABEL}={PROJECT}"}
+
+
+def _remove(kind, name, remove):
+    try:
+        remove()
+    except docker.errors.NotFound:
+        return False
+    except docker.errors.APIError as exc:
+        say(f"clean: could not remove {kind} {name}: {exc.explanation or exc}")
+        return False
+    say(f"clean: removed {kind} {name}")
+    return True
+
+
+def clean(client):
+    removed = 0
+    for container in client.containers.list(all=True, filters=FILTER):
+        removed += _remove("container", container.name, lambda: container.remove(force=True, v=True))
+    for network in client.networks.list(filters=FILTER):
+        removed += _remove("network", network.name, network.remove)
+    for volume in client.volumes.list(filters=FILTER):
+        removed += _remove("volume", volume.name, volume.remove)
+    # Newest first, so a child goes before the image it was built on.
+    images = sorted(client.images.list(all=True, filters=FILTER), key=lambda i: i.attrs["Created"], reverse=True)
+    for image in images:
+        name = ", ".join(image.tags) or image.short_id
+        removed += _remove("image", name, lambda: client.images.remove(image.id, force=True))
+    return removed
+
+
+def main(argv=None):
+    if not clean(docker_client()):
+        say("clean: nothing of the lab's left to remove")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
