@@ -53,6 +53,8 @@ class Runner:
         error = ""
         images.ensure(self.engine, self.progress.say)
         self.progress.prefix = f"[{self.scenario.name}] "
+        self.progress.say(f"run {self.run_id}: containers and network labelled org.lbaws-lab.run={self.run_id}, "
+                          f"sleep scale {self.options.scale:g}")
         try:
             self.containers.start_network()
             self.containers.start_client()

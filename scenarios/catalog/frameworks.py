@@ -10,25 +10,28 @@ APPS = {
 
 
 def judge(obs) -> Verdict:
-    bodies, digests, layered = {}, set(), True
+    bodies, digests, off_base = {}, set(), []
     for image, (_, text) in APPS.items():
         record = obs[image]
         bodies[image] = record.results["curl"]["curls"][0]["body"]
         code = record.results["code"]
         digests.add(code["digest"])
-        layered = layered and code["contains_server_layers"]
+        if not code["contains_server_layers"]:
+            off_base.append(code["image"])
     answered = all(bodies[image] == text for image, (_, text) in APPS.items())
     same_code = len(digests) == 1 and "" not in digests
     digest = next(iter(digests)) if same_code else sorted(digests)
     pages = "; ".join(f"{image}: {bodies[image]!r}" for image in APPS)
-    code = (f"the lbaws package has the same sha256 in all four images ({str(digest)[:12]}...)" if same_code
-            else f"the lbaws package differs between images: {digest}")
+    layered = not off_base
+    code = (f"The lbaws package has the same sha256 in all four images ({str(digest)[:12]}...)" if same_code
+            else f"The lbaws package differs between images: {digest}")
     layers = ("each app image is built on the server image's layers" if layered
-              else "not every app image starts with the server image's layers")
+              else f"these app images are not built on the current server image: {', '.join(off_base)}")
     return Verdict(
         reproduced=answered and same_code and layered,
         observed=f"{pages}. {code}, and {layers}.",
-        numbers={"bodies": bodies, "lbaws_digest": digest, "built_on_server_layers": layered},
+        numbers={"bodies": bodies, "lbaws_digest": digest, "built_on_server_layers": layered,
+                 "not_on_server_layers": off_base},
     )
 
 

@@ -18,7 +18,9 @@ def pytest_configure(config):
 @pytest.fixture
 def run_cli():
     """`lbaws scenario ARGS` as a user types it; returns the completed process."""
+    base = [str(LBAWS) if LBAWS.exists() else shutil.which("lbaws"), "scenario"]
+
     def run(*args, env=None, timeout=60):
-        command = [str(LBAWS) if LBAWS.exists() else shutil.which("lbaws"), "scenario", *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    run.command = base
     return run

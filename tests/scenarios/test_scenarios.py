@@ -1,0 +1,170 @@
+"""Every scenario, run for real in containers as a user runs it, must reproduce the text.
+
+Each test runs `lbaws scenario NAME --fast` (the text's limits and client counts, sleeps scaled down),
+checks the exit status and verdict, a few key numbers from report.json, and that nothing of the run
+is left on the engine.
+"""
+import json
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import docker
+import pytest
+
+from scenarios import catalog
+
+pytestmark = [pytest.mark.scenario, pytest.mark.container]
+
+RUN = re.compile(r"run (\S+): containers and network labelled")
+
+
+def leftovers(run_id):
+    engine = docker.from_env()
+    label = {"label": f"org.lbaws-lab.run={run_id}"}
+    return ([c.name for c in engine.containers.list(all=True, filters=label)]
+            + [n.name for n in engine.networks.list(filters=label)])
+
+
+def run_scenario(run_cli, tmp_path, name, *extra):
+    result = run_cli(name, "--fast", "--reports", str(tmp_path), *extra, timeout=600)
+    report_file = tmp_path / name / "report.json"
+    assert report_file.exists(), result.stdout + result.stderr
+    report = json.loads(report_file.read_text())
+    assert leftovers(report["run_id"]) == []
+    return result, report
+
+
+def check_hello(n):
+    assert n["curl_status"] == 200 and n["garbage_answered"] is True
+
+
+def check_frameworks(n):
+    assert n["bodies"]["django"] == "Hello world from Django!"
+    assert n["built_on_server_layers"] is True and len(n["lbaws_digest"]) == 64
+
+
+def check_iterative_blocking(n):
+    assert n["delay_between_responses_s"] >= n["sleep_s"] - 0.1 and n["first_ttfb_s"] < 2
+
+
+def check_concurrent_fork(n):
+    assert n["answered"] == n["children_seen"] == n["zombies_left"] == n["clients"]
+
+
+def check_client_hang(n):
+    assert (n["curl_3d_exit"], n["curl_3g_exit"]) == (28, 0)
+
+
+def check_fd_exhaustion(n):
+    assert 200 < n["accepted"] < 256
+    assert "[Errno 24] Too many open files" in n["error"]
+    assert n["fds_at_death"] == 256 and n["3g_survived"] is True
+
+
+def check_zombies(n):
+    assert n["zombies"] == n["survived_kill_9"] == n["requests"]
+
+
+def check_nproc_exhaustion(n):
+    assert 300 < n["children_at_death"] < 400
+    assert "[Errno 11] Resource temporarily unavailable" in n["error"]
+
+
+def check_sigchld_eintr(n):
+    assert n["py3_3e_alive"] is True and n["py2_3f_alive"] is True
+    assert "[Errno 4] Interrupted system call" in n["py2_3e_error"]
+
+
+def check_missed_signals(n):
+    assert n["rate"] >= n["required_rate"] and n["runs"] == 5
+
+
+def check_waitpid_reaper(n):
+    assert n["128_zombies_after"] == n["1000_zombies_after"] == 0
+    assert n["1000_responses"] == 1000 and n["1000_final_fds"] == n["1000_baseline_fds"]
+
+
+def check_concurrent_wsgi(n):
+    for app in ("flask", "pyramid", "django", "wsgi"):
+        assert n[f"{app}_answered"] == n["clients"] and n[f"{app}_zombies_after"] == 0
+        assert n[f"{app}_slowest_ttfb_s"] < n["per_request_s"]
+
+
+CHECKS = {name: globals()[f"check_{name.replace('-', '_')}"] for name in catalog.names()}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", catalog.names())
+def test_scenario_reproduces(run_cli, tmp_path, name):
+    result, report = run_scenario(run_cli, tmp_path, name)
+    assert report["verdict"]["word"] == "REPRODUCED", report["verdict"]["observed"]
+    assert result.returncode == 0
+    assert f"{name}: REPRODUCED" in result.stdout
+    CHECKS[name](report["verdict"]["numbers"])
+    assert (tmp_path / name / "timeline.png").stat().st_size > 10_000
+    assert (tmp_path / name / "report.md").read_text().startswith(f"# {name}: REPRODUCED")
+
+
+@pytest.mark.timeout(120)
+def test_two_runs_at_once_do_not_collide(run_cli, tmp_path):
+    results = {}
+
+    def run(slot):
+        results[slot] = run_scenario(run_cli, tmp_path / slot, "zombies")
+
+    threads = [threading.Thread(target=run, args=(slot,)) for slot in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = {slot: report["run_id"] for slot, (_, report) in results.items()}
+    assert ids["a"] != ids["b"]
+    for result, report in results.values():
+        assert result.returncode == 0, report["verdict"]["observed"]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_removes_its_containers(run_cli, tmp_path, signum):
+    # Unscaled, 3b sleeps 60 s: the run is surely still going when the signal arrives.
+    process = subprocess.Popen([*run_cli.command, "iterative-blocking", "--reports", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run_id, deadline = None, time.monotonic() + 60
+        for line in process.stdout:
+            match = RUN.search(line)
+            run_id = run_id or (match.group(1) if match else None)
+            if "x curl" in line or time.monotonic() > deadline:
+                break
+        assert run_id and leftovers(run_id), "the run never got its containers up"
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "interrupted" in err
+    assert leftovers(run_id) == []
+
+
+@pytest.mark.timeout(120)
+def test_keep_leaves_containers_and_says_how_to_look_and_remove(run_cli, tmp_path):
+    result = run_cli("hello", "--keep", "--reports", str(tmp_path), timeout=120)
+    run_id = json.loads((tmp_path / "hello" / "report.json").read_text())["run_id"]
+    try:
+        assert result.returncode == 0
+        assert leftovers(run_id)
+        commands = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("docker ")]
+        ps = next(c for c in commands if " ps -eo " in c and c.startswith("docker exec"))
+        listing = subprocess.run(ps.split("#")[0].split(), capture_output=True, text=True, timeout=30)
+        assert "lbaws" in listing.stdout
+        remove = commands[-1]
+        subprocess.run(remove, shell=True, check=True, timeout=60)
+        assert leftovers(run_id) == []
+    finally:
+        subprocess.run(f"docker ps -aq --filter label=org.lbaws-lab.run={run_id} | xargs -r docker rm -f; "
+                       f"docker network ls -q --filter label=org.lbaws-lab.run={run_id} | xargs -r docker network rm",
+                       shell=True, capture_output=True, timeout=60)
