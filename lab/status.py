@@ -1,0 +1,72 @@
+"""`make ps`: what of the lab runs: service, stage, limits in force, published port, health."""
+import sys
+
+import docker.errors
+
+from lab.common import LABEL, PROJECT, docker_client, say
+
+COLUMNS = ("PROJECT", "SERVICE", "STAGE", "USER", "NOFILE", "NPROC", "PORT", "HEALTH")
+LIMIT_NAMES = {"Max open files": "nofile", "Max processes": "nproc"}
+
+
+def limits_in_force(container):
+    """Soft/hard limits of PID 1 from /proc/1/limits (read as root, so it costs the server's UID
+    nothing); the configured ulimits when the container cannot run one more process."""
+    try:
+        result = container.exec_run(["cat", "/proc/1/limits"], user="root")
+        if result.exit_code == 0:
+            found = {}
+            for line in result.output.decode().splitlines():
+                for title, key in LIMIT_NAMES.items():
+                    if line.startswith(title):
+                        soft, hard = line[len(title):].split()[:2]
+                        found[key] = f"{soft}/{hard}"
+            return found
+    except docker.errors.APIError:
+        pass
+    configured = container.attrs["HostConfig"].get("Ulimits") or []
+    return {u["Name"]: f"{u['Soft']}/{u['Hard']}" for u in configured}
+
+
+def stage_of(container):
+    stage = container.labels.get("org.lbaws-lab.stage")
+    if stage:
+        return stage
+    args = container.attrs.get("Args") or []
+    return args[1] if len(args) > 1 and args[0] == "serve" else "-"
+
+
+def published(container):
+    ports = container.attrs["NetworkSettings"].get("Ports") or {}
+    bound = [f"{b['HostIp']}:{b['HostPort']}" for bindings in ports.values() for b in bindings or []]
+    return ",".join(bound) or "-"
+
+
+def row(container):
+    labels = container.labels
+    limits = limits_in_force(container)
+    health = container.attrs["State"].get("Health", {}).get("Status", "-")
+    return (labels.get("com.docker.compose.project") or labels.get("org.lbaws-lab.run") or "-",
+            labels.get("com.docker.compose.service") or container.name,
+            stage_of(container), container.attrs["Config"].get("User") or "root",
+            limits.get("nofile", "-"), limits.get("nproc", "-"), published(container), health)
+
+
+def rows(client):
+    containers = client.containers.list(filters={"label": f"{LABEL}={PROJECT}", "status": "running"})
+    return sorted(row(c) for c in containers)
+
+
+def main(argv=None):
+    table = rows(docker_client())
+    if not table:
+        say("status: no lab container is running (start one with `make up server-flask`)")
+        return 0
+    widths = [max(len(str(r[i])) for r in [COLUMNS, *table]) for i in range(len(COLUMNS))]
+    for r in [COLUMNS, *table]:
+        say("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
