@@ -9,7 +9,7 @@ import docker.errors
 
 from lab.common import LABEL, PROJECT, docker_client, say
 
-FILTER = {"label": f"{LABEL}={PROJECT}"}
+PROJECT_LABEL = f"{LABEL}={PROJECT}"
 
 
 def _remove(kind, name, remove):
@@ -24,16 +24,18 @@ def _remove(kind, name, remove):
     return True
 
 
-def clean(client):
+def clean(client, label=PROJECT_LABEL):
+    """Remove what carries label (KEY=VALUE); returns how many objects went."""
     removed = 0
-    for container in client.containers.list(all=True, filters=FILTER):
+    only = {"label": label}
+    for container in client.containers.list(all=True, filters=only):
         removed += _remove("container", container.name, lambda: container.remove(force=True, v=True))
-    for network in client.networks.list(filters=FILTER):
+    for network in client.networks.list(filters=only):
         removed += _remove("network", network.name, network.remove)
-    for volume in client.volumes.list(filters=FILTER):
+    for volume in client.volumes.list(filters=only):
         removed += _remove("volume", volume.name, volume.remove)
     # Newest first, so a child goes before the image it was built on.
-    images = sorted(client.images.list(all=True, filters=FILTER), key=lambda i: i.attrs["Created"], reverse=True)
+    images = sorted(client.images.list(all=True, filters=only), key=lambda i: i.attrs["Created"], reverse=True)
     for image in images:
         name = ", ".join(image.tags) or image.short_id
         removed += _remove("image", name, lambda: client.images.remove(image.id, force=True))
@@ -41,6 +43,10 @@ def clean(client):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:
+        print("usage: python -m lab.clean", file=sys.stderr)
+        return 2
     if not clean(docker_client()):
         say("clean: nothing of the lab's left to remove")
     return 0

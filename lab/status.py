@@ -1,4 +1,6 @@
-"""`make ps`: what of the lab runs: service, stage, limits in force, published port, health."""
+"""`make ps`: what of the lab runs: service, stage, limits in force, published port, health.
+
+`python -m lab.status [PROJECT]` shows one Compose project (or scenario run) only."""
 import sys
 
 import docker.errors
@@ -52,15 +54,22 @@ def row(container):
             limits.get("nofile", "-"), limits.get("nproc", "-"), published(container), health)
 
 
-def rows(client):
+def rows(client, project=None):
     containers = client.containers.list(filters={"label": f"{LABEL}={PROJECT}", "status": "running"})
-    return sorted(row(c) for c in containers)
+    table = sorted(row(c) for c in containers)
+    return [r for r in table if project in (None, r[0])]
 
 
 def main(argv=None):
-    table = rows(docker_client())
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) > 1 or argv[:1] and argv[0].startswith("-"):
+        print("usage: python -m lab.status [PROJECT]", file=sys.stderr)
+        return 2
+    project = argv[0] if argv else None
+    table = rows(docker_client(), project)
     if not table:
-        say("status: no lab container is running (start one with `make up server-flask`)")
+        where = f" in project {project}" if project else ""
+        say(f"status: no lab container is running{where} (start one with `make up server-flask`)")
         return 0
     widths = [max(len(str(r[i])) for r in [COLUMNS, *table]) for i in range(len(COLUMNS))]
     for r in [COLUMNS, *table]:

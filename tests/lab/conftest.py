@@ -1,0 +1,97 @@
+"""Container fixtures: the lab's images (built offline when needed) and a Compose project of its
+own per test session, on free host ports, removed afterwards whatever happened."""
+import contextlib
+import secrets
+
+import docker
+import pytest
+
+from lab import images
+from lab.common import ROOT
+from lab.compose import ComposeError, ComposeProject
+from labhelp import NOFILE, NPROC, STAGE, TEXTS, free_ports, port_env, project_env
+
+ARTIFACTS = ROOT / "reports" / "artifacts"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "container: needs the lab's Docker images and engine")
+
+
+def engine():
+    """The Docker engine, or a failure (never a skip): these tests exist to run against it."""
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except Exception as exc:  # the SDK raises several unrelated types for "no engine"
+        pytest.fail(f"the lab's container tests need a Docker engine and none answers "
+                    f"({type(exc).__name__}: {exc}); start dockerd or set DOCKER_HOST", pytrace=False)
+    return client
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    return engine()
+
+
+@pytest.fixture(scope="session")
+def lab_images(docker_engine):
+    try:
+        return images.ensure_images(docker_engine)
+    except SystemExit as exc:
+        pytest.fail(f"building the lab's images failed (exit {exc.code}); its error line is above",
+                    pytrace=False)
+
+
+def _report(request, project, why):
+    """Keep the project's logs as an artifact and show them on the terminal."""
+    logs = project.logs()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{project.name}.log"
+    path.write_text(logs)
+    writer = request.config.pluginmanager.getplugin("terminalreporter")
+    if writer:
+        writer.write_line(f"\n--- {project.name}: {why}; container logs (also in {path}) ---")
+        for line in logs.splitlines()[-200:]:
+            writer.write_line(line)
+
+
+@contextlib.contextmanager
+def running(request, project, *services):
+    """Up with --wait; down -v in every case; logs shown when a test of the session failed."""
+    failed_before = request.session.testsfailed
+    try:
+        try:
+            project.up(*services)
+        except ComposeError as exc:
+            _report(request, project, "did not come up")
+            pytest.fail(str(exc), pytrace=False)
+        yield project
+        if request.session.testsfailed > failed_before:
+            _report(request, project, "a test failed")
+    finally:
+        project.down()
+
+
+@pytest.fixture(scope="session")
+def lab(request, lab_images):
+    """Every service of compose.yaml, stage 3h, nofile/nproc set to the tests' values."""
+    ports = dict(zip(TEXTS, free_ports(len(TEXTS))))
+    env = project_env(LBAWS_STAGE=STAGE, LBAWS_NOFILE=NOFILE, LBAWS_NPROC=NPROC, **port_env(ports))
+    project = ComposeProject(f"lbaws-test-{secrets.token_hex(4)}", env)
+    project.ports = ports
+    with running(request, project):
+        yield project
+
+
+@pytest.fixture
+def compose_project(request, lab_images):
+    """Factory of small extra projects (own name, free ports), each removed after the test."""
+    with contextlib.ExitStack() as stack:
+        def start(*services, **settings):
+            ports = dict(zip(TEXTS, free_ports(len(TEXTS))))
+            env = project_env(**{**port_env(ports), **settings})
+            project = ComposeProject(f"lbaws-test-{secrets.token_hex(4)}", env)
+            project.ports = ports
+            return stack.enter_context(running(request, project, *services))
+        yield start

@@ -1,0 +1,80 @@
+"""The lab's entry points (`make ps`, `make clean`, `make images`, `make setup`) behave and fail cleanly."""
+import subprocess
+import sys
+
+import pytest
+
+from lab import clean, images
+from lab.common import LABEL, ROOT
+from labhelp import NOFILE, NPROC, STAGE, TEXTS
+
+pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+
+
+def lab_command(*args, env=None):
+    import os
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def test_status_shows_each_service_with_stage_limits_port_and_health(lab):
+    result = lab_command("lab.status", lab.name)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[1]: line.split() for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == {f"server-{name}" for name in TEXTS} | {"client"}
+    for name, port in lab.ports.items():
+        project, service, stage, user, nofile, nproc, published, health = rows[f"server-{name}"]
+        assert (project, stage, user) == (lab.name, STAGE, "18888")
+        assert (nofile, nproc) == (f"{NOFILE}/{NOFILE}", f"{NPROC}/{NPROC}")
+        assert (published, health) == (f"127.0.0.1:{port}", "healthy")
+
+
+def test_status_without_a_running_lab_says_so():
+    result = lab_command("lab.status", "lbaws-test-not-running")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("status: no lab container is running in project lbaws-test-not-running")
+
+
+@pytest.mark.parametrize("command", [["lab.status"], ["lab.clean"], ["lab.setup"], ["lab.images", "build"]])
+def test_without_an_engine_each_command_fails_with_one_line(command):
+    result = lab_command(*command, env=NO_ENGINE)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "the Docker engine does not answer" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["lab.images"], ["lab.images", "bogus"], ["lab.clean", "now"],
+                                     ["lab.status", "a", "b"]])
+def test_bad_arguments_give_usage_and_exit_2(command):
+    result = lab_command(*command)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m ")
+
+
+def test_warm_build_rebuilds_nothing(lab_images, capsys):
+    assert images.ensure_images() == lab_images
+    out = capsys.readouterr().out
+    assert "building" not in out
+    assert out.count("is up to date") == len(lab_images) + 1  # the images and their base
+
+
+def test_clean_removes_what_carries_the_label_and_nothing_else(docker_engine, lab_images):
+    marker = f"org.lbaws-lab.test-clean={__import__('secrets').token_hex(4)}"
+    key, value = marker.split("=")
+    labelled = docker_engine.networks.create(f"lbaws-test-clean-{value}", labels={key: value})
+    unlabelled = docker_engine.networks.create(f"lbaws-test-keep-{value}")
+    container = docker_engine.containers.create(images.RUNTIME_IMAGE, ["true"], labels={key: value},
+                                                name=f"lbaws-test-clean-{value}")
+    try:
+        assert clean.clean(docker_engine, label=marker) == 2
+        names = {n.name for n in docker_engine.networks.list()}
+        assert labelled.name not in names and unlabelled.name in names
+        assert not docker_engine.containers.list(all=True, filters={"label": marker})
+        assert docker_engine.images.get(images.RUNTIME_IMAGE).labels[LABEL] == "lbaws-lab"
+    finally:
+        unlabelled.remove()
+        for leftover in docker_engine.containers.list(all=True, filters={"label": marker}):
+            leftover.remove(force=True)
+        for leftover in docker_engine.networks.list(filters={"label": marker}):
+            leftover.remove()
