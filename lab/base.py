@@ -7,10 +7,10 @@ import shutil
 import subprocess
 import time
 
-from lab.common import CACHE, LABEL, PROJECT, die, say
+from lab.common import CACHE, LABEL, PROJECT, TAG, die, say
 
 OFFICIAL = os.environ.get("LBAWS_OFFICIAL_BASE", "python:3.11-slim-bookworm")
-HOME_BUILT = "lbaws-lab/debian-base:bookworm"
+HOME_BUILT = "lbaws-lab/debian-base:bookworm" + ("" if TAG == "latest" else f"-{TAG}")
 SUITE = "bookworm"
 # What the runtime needs and the official image has (or the Dockerfiles add): python3.11 with venv,
 # ps/ss for the probes, curl/nc for the client and health checks.
@@ -38,10 +38,8 @@ def find_image(client, name):
         return None
 
 
-def official_available(client):
-    """True when the official base is local or a pull succeeds quickly (registry reachable)."""
-    if find_image(client, OFFICIAL):
-        return True
+def pull_official():
+    """True when a pull of the official base succeeds quickly (a registry answers)."""
     if os.environ.get("LBAWS_NO_PULL"):
         return False
     try:
@@ -57,7 +55,7 @@ def build_rootfs(tarball):
         die("no registry answers and mmdebstrap is missing: run `make setup` (or apt-get install mmdebstrap)")
     say(f"images: building a Debian {SUITE} root filesystem with mmdebstrap (no registry reachable)")
     started = time.monotonic()
-    partial = tarball.with_suffix(".partial.tar")
+    partial = tarball.with_suffix(f".{os.getpid()}.partial.tar")  # another process may be at it too
     cmd = ["mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(PACKAGES)}",
            *(f"--dpkgopt={opt}" for opt in DPKG_OPTS), SUITE, str(partial)]
     mirror = os.environ.get("LBAWS_DEBIAN_MIRROR")
@@ -81,11 +79,15 @@ def import_rootfs(client, tarball, digest):
 
 
 def ensure_base(client):
-    """Return the name of a base image for images/runtime, building one offline when needed."""
+    """Return the name of a base image for images/runtime, building one offline when needed.
+
+    Cheap checks first: the official image if local, then an up-to-date home-built one, and only
+    then the network, so a warm run never waits on a registry that does not answer.
+    """
     forced = os.environ.get("LBAWS_BASE")
     if forced:
         return forced
-    if official_available(client):
+    if find_image(client, OFFICIAL):
         say(f"images: base {OFFICIAL} (official image)")
         return OFFICIAL
     digest = recipe_digest()
@@ -93,6 +95,9 @@ def ensure_base(client):
     if image and image.labels.get(RECIPE_LABEL) == digest:
         say(f"images: base {HOME_BUILT} is up to date")
         return HOME_BUILT
+    if pull_official():
+        say(f"images: base {OFFICIAL} (official image, pulled)")
+        return OFFICIAL
     CACHE.mkdir(parents=True, exist_ok=True)
     tarball = CACHE / f"debian-{SUITE}-{digest}.tar"
     if not tarball.exists():

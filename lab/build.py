@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,9 +49,9 @@ def _link_tree(source, target):
 
 
 def make_context(spec):
-    folder = CONTEXTS / spec.name.split("/")[-1].replace(":", "-")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    # A folder of its own: another process may be building the same image from this tree.
+    CONTEXTS.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=CONTEXTS, prefix=spec.name.split("/")[-1].replace(":", "-") + "-"))
     shutil.copy(ROOT / "images" / spec.dockerfile, folder / "Dockerfile")
     for rel, source in spec.files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache"
+# Overridable so a second set of images (e.g. a cold-build measurement) can sit beside the first.
+CACHE = Path(os.environ.get("LBAWS_CACHE") or ROOT / ".cache")
+TAG = os.environ.get("LBAWS_IMAGE_TAG") or "latest"
 PROJECT = "lbaws-lab"
 # Every image, container and network the lab makes carries this label, so `lab.clean` can find
 # exactly those and nothing else on a shared engine.

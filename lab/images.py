@@ -6,9 +6,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from lab import base, build, wheelhouse
-from lab.common import docker_client, say
+from lab.common import TAG, docker_client, say
 
-TAG = "latest"
 RUNTIME_IMAGE = f"lbaws-lab/runtime:{TAG}"
 SERVER_IMAGE = f"lbaws-lab/server:{TAG}"
 CLIENT_IMAGE = f"lbaws-lab/client:{TAG}"
