@@ -1,7 +1,10 @@
 """The one runner: fresh containers per trial, limits applied, actions played, server sampled, judged."""
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +16,20 @@ from scenarios.record import Observations, TrialRecord
 from scenarios.sampler import Sampler
 
 READY_TIMEOUT = 60.0
+
+
+@contextmanager
+def uninterrupted():
+    """Cleanup must finish: a second Ctrl-C (or SIGTERM) during it would leave containers behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
 
 
 @dataclass
@@ -69,10 +86,11 @@ class Runner:
             error = f"{type(exc).__name__}: {exc}"
             verdict = model.Verdict(False, f"the run itself failed: {error}")
         finally:
-            kept = [] if not self.options.keep else [c.name for c in self.engine.containers.list(
-                all=True, filters={"label": f"org.lbaws-lab.run={self.run_id}"})]
-            if not self.options.keep:
-                self.containers.cleanup()
+            with uninterrupted():
+                kept = [] if not self.options.keep else [c.name for c in self.engine.containers.list(
+                    all=True, filters={"label": f"org.lbaws-lab.run={self.run_id}"})]
+                if not self.options.keep:
+                    self.containers.cleanup()
             self.progress.done()
             self.progress.prefix = ""
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
@@ -121,10 +139,11 @@ class Runner:
                 sampler.take()
                 record.final = probe.snapshot(record.server_pid)
         finally:
-            if sampler is not None:
-                record.samples = sampler.stop()
-            self.progress.done()
-            self.finish(server, record)
+            with uninterrupted():
+                if sampler is not None:
+                    record.samples = sampler.stop()
+                self.progress.done()
+                self.finish(server, record)
             record.duration_s = round(time.monotonic() - t0, 3)
         return record
 
