@@ -136,8 +136,7 @@ def main(argv=None) -> int:
     names = known if args.all else [args.name]
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
-    from scenarios import containers, report
-    from scenarios.images import ImageError
+    from scenarios import containers, images, report
     from scenarios.progress import Progress
     from scenarios.runner import Options, Runner
 
@@ -148,6 +147,14 @@ def main(argv=None) -> int:
     except containers.EngineMissing as exc:
         print(f"lbaws scenario: {exc}", file=sys.stderr)
         return EXIT_ENGINE
+    try:
+        images.ensure(lambda line: print(line, file=out, flush=True))
+    except images.ImageError as exc:
+        print(f"lbaws scenario: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    except KeyboardInterrupt:
+        print("lbaws scenario: interrupted while building images", file=sys.stderr)
+        return EXIT_INTERRUPTED
     previous = signal.signal(signal.SIGTERM, _terminate)
     rows = []
     try:
@@ -163,9 +170,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("lbaws scenario: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except ImageError as exc:
-        print(f"lbaws scenario: {exc}", file=sys.stderr)
-        return EXIT_ENGINE
     finally:
         signal.signal(signal.SIGTERM, previous)
     if args.all:

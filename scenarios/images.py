@@ -1,7 +1,9 @@
-"""Which lab image plays which role, and making sure they exist before a run (lab builds them offline)."""
+"""Which lab image plays which role, and making sure they exist and are current before a run."""
 from __future__ import annotations
 
-import docker.errors
+import contextlib
+import fcntl
+import io
 
 APP_DIR = "/app"
 
@@ -32,28 +34,37 @@ def name(role: str) -> str:
     return names()[role]
 
 
-def missing(engine) -> list:
-    absent = []
-    for image in names().values():
+class _BuildLines(io.TextIOBase):
+    """Passes the lab's build progress on, drops its "is up to date" lines: a warm check stays quiet."""
+
+    def __init__(self, say):
+        self.say = say
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if line.strip() and "up to date" not in line and "images ready" not in line:
+                self.say(line.strip())
+        return len(text)
+
+
+def ensure(say) -> None:
+    """Build whatever image is missing or stale (lab.images skips current ones in well under a second).
+
+    A first `lbaws scenario NAME` on a fresh machine thus sets itself up. A file lock keeps two runs
+    started together from building into the same context folders at once.
+    """
+    from lab.common import CACHE
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / "scenario-images.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            engine.images.get(image)
-        except docker.errors.ImageNotFound:
-            absent.append(image)
-    return absent
-
-
-def ensure(engine, say) -> None:
-    """Build the lab's images when any is missing, so a first `lbaws scenario NAME` sets itself up."""
-    absent = missing(engine)
-    if not absent:
-        return
-    say(f"images missing ({', '.join(absent)}): building them with lab.images (offline), once")
-    try:
-        _lab().ensure_images()
-    except SystemExit as exc:  # lab reports its failures with one line and SystemExit
-        raise ImageError(f"building the lab's images failed (exit {exc.code})") from None
-    except Exception as exc:  # a build that breaks half-way is still one line for the user
-        raise ImageError(f"building the lab's images failed: {type(exc).__name__}: {exc}") from None
-    still = missing(engine)
-    if still:
-        raise ImageError(f"images still missing after the build: {', '.join(still)}")
+            with contextlib.redirect_stdout(_BuildLines(say)):
+                _lab().ensure_images()
+        except SystemExit as exc:  # lab reports its failures on stderr and exits
+            raise ImageError(f"building the lab's images failed (exit {exc.code}); see the line above") from None
+        except Exception as exc:  # a build that breaks half-way is still one line for the user
+            raise ImageError(f"building the lab's images failed: {type(exc).__name__}: {exc}") from None

@@ -68,7 +68,6 @@ class Runner:
         started_wall, started = time.time(), time.monotonic()
         observations = Observations()
         error = ""
-        images.ensure(self.engine, self.progress.say)
         self.progress.prefix = f"[{self.scenario.name}] "
         self.progress.say(f"run {self.run_id}: containers and network labelled org.lbaws-lab.run={self.run_id}, "
                           f"sleep scale {self.options.scale:g}")
