@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from lab import base, build, wheelhouse
-from lab.common import TAG, docker_client, say
+from lab.common import ROOT, TAG, docker_client, say
 
 RUNTIME_IMAGE = f"lbaws-lab/runtime:{TAG}"
 SERVER_IMAGE = f"lbaws-lab/server:{TAG}"
@@ -19,7 +19,7 @@ JOBS = int(os.environ.get("LBAWS_BUILD_JOBS", "3"))
 
 def specs(base_image, deps):
     """Every image in build order; each one's parent comes earlier (or is the base)."""
-    apps = str(wheelhouse.ROOT / "apps")
+    apps = str(ROOT / "apps")
     images = [
         build.Spec(RUNTIME_IMAGE, "runtime.Dockerfile", base_image,
                    {"BASE": base_image, "LBAWS_UID": str(SERVER_UID)}),

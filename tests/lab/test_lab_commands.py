@@ -1,7 +1,10 @@
 """The lab's entry points (`make ps`, `make clean`, `make images`, `make setup`) behave and fail cleanly."""
+import os
+import secrets
 import subprocess
 import sys
 
+import docker.errors
 import pytest
 
 from lab import clean, images
@@ -13,7 +16,6 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 
 
 def lab_command(*args, env=None):
-    import os
     return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=120,
                           cwd=ROOT, env={**os.environ, **(env or {})})
 
@@ -61,21 +63,23 @@ def test_warm_build_rebuilds_nothing(lab_images, capsys):
 
 
 def test_clean_removes_what_carries_the_label_and_nothing_else(docker_engine, lab_images):
-    marker = f"org.lbaws-lab.test-clean={__import__('secrets').token_hex(4)}"
-    key, value = marker.split("=")
-    labelled = docker_engine.networks.create(f"lbaws-test-clean-{value}", labels={key: value})
-    unlabelled = docker_engine.networks.create(f"lbaws-test-keep-{value}")
-    container = docker_engine.containers.create(images.RUNTIME_IMAGE, ["true"], labels={key: value},
-                                                name=f"lbaws-test-clean-{value}")
+    # A label of the test's own: the real one would take every lab image and running scenario.
+    key, value = "org.lbaws-lab.test-clean", secrets.token_hex(4)
+    networks = [docker_engine.networks.create(f"lbaws-test-clean-{value}", labels={key: value}),
+                docker_engine.networks.create(f"lbaws-test-keep-{value}")]
+    containers = [docker_engine.containers.create(images.RUNTIME_IMAGE, ["true"], labels={key: value},
+                                                  name=f"lbaws-test-clean-{value}"),
+                  docker_engine.containers.create(images.RUNTIME_IMAGE, ["true"], name=f"lbaws-test-keep-{value}")]
     try:
-        assert clean.clean(docker_engine, label=marker) == 2
-        names = {n.name for n in docker_engine.networks.list()}
-        assert labelled.name not in names and unlabelled.name in names
-        assert not docker_engine.containers.list(all=True, filters={"label": marker})
+        assert clean.clean(docker_engine, label=f"{key}={value}") == 2
+        left = {n.name for n in docker_engine.networks.list()} | {
+            c.name for c in docker_engine.containers.list(all=True)}
+        assert f"lbaws-test-clean-{value}" not in left
+        assert {networks[1].name, containers[1].name} <= left
         assert docker_engine.images.get(images.RUNTIME_IMAGE).labels[LABEL] == "lbaws-lab"
     finally:
-        unlabelled.remove()
-        for leftover in docker_engine.containers.list(all=True, filters={"label": marker}):
-            leftover.remove(force=True)
-        for leftover in docker_engine.networks.list(filters={"label": marker}):
-            leftover.remove()
+        for obj, how in [(c, {"force": True}) for c in containers] + [(n, {}) for n in networks]:
+            try:
+                obj.remove(**how)
+            except docker.errors.NotFound:
+                pass

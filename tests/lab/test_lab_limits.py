@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 def test_changing_lbaws_nofile_changes_the_limit_inside(compose_project):
     project = compose_project("server-wsgi", LBAWS_NOFILE=2222, LBAWS_NPROC=444)
     host = testinfra.get_host(f"docker://root@{project.container_id('server-wsgi')}")
-    assert read_limits(host.file("/proc/1/limits").content_string) == {"nofile": (2222, 2222), "nproc": (444, 444)}
+    limits = read_limits(host.file("/proc/1/limits").content_string)
+    assert limits == {"nofile": (2222, 2222), "nproc": (444, 444)}
 
 
 def test_stop_is_immediate_because_the_server_handles_sigterm(compose_project):
