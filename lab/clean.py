@@ -12,13 +12,14 @@ from lab.common import LABEL, PROJECT, docker_client, say
 PROJECT_LABEL = f"{LABEL}={PROJECT}"
 
 
-def _remove(kind, name, remove):
+def _remove(kind, name, remove, quiet=False):
     try:
         remove()
     except docker.errors.NotFound:
         return False
     except docker.errors.APIError as exc:
-        say(f"clean: could not remove {kind} {name}: {exc.explanation or exc}")
+        if not quiet:
+            say(f"clean: could not remove {kind} {name}: {exc.explanation or exc}")
         return False
     say(f"clean: removed {kind} {name}")
     return True
@@ -34,11 +35,15 @@ def clean(client, label=PROJECT_LABEL):
         removed += _remove("network", network.name, network.remove)
     for volume in client.volumes.list(filters=only):
         removed += _remove("volume", volume.name, volume.remove)
-    # Newest first, so a child goes before the image it was built on.
-    images = sorted(client.images.list(all=True, filters=only), key=lambda i: i.attrs["Created"], reverse=True)
-    for image in images:
-        name = ", ".join(image.tags) or image.short_id
-        removed += _remove("image", name, lambda: client.images.remove(image.id, force=True))
+    # Newest first, so a child goes before the image it was built on; a second pass catches what
+    # a parent/child order by creation time got wrong.
+    for last_pass in (False, True):
+        images = sorted(client.images.list(all=True, filters=only), key=lambda i: i.attrs["Created"],
+                        reverse=True)
+        for image in images:
+            name = ", ".join(image.tags) or image.short_id
+            removed += _remove("image", name, lambda: client.images.remove(image.id, force=True),
+                               quiet=not last_pass)
     return removed
 
 
