@@ -79,6 +79,10 @@ def as_markdown(result: RunResult, data: dict) -> str:
                      f"{f' ({len(runs)} runs)' if len(runs) > 1 else ''}")
         lines.append("")
         lines.append(f"Limits: {first.limits}; UID {first.uid}; image `{first.image}`.")
+        in_force = first.baseline.get("limits", {})
+        if in_force:
+            lines.append("In force (/proc/PID/limits, soft/hard): "
+                         + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(in_force.items())) + ".")
         last = runs[-1]
         lines.append(f"Server exit: {'still running at the end' if not last.died else last.exit_code}; "
                      f"fds at start {last.baseline_fds}, at end {last.final_fds}; "

@@ -104,6 +104,11 @@ def test_scenario_reproduces(run_cli, tmp_path, name):
     assert result.returncode == 0
     assert f"{name}: REPRODUCED" in result.stdout
     CHECKS[name](report["verdict"]["numbers"])
+    for runs in report["observations"].values():
+        for record in runs:  # the limits the scenario states are the ones the server ran under
+            in_force = record["baseline"]["limits"]
+            assert in_force["Max open files"] == [str(record["limits"]["nofile"])] * 2
+            assert in_force["Max processes"] == [str(record["limits"]["nproc"])] * 2
     assert (tmp_path / name / "timeline.png").stat().st_size > 10_000
     assert (tmp_path / name / "report.md").read_text().startswith(f"# {name}: REPRODUCED")
 
