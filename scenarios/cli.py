@@ -104,7 +104,9 @@ def keep_instructions(result) -> str:
             lines.append(f"  docker logs {name}            # {record.key}: the server exited ({record.exit_code})")
         else:
             lines.append(f"  docker exec {name} ps -eo pid,ppid,user,stat,args   # {record.key}: processes")
-            lines.append(f"  docker exec {name} ls -l /proc/{record.server_pid}/fd  # the server's descriptors")
+            # As the server's UID: root in a container lacks CAP_SYS_PTRACE and cannot read fd links.
+            lines.append(f"  docker exec -u {record.uid} {name} ls -l /proc/{record.server_pid}/fd"
+                         f"  # the server's descriptors")
     lines.append("remove them with:")
     lines.append(f"  docker ps -aq --filter label=org.lbaws-lab.run={run} | xargs -r docker rm -f; "
                  f"docker network ls -q --filter label=org.lbaws-lab.run={run} | xargs -r docker network rm")

@@ -166,6 +166,9 @@ def test_keep_leaves_containers_and_says_how_to_look_and_remove(run_cli, tmp_pat
         ps = next(c for c in commands if " ps -eo " in c and c.startswith("docker exec"))
         listing = subprocess.run(ps.split("#")[0].split(), capture_output=True, text=True, timeout=30)
         assert "lbaws" in listing.stdout
+        fds = next(c for c in commands if "/fd" in c)
+        listing = subprocess.run(fds.split("#")[0].split(), capture_output=True, text=True, timeout=30)
+        assert "socket:[" in listing.stdout, listing.stderr
         remove = commands[-1]
         subprocess.run(remove, shell=True, check=True, timeout=60)
         assert leftovers(run_id) == []
