@@ -73,9 +73,11 @@ def as_markdown(result: RunResult, data: dict) -> str:
     ]
     lines += [f"| {k} | {v} |" for k, v in result.verdict.numbers.items()]
     lines += ["", "## Trials", ""]
+    titles = {trial.key: trial.title for trial in scenario.trials}
     for key, runs in result.observations.trials.items():
         first = runs[0]
         lines.append(f"### {key}: stage {first.stage}{' ' + first.app if first.app else ''}"
+                     f"{f' - {titles[key]}' if titles.get(key) else ''}"
                      f"{f' ({len(runs)} runs)' if len(runs) > 1 else ''}")
         lines.append("")
         lines.append(f"Limits: {first.limits}; UID {first.uid}; image `{first.image}`.")

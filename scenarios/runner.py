@@ -5,7 +5,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios import actions, images, model
@@ -51,7 +51,6 @@ class RunResult:
     started: float
     duration_s: float
     options: Options
-    kept: list = field(default_factory=list)  # container names left running with --keep
     error: str = ""
 
 
@@ -85,15 +84,13 @@ class Runner:
             error = f"{type(exc).__name__}: {exc}"
             verdict = model.Verdict(False, f"the run itself failed: {error}")
         finally:
-            with uninterrupted():
-                kept = [] if not self.options.keep else [c.name for c in self.engine.containers.list(
-                    all=True, filters={"label": f"org.lbaws-lab.run={self.run_id}"})]
-                if not self.options.keep:
+            if not self.options.keep:
+                with uninterrupted():
                     self.containers.cleanup()
             self.progress.done()
             self.progress.prefix = ""
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
-                         round(time.monotonic() - started, 2), self.options, kept, error)
+                         round(time.monotonic() - started, 2), self.options, error)
 
     def judge(self, observations: Observations) -> model.Verdict:
         try:

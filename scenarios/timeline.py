@@ -45,7 +45,9 @@ def draw(observations: Observations, trials: dict, title: str, path: Path) -> Pa
                        label=f"server exited ({record.exit_code})")
         runs = len(observations.runs(key))
         suffix = f" (last of {runs} runs)" if runs > 1 else ""
-        ax.set_title(f"{key}: stage {record.stage}{' ' + record.app if record.app else ''}{suffix}", fontsize=10)
+        note = f" - {trial.title}" if trial is not None and trial.title else ""
+        ax.set_title(f"{key}: stage {record.stage}{' ' + record.app if record.app else ''}{note}{suffix}",
+                     fontsize=10)
         ax.set_xlabel("seconds since the container started")
         ax.set_ylabel("count")
         ax.grid(alpha=0.3)
