@@ -30,6 +30,7 @@ LINGER_BYTES = 1024 * 1024
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(r"^HTTP/(\d)\.(\d)$")
 _DIGITS = re.compile(r"^[0-9]+$")
+_HEX = re.compile(r"^[0-9A-Fa-f]{1,8}$")
 # Header values may hold visible characters, spaces and tabs; anything else (CR, NUL, ...) is an attack or a bug.
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -120,16 +121,44 @@ class Channel:
             if self._head_bytes:
                 raise HTTPError(408, "the request head did not arrive in time") from None
             raise ClientGone("no request before the timeout") from None
-        length = _content_length(request)
-        if length:
+        _check_host(request)
+        chunked = _is_chunked(request)
+        length = None if chunked else _content_length(request)
+        if chunked or length:
             self._expect_continue(request)
             try:
-                request.body = self.rfile.read(length)
+                request.body = self._read_chunked() if chunked else self._read_exactly(length)
             except socket.timeout:
                 raise HTTPError(408, "the request body did not arrive in time") from None
-            if len(request.body) < length:
-                raise ClientGone(f"closed after {len(request.body)} of {length} body bytes")
         return request
+
+    def _read_exactly(self, length):
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise ClientGone(f"closed after {len(body)} of {length} body bytes")
+        return body
+
+    def _read_chunked(self):
+        """The chunked transfer coding, which every HTTP/1.1 recipient must be able to parse (RFC 9112 7.1)."""
+        chunks, total = [], 0
+        while True:
+            size_line = self._read_line(MAX_HEADER_LINE, 400, "chunk size line")
+            size_text = size_line.partition(";")[0].strip()  # chunk extensions are ignored
+            if not _HEX.match(size_text):
+                raise HTTPError(400, f"bad chunk size {size_text[:40]!r}")
+            size = int(size_text, 16)
+            total += size
+            if total > MAX_BODY:
+                raise HTTPError(413, f"body larger than {MAX_BODY} bytes")
+            if size == 0:
+                break
+            chunks.append(self._read_exactly(size))
+            if self._read_line(2, 400, "chunk ending") != "":
+                raise HTTPError(400, "chunk data longer than its size")
+        # Trailer fields are read and dropped: nothing here needs them.
+        while self._read_line(MAX_HEADER_LINE, 431, "trailer line") != "":
+            pass
+        return b"".join(chunks)
 
     def _read_line(self, limit, code, what, first=False):
         # +2 leaves room for the line ending, so exactly `limit` characters of content are allowed.
@@ -218,9 +247,27 @@ def _parse_header(line):
     return name, value
 
 
+def _check_host(request):
+    hosts = [value for key, value in request.headers if key.lower() == "host"]
+    # RFC 9112 3.2: an HTTP/1.1 request without exactly one Host gets 400.
+    if request.version == "HTTP/1.1" and len(hosts) != 1 or len(hosts) > 1:
+        raise HTTPError(400, "an HTTP/1.1 request needs exactly one Host header")
+
+
+def _is_chunked(request):
+    coding = request.header("Transfer-Encoding")
+    if coding is None:
+        return False
+    if request.header("Content-Length") is not None:
+        # Both framings at once is how requests are smuggled past proxies (RFC 9112 6.1).
+        raise HTTPError(400, "both Transfer-Encoding and Content-Length")
+    codings = [c.strip().lower() for c in coding.split(",")]
+    if codings != ["chunked"]:
+        raise HTTPError(501, f"Transfer-Encoding {coding[:40]!r} is not supported; only chunked is")
+    return True
+
+
 def _content_length(request):
-    if request.header("Transfer-Encoding") is not None:
-        raise HTTPError(501, "Transfer-Encoding is not supported; send Content-Length")
     values = {v.strip() for key, value in request.headers if key.lower() == "content-length"
               for v in value.split(",")}
     if not values:

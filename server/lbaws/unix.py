@@ -37,6 +37,9 @@ def open_listener(host, port, backlog):
 
 def _raise_shutdown(signum, frame):
     # Raising is the only way to leave a blocking accept() or sleep(): PEP 475 retries them otherwise.
+    # A second SIGTERM must not raise again in the middle of the clean-up the first one started.
+    for other in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(other, signal.SIG_IGN)
     raise Shutdown(signum)
 
 

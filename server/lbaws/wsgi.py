@@ -52,14 +52,18 @@ def request_environ(base, request, client_address):
         "REMOTE_PORT": str(client_address[1]),
         "wsgi.input": io.BytesIO(request.body),
     })
+    if request.body:
+        environ["CONTENT_LENGTH"] = str(len(request.body))
     for name, value in request.headers:
         key = name.upper().replace("-", "_")
         if "_" in name:
             # X-Foo_Bar would arrive as the same key as X-Foo-Bar; drop it rather than let it impersonate.
             continue
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if key == "CONTENT_TYPE":
             environ[key] = value
             continue
+        if key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+            continue  # the reader has framed and decoded the body already: CONTENT_LENGTH says its size
         key = "HTTP_" + key
         if key in environ:
             separator = "; " if key == "HTTP_COOKIE" else ","

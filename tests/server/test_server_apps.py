@@ -81,6 +81,20 @@ def test_echo_app_sees_method_path_query_headers_and_body_intact(serve, stage):
     assert (echo["pid"] != server.pid) == (stage in FORKING)
 
 
+@pytest.mark.parametrize("stage", ["2", "3d", "3h"])
+def test_chunked_request_body_reaches_the_app_decoded(serve, stage, tmp_path):
+    server = serve(stage, "echoapp:app", "--sleep", "0")
+    payload = tmp_path / "chunked.txt"
+    payload.write_bytes(b"chunk me " * 10000)
+    # curl sends the body chunked, as any HTTP/1.1 client may; the app must see plain bytes and their size.
+    result = curl(server.port, "/upload", "-H", "Transfer-Encoding: chunked", "--data-binary", f"@{payload}")
+    assert result.returncode == 0, result.stderr
+    echo = json.loads(result.stdout)
+    assert echo["body"] == "chunk me " * 10000
+    assert echo["body_length"] == 90000
+    assert "Transfer-Encoding" not in echo["headers"]
+
+
 @pytest.mark.parametrize("stage", ["2", "3c", "3h"])
 def test_large_post_with_expect_100_continue_is_not_delayed(serve, stage, tmp_path):
     server = serve(stage, "echoapp:app", "--sleep", "0")

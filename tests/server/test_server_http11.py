@@ -82,7 +82,7 @@ def test_request_reader(case, mode):
 def test_several_requests_on_one_connection_then_none_at_clean_eof():
     # The tutorial's stages close after one response; a keep-alive stage would loop like this.
     reader, writer = socket.socketpair()
-    writer.sendall(b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n\r\n")
+    writer.sendall(b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
     writer.shutdown(socket.SHUT_WR)
     channel = Channel(reader)
     try:

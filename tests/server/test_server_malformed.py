@@ -31,17 +31,18 @@ CASES = [
      431),
     ("head too large", b"GET /hello HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 8000)
                                                              for i in range(20)) + b"\r\n", 431),
-    ("non-numeric Content-Length", b"POST /hello HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
-    ("negative Content-Length", b"POST /hello HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400),
-    ("conflicting Content-Length", b"POST /hello HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    ("non-numeric Content-Length", b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+    ("negative Content-Length", b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400),
+    ("conflicting Content-Length", b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
      400),
-    ("chunked body", b"POST /hello HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501),
-    ("body too large", b"POST /hello HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", 413),
+    ("unsupported transfer coding", b"POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501),
+    ("HTTP/1.1 without Host", b"GET /hello HTTP/1.1\r\nAccept: */*\r\n\r\n", 400),
+    ("body too large", b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n", 413),
     ("closed right away", b"", None),
     ("closed mid request line", b"GET /hel", None),
     ("closed mid headers", b"GET /hello HTTP/1.1\r\nHost: local", None),
     ("closed before blank line", b"GET /hello HTTP/1.1\r\nHost: localhost\r\n", None),
-    ("closed mid body", b"POST /hello HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", None),
+    ("closed mid body", b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", None),
 ]
 
 
