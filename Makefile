@@ -48,8 +48,8 @@ test: setup ## The whole suite: server, containers, scenarios
 test-server: $(VENV)/.installed ## Only the server tests (no Docker)
 	$(PY) -m pytest tests/server
 
-scenario: setup ## Run one scenario: make scenario fd-exhaustion
-	$(LBAWS) scenario $(NAME)
+scenario: setup ## Run one scenario: make scenario fd-exhaustion [OPTS=--keep]
+	$(LBAWS) scenario $(NAME) $(OPTS)
 
 scenarios: setup ## Run every scenario and print the summary table
-	$(LBAWS) scenario --all
+	$(LBAWS) scenario --all $(OPTS)
