@@ -91,9 +91,10 @@ class WSGIHandler(RequestHandler):
         exchange = wsgi.Exchange(channel, head_only=request.method == "HEAD", on_head=_log_response_head)
         try:
             exchange.run(self.app, environ)
-        except (ConnectionError, socket.timeout):
-            raise
-        except Exception:
+        except Exception as exc:
+            # An app's own ConnectionRefusedError or TimeoutError (its database, say) is the app's failure.
+            if exchange.client_gone:
+                raise ClientGone(f"went away during the response: {exc!r}") from exc
             log.exception("Error in the application serving %s %s", request.method, request.target)
             if not exchange.headers_sent:
                 channel.send(HTTPError(500, "the application failed; see the server log").to_response())

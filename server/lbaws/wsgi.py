@@ -84,6 +84,8 @@ class Exchange:
         self.headers = None
         self.headers_sent = False
         self.bytes_sent = 0
+        # Set when sending to the client failed: only then is an OSError the client's doing, not the app's.
+        self.client_gone = False
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info:
@@ -142,12 +144,19 @@ class Exchange:
         self.headers_sent = True
         if self.on_head is not None:
             self.on_head(head)
-        self.channel.send(head)
+        self._send(head)
 
     def _send_body(self, data):
         if data and not self.head_only:
-            self.channel.send(data)
+            self._send(data)
         self.bytes_sent += len(data)
+
+    def _send(self, data):
+        try:
+            self.channel.send(data)
+        except OSError:
+            self.client_gone = True
+            raise
 
 
 def _check_status(status):

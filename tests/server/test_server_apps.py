@@ -186,3 +186,15 @@ def test_app_errors_become_500_or_a_cut_response_and_the_server_goes_on(serve, s
     assert log.count("RuntimeError: broken before the head") == 2
     assert log.count("RuntimeError: broken in the body") == 2
     assert server.alive()
+
+
+@pytest.mark.parametrize("error", ["ConnectionRefusedError", "TimeoutError", "BrokenPipeError"])
+def test_an_apps_own_socket_errors_are_app_errors_not_a_client_gone(serve, tmp_path, error):
+    # An app that cannot reach its database must answer 500; only the client's socket failing means "gone".
+    (tmp_path / "backendapp.py").write_text(
+        "def app(environ, start_response):\n"
+        f"    raise {error}('the backend is down')\n")
+    server = serve("3a", "backendapp:app", cwd=tmp_path)
+    status, headers, _ = get(server.port, "/")
+    assert status == 500 and headers["connection"] == "close"
+    assert f"{error}: the backend is down" in server.log()

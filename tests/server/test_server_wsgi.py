@@ -195,3 +195,25 @@ def test_head_request_sends_no_body_but_keeps_the_length():
     channel = _run(app, method="HEAD")
     assert "Content-Length: 12\r\n" in channel.head
     assert channel.body == b""
+
+
+class GoneChannel(Recorder):
+    """A client that hung up: every send fails as a closed socket does."""
+
+    def send(self, data):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_client_gone_mid_response_is_told_apart_from_an_app_error():
+    from lbaws.handlers import WSGIHandler
+    from lbaws.http11 import ClientGone
+
+    body = ClosingBody([b"one", b"two"])
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return body
+    handler = WSGIHandler(app, base_environ("lab", 8888, False))
+    with pytest.raises(ClientGone):
+        handler.respond(GoneChannel(), Request("GET", "/", "HTTP/1.1"), ("127.0.0.1", 5000))
+    assert body.closed
