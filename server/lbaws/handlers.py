@@ -96,7 +96,9 @@ class WSGIHandler(RequestHandler):
             if exchange.client_gone:
                 raise ClientGone(f"went away during the response: {exc!r}") from exc
             log.exception("Error in the application serving %s %s", request.method, request.target)
-            if not exchange.headers_sent:
+            if exchange.headers_sent:
+                channel.abort()  # too late for a 500: cut the connection instead of a second response
+            else:
                 channel.send(HTTPError(500, "the application failed; see the server log").to_response())
         finally:
             sys.stderr.flush()  # wsgi.errors is sys.stderr; a child leaves with os._exit, which does not flush

@@ -9,6 +9,7 @@ the reader is shaped (read_request returning None at a clean EOF) so a later sta
 import email.utils
 import re
 import socket
+import struct
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import List, Optional, Tuple
@@ -102,6 +103,14 @@ class Channel:
 
     def send(self, data: bytes):
         self.sock.sendall(data)
+
+    def abort(self):
+        """Make the coming close a reset (RST), not an orderly end (FIN).
+
+        After a failure mid-body a FIN would tell the client that a close-delimited body is complete;
+        a reset tells it the response is broken (RFC 9112 8).
+        """
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def send_error(self, error: "HTTPError"):
         self.send(error.to_response())
