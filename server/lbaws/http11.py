@@ -36,6 +36,16 @@ _HEX = re.compile(r"^[0-9A-Fa-f]{1,8}$")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
+def is_token(text: str) -> bool:
+    """A method or a field name (RFC 9110 5.6.2)."""
+    return bool(_TOKEN.fullmatch(text))  # fullmatch: `$` alone would accept a trailing newline
+
+
+def has_control(text: str) -> bool:
+    """Whether a field value or reason phrase holds a character other than tab that must not be there."""
+    return bool(_BAD_VALUE.search(text))
+
+
 class HTTPError(Exception):
     """A request the server refuses: a status code, its reason phrase, and a detail for the body and the log."""
 

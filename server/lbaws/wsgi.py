@@ -10,7 +10,7 @@ import sys
 from urllib.parse import unquote
 
 from lbaws import __version__
-from lbaws.http11 import response_head
+from lbaws.http11 import has_control, is_token, response_head
 
 # RFC 9110 hop-by-hop headers belong to the server; PEP 3333 forbids applications to set them.
 _HOP_BY_HOP = frozenset({
@@ -163,8 +163,11 @@ def _check_status(status):
     if type(status) is not str:
         raise TypeError(f"status must be str, not {type(status).__name__}")
     code, _, reason = status.partition(" ")
-    if len(code) != 3 or not code.isdigit() or not reason:
+    if len(code) != 3 or not (code.isascii() and code.isdigit()) or not reason or has_control(reason):
         raise AssertionError(f"status must look like '200 OK', not {status!r}")
+    # A 1xx is interim: sent as the response, the client would go on waiting for the final one.
+    if not 200 <= int(code) <= 599:
+        raise AssertionError(f"status {code} cannot end a response")
 
 
 def _check_headers(headers):
@@ -178,7 +181,8 @@ def _check_headers(headers):
             raise TypeError(f"header names and values must be str: {item!r}")
         if name.lower() in _HOP_BY_HOP:
             raise AssertionError(f"hop-by-hop header {name!r} is the server's business")
-        if any(c in value for c in "\r\n\0") or ":" in name or not name:
+        # CR or LF in a name or value would let the app split the response in two.
+        if not is_token(name) or has_control(value):
             raise AssertionError(f"bad header {item!r}")
         try:
             (name + value).encode("latin-1")

@@ -199,3 +199,18 @@ def test_an_apps_own_socket_errors_are_app_errors_not_a_client_gone(serve, tmp_p
     status, headers, _ = get(server.port, "/")
     assert status == 500 and headers["connection"] == "close"
     assert f"{error}: the backend is down" in server.log()
+
+
+def test_an_app_cannot_split_the_response_with_a_newline_in_status_or_header_name(serve, tmp_path):
+    (tmp_path / "splitapp.py").write_text(
+        "def app(environ, start_response):\n"
+        "    if environ['PATH_INFO'] == '/status':\n"
+        "        start_response('200 OK\\r\\nX-Injected: yes', [])\n"
+        "    else:\n"
+        "        start_response('200 OK', [('X-A\\r\\nX-Injected', 'yes')])\n"
+        "    return [b'x']\n")
+    server = serve("3a", "splitapp:app", cwd=tmp_path)
+    for path in ("/status", "/name"):
+        response = raw_exchange(server.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert response.startswith(b"HTTP/1.1 500 "), response
+        assert b"X-Injected" not in response.partition(b"\r\n\r\n")[0]

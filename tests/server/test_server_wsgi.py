@@ -157,6 +157,16 @@ def test_second_start_response_without_exc_info_is_an_error():
     ("200 OK", [("Content-Type", b"text/plain")]),
     ("200 OK", [("Connection", "keep-alive")]),
     ("200 OK", [("X-Bad", "a\r\nInjected: yes")]),
+    # Response splitting through the status or a header name, and what RFC 9110 forbids in either.
+    ("200 OK\r\nX-Injected: yes", []),
+    ("200 OK", [("X-Bad\r\nX-Injected", "yes")]),
+    ("200 OK", [("X Bad", "space in the name")]),
+    ("200 OK", [("X-Bad\n", "a newline that a regex's $ lets through")]),
+    ("200 OK", [("X-Bad", "bell\x07")]),
+    # Not a final status: 1xx is interim (the client would wait for the real response), 999 does not exist.
+    ("100 Continue", []),
+    ("999 Whatever", []),
+    ("000 Zero", []),
 ])
 def test_bad_status_or_headers_are_refused(status, headers):
     def app(environ, start_response):
