@@ -38,6 +38,9 @@ CASES = [
     ("unsupported transfer coding", b"POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501),
     ("HTTP/1.1 without Host", b"GET /hello HTTP/1.1\r\nAccept: */*\r\n\r\n", 400),
     ("body too large", b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n", 413),
+    # More digits than int() converts by default (4300): must still be a 413, not a traceback.
+    ("Content-Length of 5000 digits", b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n",
+     413),
     ("closed right away", b"", None),
     ("closed mid request line", b"GET /hel", None),
     ("closed mid headers", b"GET /hello HTTP/1.1\r\nHost: local", None),
