@@ -2,6 +2,7 @@
 
 import argparse
 import errno
+import math
 import socket
 import sys
 
@@ -20,8 +21,20 @@ def _fail(code, message):
 
 def _non_negative(text):
     value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
+    # inf and nan pass `< 0` but make sleep() and settimeout() raise at the first client.
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number of seconds >= 0")
+    return value
+
+
+def _port(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    # bind() would raise OverflowError, which is no OSError, so it would escape as a traceback.
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (0-65535)")
     return value
 
 
@@ -34,7 +47,7 @@ def build_parser():
     serve.add_argument("app", metavar="MODULE:CALLABLE", nargs="?",
                        help="WSGI application, imported from the current directory")
     serve.add_argument("--host", default="", help="address to bind (default: all interfaces, as the text)")
-    serve.add_argument("--port", type=int, default=8888, help="port (default 8888; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8888, help="port (default 8888; 0 picks a free one)")
     serve.add_argument("--backlog", type=int, help="listen() backlog (default: the text's, per stage)")
     serve.add_argument("--sleep", type=_non_negative,
                        help="seconds to sleep after each response (default: the text's, per stage)")

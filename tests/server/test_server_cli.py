@@ -175,3 +175,11 @@ def test_sigterm_stops_a_forking_server_and_its_children_die_by_default(serve):
         os.kill(kids[0][0], signal.SIGTERM)
         assert wait_until(lambda: not os.path.exists(f"/proc/{kids[0][0]}") or
                           open(f"/proc/{kids[0][0]}/stat").read().rpartition(")")[2].split()[0] == "Z", 5)
+
+
+@pytest.mark.parametrize("option,value", [("--port", "70000"), ("--port", "-1"), ("--sleep", "nan"),
+                                          ("--sleep", "inf"), ("--timeout", "inf")])
+def test_out_of_range_numbers_are_usage_errors_not_tracebacks(option, value):
+    result = run_lbaws("serve", "3a", "--port", "0", option, value, timeout=10)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"lbaws serve: error: argument {option}: {value}")
