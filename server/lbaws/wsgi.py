@@ -18,8 +18,9 @@ _HOP_BY_HOP = frozenset({
     "te", "trailers", "transfer-encoding", "upgrade",
 })
 
-# Responses that never carry a body, so no Content-Length either (RFC 9110 8.6).
-_NO_BODY = frozenset({"100", "101", "102", "103", "204", "304"})
+# Final responses that never carry a body (RFC 9112 6.3): the head ends them, so whatever the app
+# yields is dropped and no Content-Length is computed (RFC 9110 8.6). 1xx never gets this far.
+_NO_BODY = frozenset({"204", "304"})
 
 
 def base_environ(server_name, server_port, multiprocess):
@@ -78,11 +79,11 @@ class Exchange:
 
     def __init__(self, channel, head_only=False, on_head=None):
         self.channel = channel
-        self.head_only = head_only
         self.on_head = on_head
         self.status = None
         self.headers = None
         self.headers_sent = False
+        self.body_allowed = not head_only
         self.bytes_sent = 0
         # Set when sending to the client failed: only then is an OSError the client's doing, not the app's.
         self.client_gone = False
@@ -132,7 +133,7 @@ class Exchange:
             if not self.headers_sent:
                 if self.status is None:
                     raise AssertionError("the application returned without calling start_response()")
-                self._send_head(None if self.status[:3] in _NO_BODY else self.bytes_sent)
+                self._send_head(self.bytes_sent)
         finally:
             # Always, even when the client went away: the app may hold a database cursor or a file.
             close = getattr(result, "close", None)
@@ -140,6 +141,9 @@ class Exchange:
                 close()
 
     def _send_head(self, content_length):
+        if self.status[:3] in _NO_BODY:
+            self.body_allowed = False
+            content_length = None
         head = response_head(self.status, self.headers, content_length=content_length)
         self.headers_sent = True
         if self.on_head is not None:
@@ -147,7 +151,7 @@ class Exchange:
         self._send(head)
 
     def _send_body(self, data):
-        if data and not self.head_only:
+        if data and self.body_allowed:
             self._send(data)
         self.bytes_sent += len(data)
 

@@ -227,3 +227,26 @@ def test_a_client_gone_mid_response_is_told_apart_from_an_app_error():
     with pytest.raises(ClientGone):
         handler.respond(GoneChannel(), Request("GET", "/", "HTTP/1.1"), ("127.0.0.1", 5000))
     assert body.closed
+
+
+@pytest.mark.parametrize("status", ["204 No Content", "304 Not Modified"])
+def test_no_body_statuses_send_neither_the_apps_body_nor_a_computed_length(status):
+    # RFC 9110 8.6 and 15.4.5: a 204 has no Content-Length, and a 304's would have to be the
+    # representation's size; bytes after the head would be read as the next response.
+    body = ClosingBody([b"stray bytes"])
+
+    def app(environ, start_response):
+        start_response(status, [])
+        return body
+    channel = _run(app)
+    assert channel.head.startswith(f"HTTP/1.1 {status}\r\n")
+    assert "Content-Length" not in channel.head and channel.body == b""
+    assert body.closed
+
+
+def test_no_body_status_from_a_single_block_list_gets_no_length_either():
+    def app(environ, start_response):
+        start_response("204 No Content", [])
+        return [b"x"]
+    channel = _run(app)
+    assert "Content-Length" not in channel.head and channel.body == b""
