@@ -89,6 +89,13 @@ class Request:
     def query(self) -> str:
         return _split_target(self.target)[1]
 
+    @property
+    def authority(self) -> Optional[str]:
+        """host[:port] of an absolute-form target (as sent to proxies), else None."""
+        if self.target.startswith("/") or self.target == "*":
+            return None
+        return urlsplit(self.target).netloc.rpartition("@")[2] or None
+
 
 def _split_target(target):
     if target.startswith("/"):

@@ -71,6 +71,9 @@ def request_environ(base, request, client_address):
             environ[key] = environ[key] + separator + value
         else:
             environ[key] = value
+    if request.authority:
+        # RFC 9112 3.2.2: the target's authority wins over the Host header.
+        environ["HTTP_HOST"] = request.authority
     return environ
 
 

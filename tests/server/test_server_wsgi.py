@@ -250,3 +250,11 @@ def test_no_body_status_from_a_single_block_list_gets_no_length_either():
         return [b"x"]
     channel = _run(app)
     assert "Content-Length" not in channel.head and channel.body == b""
+
+
+def test_absolute_form_target_overrides_the_host_header():
+    # RFC 9112 3.2.2: with an absolute-form target the origin server MUST ignore Host and use the target's.
+    request = Request("GET", "http://server-django:8888/hello?x=1", "HTTP/1.1", headers=[("Host", "elsewhere")])
+    environ = request_environ(base_environ("lab", 8888, False), request, ("127.0.0.1", 5000))
+    assert environ["HTTP_HOST"] == "server-django:8888"
+    assert (environ["PATH_INFO"], environ["QUERY_STRING"]) == ("/hello", "x=1")
