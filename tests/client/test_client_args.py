@@ -1,10 +1,13 @@
-"""Bad input: one line on stderr, nothing on stdout, exit code 2, no connection made."""
+"""Bad input: one line on stderr, nothing on stdout, exit code 2, no connection made.
+Closed output pipes: one line at most, never a traceback."""
 
+import json
+import os
 import subprocess
 
 import pytest
 
-from clienthelp import client_cmd, run_client
+from clienthelp import client_cmd, run_client, wait_for
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -54,3 +57,32 @@ def test_without_json_the_summary_is_text():
     assert proc.returncode == 0 and proc.stderr == ""
     assert "refused:               2" in proc.stdout.splitlines()
     assert "failures[connect:ECONNREFUSED]: 2" in proc.stdout.splitlines()
+
+
+def _run_into_closed_pipe(stream, *args):
+    """Run the client with `stream` ("stdout" or "stderr") writing into a pipe nobody reads."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        other = "stderr" if stream == "stdout" else "stdout"
+        proc = subprocess.run(client_cmd(*args), timeout=20, text=True,
+                              **{stream: write_end, other: subprocess.PIPE})
+    finally:
+        os.close(write_end)
+    return proc.returncode, getattr(proc, other)
+
+
+def test_closed_stdout_is_one_line_and_exit_141(loopback):
+    server = loopback("answer")
+    code, err = _run_into_closed_pipe("stdout", "--url", server.url, "--max-clients", 2, "--json")
+    assert code == 141, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert err.splitlines()[-1] == "lbaws-client: stdout closed, summary not written"
+    assert wait_for(lambda: len(server.requests) == 2, 5)
+
+
+def test_closed_stderr_still_writes_the_summary(loopback):
+    server = loopback("answer")
+    code, out = _run_into_closed_pipe("stderr", "--url", server.url, "--max-clients", 2, "--read", "--json")
+    assert code == 0
+    assert json.loads(out)["responses"] == 2

@@ -5,10 +5,12 @@
 
 Exit codes: 0 the run finished; 1 a client could not be forked or crashed;
 2 bad arguments, URL or host; 3 the deadline stopped the run; 128+N stopped
-by signal N (SIGINT, SIGTERM). The summary is printed in every case but 2.
+by signal N (SIGINT, SIGTERM); 141 (128+SIGPIPE) stdout was closed before the
+summary could be written. The summary is printed in every case but 2 and 141.
 """
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -28,6 +30,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_DEADLINE = 3
+EXIT_PIPE = 128 + signal.SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,13 +93,39 @@ def main(argv=None):
     plan = Plan(target=target, max_conns=args.max_conns, hold=args.hold, rate=args.rate,
                 read=args.read, connect_timeout=args.connect_timeout,
                 read_timeout=args.read_timeout, t0=t0, deadline=t0 + args.deadline)
-    progress = None if args.quiet else (lambda line: print("lbaws-client:", line, file=sys.stderr, flush=True))
+    progress = None if args.quiet else _stderr_progress()
     if progress:
         progress("%d clients x %d connections to %s" % (args.max_clients, args.max_conns, args.url))
     result = Runner(plan, args.max_clients, progress=progress).run()
 
-    print(summary.to_json(result) if args.json else summary.to_text(result), flush=True)
+    try:
+        print(summary.to_json(result) if args.json else summary.to_text(result), flush=True)
+    except BrokenPipeError:
+        # The reader left (`| head -c0`): say so once, like a tool killed by SIGPIPE,
+        # and point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _warn("stdout closed, summary not written")
+        return EXIT_PIPE
     return exit_code(result)
+
+
+def _warn(line):
+    try:
+        print("lbaws-client:", line, file=sys.stderr, flush=True)
+        return True
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+        return False
+
+
+def _stderr_progress():
+    # A closed stderr (`2>&1 | head -1`) must not stop the run: progress just ends.
+    alive = [True]
+
+    def progress(line):
+        if alive[0]:
+            alive[0] = _warn(line)
+    return progress
 
 
 def exit_code(result):
