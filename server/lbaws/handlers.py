@@ -99,7 +99,8 @@ class WSGIHandler(RequestHandler):
             if exchange.headers_sent:
                 channel.abort()  # too late for a 500: cut the connection instead of a second response
             else:
-                channel.send(HTTPError(500, "the application failed; see the server log").to_response())
+                error = HTTPError(500, "the application failed; see the server log")
+                channel.send(error.to_response(head_only=request.method == "HEAD"))
         finally:
             sys.stderr.flush()  # wsgi.errors is sys.stderr; a child leaves with os._exit, which does not flush
 

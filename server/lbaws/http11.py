@@ -55,12 +55,13 @@ class HTTPError(Exception):
         self.detail = detail
         super().__init__(f"{code} {self.reason}: {detail}" if detail else f"{code} {self.reason}")
 
-    def to_response(self) -> bytes:
+    def to_response(self, head_only: bool = False) -> bytes:
+        """The whole response; for a HEAD request its head only, with the length a GET would get."""
         body = f"{self}\n".encode("latin-1", "replace")
         return response_head(
             f"{self.code} {self.reason}",
             [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
-        ) + body
+        ) + (b"" if head_only else body)
 
 
 class ClientGone(Exception):
@@ -113,6 +114,8 @@ class Channel:
         self.sock = sock
         self.rfile = sock.makefile("rb")
         self._head_bytes = 0
+        # Known once the request line is parsed, so that an error answering a HEAD has no body.
+        self.head_request = False
 
     def close(self):
         # The socket is only really closed when its makefile() reader is closed too.
@@ -130,17 +133,19 @@ class Channel:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def send_error(self, error: "HTTPError"):
-        self.send(error.to_response())
+        self.send(error.to_response(head_only=self.head_request))
         linger(self.sock)
 
     def read_request(self) -> Optional[Request]:
         """The next request, or None when the client closed cleanly before sending one byte."""
         self._head_bytes = 0
+        self.head_request = False
         try:
             line = self._read_line(MAX_REQUEST_LINE, 414, "request line", first=True)
             if line is None:
                 return None
             request = _parse_request_line(line)
+            self.head_request = request.method == "HEAD"
             request.head_lines.append(line)
             self._read_headers(request)
         except socket.timeout:

@@ -214,3 +214,17 @@ def test_an_app_cannot_split_the_response_with_a_newline_in_status_or_header_nam
         response = raw_exchange(server.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert response.startswith(b"HTTP/1.1 500 "), response
         assert b"X-Injected" not in response.partition(b"\r\n\r\n")[0]
+
+
+def test_error_responses_to_head_have_no_body(serve, tmp_path):
+    # RFC 9110 9.3.2: the server MUST NOT send content in response to HEAD, errors included.
+    (tmp_path / "failingapp.py").write_text(
+        "def app(environ, start_response):\n"
+        "    raise RuntimeError('broken before the head')\n")
+    server = serve("3a", "failingapp:app", cwd=tmp_path)
+    for request, status in [(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", b"500"),
+                            (b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", b"400")]:
+        response = raw_exchange(server.port, request)
+        head, _, body = response.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 " + status) and b"Content-Length: " in head
+        assert body == b"", response
