@@ -88,6 +88,7 @@ class Exchange:
         self.headers_sent = False
         self.body_allowed = not head_only
         self.bytes_sent = 0
+        self.declared_length = None  # the app's own Content-Length, once the head is out
         # Set when sending to the client failed: only then is an OSError the client's doing, not the app's.
         self.client_gone = False
 
@@ -133,10 +134,16 @@ class Exchange:
                 if not self.headers_sent:
                     self._send_head(known_length)
                 self._send_body(data)
+                if self.body_allowed and self.bytes_sent == self.declared_length:
+                    break  # PEP 3333: stop iterating once the app's Content-Length is reached
             if not self.headers_sent:
                 if self.status is None:
                     raise AssertionError("the application returned without calling start_response()")
                 self._send_head(self.bytes_sent)
+            if self.body_allowed and self.declared_length is not None and self.bytes_sent < self.declared_length:
+                # The client is waiting for bytes that will never come; the handler cuts the connection.
+                raise ValueError(f"the application declared Content-Length {self.declared_length} "
+                                 f"but sent {self.bytes_sent} bytes")
         finally:
             # Always, even when the client went away: the app may hold a database cursor or a file.
             close = getattr(result, "close", None)
@@ -147,6 +154,7 @@ class Exchange:
         if self.status[:3] in _NO_BODY:
             self.body_allowed = False
             content_length = None
+        self.declared_length = _declared_length(self.headers)
         head = response_head(self.status, self.headers, content_length=content_length)
         self.headers_sent = True
         if self.on_head is not None:
@@ -154,6 +162,8 @@ class Exchange:
         self._send(head)
 
     def _send_body(self, data):
+        if self.body_allowed and self.declared_length is not None:
+            data = data[: self.declared_length - self.bytes_sent]  # never more than the app declared
         if data and self.body_allowed:
             self._send(data)
         self.bytes_sent += len(data)
@@ -177,6 +187,11 @@ def _check_status(status):
         raise AssertionError(f"status {code} cannot end a response")
 
 
+def _declared_length(headers):
+    values = [value for name, value in headers if name.lower() == "content-length"]
+    return int(values[0]) if values else None
+
+
 def _check_headers(headers):
     if type(headers) is not list:
         raise TypeError(f"headers must be a list, not {type(headers).__name__}")
@@ -195,3 +210,7 @@ def _check_headers(headers):
             (name + value).encode("latin-1")
         except UnicodeEncodeError:
             raise AssertionError(f"header {item!r} is not latin-1") from None
+    lengths = [value for name, value in headers if name.lower() == "content-length"]
+    # The app's Content-Length frames the response: it must be one plain number.
+    if len(lengths) > 1 or not all(value.isascii() and value.isdigit() for value in lengths):
+        raise AssertionError(f"Content-Length must be given once, as digits: {lengths!r}")

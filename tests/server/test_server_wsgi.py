@@ -258,3 +258,41 @@ def test_absolute_form_target_overrides_the_host_header():
     environ = request_environ(base_environ("lab", 8888, False), request, ("127.0.0.1", 5000))
     assert environ["HTTP_HOST"] == "server-django:8888"
     assert (environ["PATH_INFO"], environ["QUERY_STRING"]) == ("/hello", "x=1")
+
+
+def _declaring(length, blocks):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", length)])
+        return blocks
+    return app
+
+
+def test_no_more_bytes_than_the_apps_content_length_are_sent():
+    # PEP 3333: "the server should not transmit more bytes to the client than the header allows".
+    channel = _run(_declaring("3", [b"abc", b"def"]))
+    assert "Content-Length: 3\r\n" in channel.head and channel.body == b"abc"
+
+
+def test_a_body_shorter_than_the_apps_content_length_is_an_error():
+    # PEP 3333: the server should close the connection and report the error; the handler resets it.
+    with pytest.raises(ValueError, match="Content-Length"):
+        _run(_declaring("10", [b"abc"]))
+
+
+def test_head_and_304_keep_the_apps_content_length_without_the_body():
+    assert _run(_declaring("10", [b""]), method="HEAD").head.count("Content-Length: 10\r\n") == 1
+
+    def not_modified(environ, start_response):
+        start_response("304 Not Modified", [("Content-Length", "10")])
+        return []
+    assert "Content-Length: 10\r\n" in _run(not_modified).head
+
+
+@pytest.mark.parametrize("headers", [[("Content-Length", "abc")], [("Content-Length", "-1")],
+                                     [("Content-Length", "1"), ("Content-Length", "2")]])
+def test_a_content_length_that_cannot_frame_the_body_is_refused(headers):
+    def app(environ, start_response):
+        start_response("200 OK", headers)
+        return [b"x"]
+    with pytest.raises(AssertionError):
+        _run(app)
