@@ -31,7 +31,10 @@ images: setup ## Build every image (offline base from Debian's packages when no 
 	$(PY) -m lab.images build
 
 up: images ## Start one server service: make up server-flask (LBAWS_STAGE=3d make up server-flask)
-	docker compose up $(SERVICE)
+	@test -n "$(SERVICE)" || { echo "usage: make up SERVICE (server-flask, server-pyramid, server-django, server-wsgi, client)" >&2; exit 2; }
+	@# A failed start (a port in use) or Ctrl-C leaves no container behind, nor the network once nothing else runs.
+	docker compose up $(SERVICE) || { rc=$$?; docker compose rm -fsv $(SERVICE) >/dev/null 2>&1; \
+	  [ -n "$$(docker compose ps -q)" ] || docker compose down --remove-orphans >/dev/null 2>&1; exit $$rc; }
 
 down: ## Stop the lab's services and remove their containers and network
 	-docker compose down --remove-orphans --timeout 5
