@@ -52,7 +52,7 @@ def build_parser():
     serve.add_argument("--sleep", type=_non_negative,
                        help="seconds to sleep after each response (default: the text's, per stage)")
     serve.add_argument("--timeout", type=_non_negative, default=10.0,
-                       help="seconds to wait for a request before giving up on a client (default 10)")
+                       help="seconds to wait for a request before giving up on a client (default 10; 0: no limit)")
     serve.add_argument("--quiet", action="store_true", help="do not print what the text prints")
     serve.add_argument("--python2-signals", action="store_true",
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")

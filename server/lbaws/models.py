@@ -24,7 +24,8 @@ class Server:
     def serve_connection(self, conn, address):
         """Handle one connection, then sleep as the stage says; the caller closes the socket."""
         # A silent client must not hold the server (or a child) forever; the stage's sleep is the lesson.
-        conn.settimeout(self.timeout)
+        # 0 means no limit: settimeout(0) would make the socket non-blocking and drop any slow client.
+        conn.settimeout(self.timeout or None)
         try:
             self.handler(conn, address)
         except (ConnectionError, socket.timeout) as exc:

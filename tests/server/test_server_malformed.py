@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from srvnet import raw_exchange, status_of
+from srvnet import raw_exchange, read_all, status_of
 
 # A hung server must fail its test, not stall the whole run.
 pytestmark = pytest.mark.timeout(90)
@@ -100,6 +100,16 @@ def test_silent_client_is_dropped_after_the_timeout_and_does_not_block_others(se
         assert 0.8 <= waited < 3
         silent.settimeout(2)
         assert silent.recv(100) == b"", "a client that sent nothing gets a plain close"
+
+
+@pytest.mark.parametrize("stage", ["3a", "3g"])
+def test_timeout_zero_waits_for_a_slow_client_instead_of_dropping_it(serve, stage):
+    # settimeout(0) would make the socket non-blocking: a client not done at accept() time was dropped.
+    server = serve(stage, "--timeout", "0", "--sleep", "0")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as slow:
+        time.sleep(0.3)
+        slow.sendall(GOOD)
+        assert status_of(read_all(slow, until=b"Hello")) == 200
 
 
 def test_client_that_stalls_mid_head_gets_408(serve):
