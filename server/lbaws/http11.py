@@ -173,6 +173,8 @@ class Channel:
         """The chunked transfer coding, which every HTTP/1.1 recipient must be able to parse (RFC 9112 7.1)."""
         chunks, total = [], 0
         while True:
+            # Framing lines are not head: only their own length is bounded, or many small chunks would be a 431.
+            self._head_bytes = 0
             size_line = self._read_line(MAX_HEADER_LINE, 400, "chunk size line")
             size_text = size_line.partition(";")[0].strip()  # chunk extensions are ignored
             if not _HEX.match(size_text):

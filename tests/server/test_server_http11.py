@@ -105,3 +105,11 @@ def test_response_head_adds_date_server_and_close_and_drops_an_app_connection_he
     assert names == ["Date", "Server", "Content-Type", "Content-Length", "Connection"]
     assert "Connection: close" in lines and "Connection: keep-alive" not in lines
     assert head.endswith("\r\n\r\n")
+
+
+def test_a_body_in_many_small_chunks_is_not_mistaken_for_a_large_head():
+    # 20000 one-byte chunks put about 120 KB of framing on the wire, more than the 64 KiB head limit.
+    body = bytes(range(256)) * 78 + b"x" * 32
+    framed = b"".join(b"1\r\n" + body[i:i + 1] + b"\r\n" for i in range(len(body)))
+    raw = b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + framed + b"0\r\n\r\n"
+    assert _read_fed([raw]).body == body
