@@ -18,10 +18,13 @@ SERVICE ?= $(ARGS)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# Two distributions: the server (server/, the wheel the images carry) and the harness (lab/, scenarios/).
+$(VENV)/.installed: pyproject.toml server/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "lbaws-lab needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1 || echo missing)" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[apps,lab,test]'
+	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test]'
 	touch $@
 
 setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium) and checks

@@ -19,14 +19,15 @@ OWN = WHEELHOUSE / "own"
 CONSTRAINTS = ROOT / "images" / "constraints.txt"
 PLATFORM = ["--only-binary=:all:", "--implementation", "cp", "--python-version", "3.11", "--abi", "cp311",
             "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64"]
-# The wheel also carries lab/ and scenarios/, but the containers only run lbaws: host-side edits
-# there need no new wheel (nor a rebuild of every image).
-OWN_SOURCES = ["pyproject.toml", "server/lbaws"]
+# The images' wheel is the server distribution alone (server/): host-side edits to lab/ or scenarios/
+# need no new wheel, nor a rebuild of every image.
+SERVER_DIST = ROOT / "server"
+OWN_SOURCES = ["server/pyproject.toml", "server/lbaws"]
 STAMP = ".digest"
 
 
-def project():
-    with open(ROOT / "pyproject.toml", "rb") as f:
+def project(folder=ROOT):
+    with open(folder / "pyproject.toml", "rb") as f:
         return tomllib.load(f)["project"]
 
 
@@ -37,7 +38,7 @@ def app_requirements():
 
 
 def version():
-    return project()["version"]
+    return project(SERVER_DIST)["version"]
 
 
 def tree_digest(paths):
@@ -102,7 +103,7 @@ def ensure_own():
 
     def fill(tmp):
         say(f"images: building the lbaws {version()} wheel")
-        _pip(["wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "-w", str(tmp), str(ROOT)],
+        _pip(["wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "-w", str(tmp), str(SERVER_DIST)],
              "build the lbaws wheel")
 
     _refill(OWN, digest, fill)

@@ -1,4 +1,4 @@
-"""How each client action of scenarios.model is carried out against a running server container."""
+"""How each client action of scenarios.spec is carried out against a running server container."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import shlex
 import time
 from dataclasses import dataclass
 
-from scenarios import images, model
+from scenarios import images, spec
 from scenarios.containers import PORT, RunContainers
 from scenarios.probe import sections
 from scenarios.sampler import Sampler
@@ -64,8 +64,8 @@ def parse_curls(text: str) -> list:
     return results
 
 
-def run_curl(action: model.Curl, ctx: TrialContext) -> dict:
-    max_time = model.seconds(action.max_time, ctx.scale)
+def run_curl(action: spec.Curl, ctx: TrialContext) -> dict:
+    max_time = spec.seconds(action.max_time, ctx.scale)
     script = CURLS.format(count=action.count, max_time=max_time, gap=action.gap,
                           url=shlex.quote(ctx.url(action.path)))
     ctx.say(f"{action.count} x curl {ctx.url(action.path)} (max {max_time:g}s each, {action.gap:g}s apart)")
@@ -75,17 +75,17 @@ def run_curl(action: model.Curl, ctx: TrialContext) -> dict:
     return {"curls": parse_curls(out), "wall_s": round(time.monotonic() - started, 3), "exec_rc": rc}
 
 
-def run_netcat(action: model.Netcat, ctx: TrialContext) -> dict:
+def run_netcat(action: spec.Netcat, ctx: TrialContext) -> dict:
     ctx.say(f"netcat: {action.payload!r} to {ctx.alias}:{PORT}")
     script = f"printf {shlex.quote(action.payload)} | nc -w {action.wait:g} {ctx.alias} {PORT}"
     rc, out, err = ctx.containers.exec_client(["sh", "-c", script], timeout=action.wait + 10)
     return {"exit": rc, "output": out, "stderr": err.strip()}
 
 
-def load_command(action: model.Load, url: str, scale: float) -> list:
+def load_command(action: spec.Load, url: str, scale: float) -> list:
     command = ["lbaws-client", "--max-clients", str(action.clients), "--max-conns", str(action.conns),
-               "--url", url, "--hold", str(model.seconds(action.hold, scale)),
-               "--deadline", str(model.seconds(action.deadline, scale)), "--json"]
+               "--url", url, "--hold", str(spec.seconds(action.hold, scale)),
+               "--deadline", str(spec.seconds(action.deadline, scale)), "--json"]
     if action.read:
         command.append("--read")
     if action.rate:
@@ -107,24 +107,24 @@ def parse_summary(out: str) -> dict:
     return {}
 
 
-def run_load(action: model.Load, ctx: TrialContext) -> dict:
+def run_load(action: spec.Load, ctx: TrialContext) -> dict:
     command = load_command(action, ctx.url(action.path), ctx.scale)
     ctx.say(" ".join(command))
     started = time.monotonic()
-    rc, out, err = ctx.containers.exec_client(command, timeout=model.seconds(action.deadline, ctx.scale) + 15)
+    rc, out, err = ctx.containers.exec_client(command, timeout=spec.seconds(action.deadline, ctx.scale) + 15)
     return {"command": " ".join(command), "exit": rc, "summary": parse_summary(out),
             "wall_s": round(time.monotonic() - started, 3), "stderr_tail": err.strip()[-2000:]}
 
 
-def run_pause(action: model.Pause, ctx: TrialContext) -> dict:
-    duration = model.seconds(action.seconds, ctx.scale)
+def run_pause(action: spec.Pause, ctx: TrialContext) -> dict:
+    duration = spec.seconds(action.seconds, ctx.scale)
     ctx.say(f"waiting {duration:g}s")
     time.sleep(duration)
     return {"seconds": duration}
 
 
-def run_settle(action: model.Settle, ctx: TrialContext) -> dict:
-    timeout = model.seconds(action.timeout, ctx.scale)
+def run_settle(action: spec.Settle, ctx: TrialContext) -> dict:
+    timeout = spec.seconds(action.timeout, ctx.scale)
     started = time.monotonic()
     quiet_since = None
     reached = False
@@ -148,7 +148,7 @@ def run_settle(action: model.Settle, ctx: TrialContext) -> dict:
     return {"until": action.until, "reached": reached, "waited_s": round(time.monotonic() - started, 3)}
 
 
-def run_kill_zombies(action: model.KillZombies, ctx: TrialContext) -> dict:
+def run_kill_zombies(action: spec.KillZombies, ctx: TrialContext) -> dict:
     before = ctx.sampler.take()
     pids = list(before.zombie_pids)
     ctx.say(f"kill -9 {' '.join(map(str, pids)) or '(no zombie)'}  (as root, in the server container)")
@@ -161,7 +161,7 @@ def run_kill_zombies(action: model.KillZombies, ctx: TrialContext) -> dict:
             "survivors": sorted(set(pids) & set(after.zombie_pids))}
 
 
-def run_snapshot(action: model.Snapshot, ctx: TrialContext) -> dict:
+def run_snapshot(action: spec.Snapshot, ctx: TrialContext) -> dict:
     if not ctx.sampler.alive() or ctx.server_exited():
         return {"error": "server not running"}
     return ctx.sampler.probe.snapshot(ctx.sampler.server_pid)
@@ -175,7 +175,7 @@ DIGEST = (
 )
 
 
-def run_server_code(action: model.ServerCode, ctx: TrialContext) -> dict:
+def run_server_code(action: spec.ServerCode, ctx: TrialContext) -> dict:
     rc, out, err = ctx.containers.exec_root(ctx.server, ["python", "-c", DIGEST])
     path, _, digest = out.strip().partition(" ")
     engine = ctx.containers.engine
@@ -189,14 +189,14 @@ def run_server_code(action: model.ServerCode, ctx: TrialContext) -> dict:
 
 
 RUNNERS = {
-    model.ServerCode: run_server_code,
-    model.Curl: run_curl,
-    model.Netcat: run_netcat,
-    model.Load: run_load,
-    model.Pause: run_pause,
-    model.Settle: run_settle,
-    model.KillZombies: run_kill_zombies,
-    model.Snapshot: run_snapshot,
+    spec.ServerCode: run_server_code,
+    spec.Curl: run_curl,
+    spec.Netcat: run_netcat,
+    spec.Load: run_load,
+    spec.Pause: run_pause,
+    spec.Settle: run_settle,
+    spec.KillZombies: run_kill_zombies,
+    spec.Snapshot: run_snapshot,
 }
 
 

@@ -12,7 +12,7 @@ import docker.errors
 import docker.types
 
 from scenarios import images
-from scenarios.model import Server
+from scenarios.spec import ServerSpec
 
 PROJECT_LABEL = "org.lbaws-lab.project"
 PROJECT = "lbaws-lab"
@@ -77,7 +77,7 @@ class RunContainers:
         )
         return self.client
 
-    def start_server(self, spec: Server, alias: str, uid: int, sleep: float | None):
+    def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
         command = ["lbaws", "serve", spec.stage]
         if spec.app:
             command.append(spec.app)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from scenarios import actions, images, model
+from scenarios import actions, images, spec
 from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
 from scenarios.probe import Probe
 from scenarios.progress import Progress
@@ -44,9 +44,9 @@ class Options:
 
 @dataclass
 class RunResult:
-    scenario: model.Scenario
+    scenario: spec.Scenario
     run_id: str
-    verdict: model.Verdict
+    verdict: spec.Verdict
     observations: Observations
     started: float
     duration_s: float
@@ -54,8 +54,8 @@ class RunResult:
     error: str = ""
 
 
-class Runner:
-    def __init__(self, scenario: model.Scenario, options: Options, progress: Progress, engine=None):
+class ScenarioRunner:
+    def __init__(self, scenario: spec.Scenario, options: Options, progress: Progress, engine=None):
         self.scenario = scenario
         self.options = options
         self.progress = progress
@@ -82,7 +82,7 @@ class Runner:
             verdict = self.judge(observations)
         except Exception as exc:  # a broken run is reported as such, then cleaned up below
             error = f"{type(exc).__name__}: {exc}"
-            verdict = model.Verdict(False, f"the run itself failed: {error}")
+            verdict = spec.Verdict(False, f"the run itself failed: {error}")
         finally:
             if not self.options.keep:
                 with uninterrupted():
@@ -92,16 +92,16 @@ class Runner:
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
                          round(time.monotonic() - started, 2), self.options, error)
 
-    def judge(self, observations: Observations) -> model.Verdict:
+    def judge(self, observations: Observations) -> spec.Verdict:
         try:
             return self.scenario.judge(observations)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             # Missing material (a trial that never started, an action without result) is not a verdict.
-            return model.Verdict(False, f"could not judge: {type(exc).__name__}: {exc}")
+            return spec.Verdict(False, f"could not judge: {type(exc).__name__}: {exc}")
 
-    def run_trial(self, trial: model.Trial, index: int, repeat: int) -> TrialRecord:
+    def run_trial(self, trial: spec.Trial, index: int, repeat: int) -> TrialRecord:
         spec = trial.server
-        sleep = model.seconds(spec.sleep, self.options.scale) if spec.sleep is not None else None
+        sleep = spec.seconds(spec.sleep, self.options.scale) if spec.sleep is not None else None
         alias = f"server-{trial.key}" + (f"-{index + 1}" if repeat > 1 else "")
         uid = server_uid()
         record = TrialRecord(key=trial.key, stage=spec.stage, app=spec.app, image=images.name(spec.image),

@@ -1,5 +1,5 @@
 """Part 3, webserver3d.py: curl gets the body but never sees the end of the response."""
-from scenarios.model import Curl, Scenario, Server, Trial, Verdict
+from scenarios.spec import Curl, Scenario, ServerSpec, Trial, Verdict
 
 MAX_TIME = 5  # curl's own timeout: the only thing that ends it against 3d
 CURL_TIMED_OUT = 28
@@ -33,8 +33,8 @@ SCENARIO = Scenario(
          "descriptor, so the socket's reference count stays at 1 and the kernel never closes it. The response "
          "has no Content-Length, so curl waits for the FIN that only closing the last descriptor would send."),
     trials=(
-        Trial("3d", Server(stage="3d"), (Curl(count=1, max_time=MAX_TIME),)),
-        Trial("3g", Server(stage="3g"), (Curl(count=1, max_time=MAX_TIME),), title="control: 3g closes the copy"),
+        Trial("3d", ServerSpec(stage="3d"), (Curl(count=1, max_time=MAX_TIME),)),
+        Trial("3g", ServerSpec(stage="3g"), (Curl(count=1, max_time=MAX_TIME),), title="control: 3g closes the copy"),
     ),
     judge=judge,
 )

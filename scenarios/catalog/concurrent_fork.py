@@ -1,5 +1,5 @@
 """Part 3, webserver3c.py: fork per client, every client answered at once; 3c never reaps."""
-from scenarios.model import Curl, Scaled, Scenario, Server, Settle, Snapshot, Trial, Verdict
+from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
 
 CLIENTS = 10
 SLEEP = Scaled(60)
@@ -36,7 +36,7 @@ SCENARIO = Scenario(
          "the request and sleeps, so one sleeping child never delays another client. The parent never calls "
          "wait(), so each finished child stays a zombie: the text's next lesson."),
     trials=(
-        Trial("3c", Server(stage="3c", sleep=SLEEP),
+        Trial("3c", ServerSpec(stage="3c", sleep=SLEEP),
               (Curl(count=CLIENTS, gap=0, max_time=2, key="curl"),
                Snapshot(key="children"),
                Settle(until="no-live-children", timeout=Scaled(60, plus=15)))),

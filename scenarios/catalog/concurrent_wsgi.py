@@ -1,6 +1,6 @@
 """Part 3's exercise, webserver3h.py: the concurrent WSGI server serving each framework."""
 from scenarios.catalog.frameworks import APPS
-from scenarios.model import Curl, Scenario, Server, Settle, Snapshot, Trial, Verdict
+from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
 
 CLIENTS = 8
 # Each child sleeps this long after its response: a slow request. Served one at a time, 8 of them would
@@ -41,7 +41,7 @@ SCENARIO = Scenario(
          "waitpid(-1, WNOHANG) in a loop. The WSGI application runs in the child, so a slow request only "
          "holds its own process."),
     trials=tuple(
-        Trial(image, Server(stage="3h", app=app, image=image, sleep=SLOW),
+        Trial(image, ServerSpec(stage="3h", app=app, image=image, sleep=SLOW),
               (Curl(count=CLIENTS, gap=0, max_time=SLOW + 8),
                Settle(until="no-live-children", quiet=1.0, timeout=20), Snapshot(key="after")))
         for image, (app, _) in APPS.items()

@@ -1,5 +1,5 @@
 """Part 3, webserver3d.py under `ulimit -n 256` with client3.py --max-clients=300."""
-from scenarios.model import Curl, Limits, Load, Scenario, Server, Settle, Trial, Verdict
+from scenarios.spec import Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Verdict
 
 LIMITS = Limits(nofile=256, nproc=1024)
 LOAD = Load(clients=300, hold=5, deadline=40, connect_timeout=3)
@@ -49,9 +49,9 @@ SCENARIO = Scenario(
          "the parent one descriptor for good until accept() has no free slot under RLIMIT_NOFILE. 3g closes "
          "the parent's copy after fork, so its descriptor count returns to where it started."),
     trials=(
-        Trial("3d", Server(stage="3d", limits=LIMITS), (LOAD, Settle(until="exited", timeout=10)),
+        Trial("3d", ServerSpec(stage="3d", limits=LIMITS), (LOAD, Settle(until="exited", timeout=10)),
               watch="nofile"),
-        Trial("3g", Server(stage="3g", limits=LIMITS),
+        Trial("3g", ServerSpec(stage="3g", limits=LIMITS),
               (LOAD, Settle(until="no-live-children", timeout=15), Curl(count=1, max_time=5)),
               watch="nofile", title="the fix under the same limit"),
     ),

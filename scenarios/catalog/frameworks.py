@@ -1,5 +1,5 @@
 """Part 2: one WSGI server, unchanged, serves Flask, Pyramid, Django and a bare WSGI app."""
-from scenarios.model import Curl, Scenario, ServerCode, Server, Trial, Verdict
+from scenarios.spec import Curl, Scenario, ServerCode, ServerSpec, Trial, Verdict
 
 APPS = {
     "flask": ("flaskapp:app", "Hello world from Flask!"),
@@ -45,7 +45,7 @@ SCENARIO = Scenario(
          "writes back what start_response and the returned iterable give it. Any framework that exposes a WSGI "
          "callable plugs in without the server knowing which it is."),
     trials=tuple(
-        Trial(image, Server(stage="2", app=app, image=image), (Curl(count=1, max_time=10), ServerCode()))
+        Trial(image, ServerSpec(stage="2", app=app, image=image), (Curl(count=1, max_time=10), ServerCode()))
         for image, (app, _) in APPS.items()
     ),
     judge=judge,

@@ -1,5 +1,5 @@
 """Part 1: the first server answers Hello, World! to curl, and to garbage typed at it."""
-from scenarios.model import Curl, Netcat, Scenario, Server, Trial, Verdict
+from scenarios.spec import Curl, Netcat, Scenario, ServerSpec, Trial, Verdict
 
 GREETING = "Hello, World!"
 
@@ -30,7 +30,7 @@ SCENARIO = Scenario(
     why=("The part 1 server reads up to 1024 bytes and ignores them: it never parses the request line. "
          "Whatever arrives on the accepted connection, it sends the same fixed HTTP response and closes."),
     trials=(
-        Trial("part1", Server(stage="1"), (Curl(count=1, max_time=10),
+        Trial("part1", ServerSpec(stage="1"), (Curl(count=1, max_time=10),
                                           Netcat(payload="garbage\r\n\r\n", wait=3))),
     ),
     judge=judge,

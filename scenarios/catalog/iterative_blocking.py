@@ -1,5 +1,5 @@
 """Part 3, webserver3b.py: an iterative server that sleeps makes the next client wait."""
-from scenarios.model import Curl, Scaled, Scenario, Server, Trial, Verdict
+from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial, Verdict
 
 SLEEP = Scaled(60)  # the text's time.sleep(60); shortened by the sleep-scale knob
 GAP = 0.5  # the second curl starts this long after the first
@@ -33,7 +33,7 @@ SCENARIO = Scenario(
          "not calling accept(). The second connection is completed by the kernel and waits in the listen "
          "queue (the BACKLOG) until the server loops back to accept it."),
     trials=(
-        Trial("3b", Server(stage="3b", sleep=SLEEP),
+        Trial("3b", ServerSpec(stage="3b", sleep=SLEEP),
               (Curl(count=2, gap=GAP, max_time=Scaled(60, plus=4)),)),
     ),
     judge=judge,

@@ -1,5 +1,5 @@
 """Part 3, webserver3f.py with client3.py --max-clients 128: zombies are back, because signals coalesce."""
-from scenarios.model import Load, Scenario, Server, Settle, Snapshot, Trial, Verdict
+from scenarios.spec import Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
 
 CLIENTS = 128
 RUNS = 5
@@ -37,7 +37,7 @@ SCENARIO = Scenario(
          "handler runs fewer times than children exited. 3f's handler calls wait() once per run, so every "
          "coalesced signal leaves one zombie behind."),
     trials=(
-        Trial("3f", Server(stage="3f"),
+        Trial("3f", ServerSpec(stage="3f"),
               (Load(clients=CLIENTS, read=True, deadline=30), Settle(until="no-live-children", quiet=1.0),
                Snapshot(key="after")), repeat=RUNS),
     ),

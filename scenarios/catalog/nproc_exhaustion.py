@@ -1,5 +1,5 @@
 """Part 3, webserver3d.py under `ulimit -u 400` and `ulimit -n 500` with client3.py --max-clients=500."""
-from scenarios.model import Limits, Load, Scenario, Server, Settle, Trial, Verdict
+from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Trial, Verdict
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
 LOAD = Load(clients=500, hold=5, deadline=45, connect_timeout=3)
@@ -38,7 +38,7 @@ SCENARIO = Scenario(
     why=("Zombies still count as processes of the user: the kernel releases a child's slot only when its parent "
          "waits for it. 3d never waits, so its children add up to the max user processes limit and fork() fails."),
     trials=(
-        Trial("3d", Server(stage="3d", limits=LIMITS), (LOAD, Settle(until="exited", timeout=10)), watch="nproc"),
+        Trial("3d", ServerSpec(stage="3d", limits=LIMITS), (LOAD, Settle(until="exited", timeout=10)), watch="nproc"),
     ),
     judge=judge,
 )

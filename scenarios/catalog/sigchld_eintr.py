@@ -1,5 +1,5 @@
 """Part 3, webserver3e.py: a SIGCHLD handler interrupts accept(); Python 3 restarts it, Python 2 did not."""
-from scenarios.model import Curl, Pause, Scenario, Server, Settle, Trial, Verdict
+from scenarios.spec import Curl, Pause, Scenario, ServerSpec, Settle, Trial, Verdict
 
 EINTR_TEXT = "[Errno 4] Interrupted system call"
 
@@ -40,13 +40,13 @@ SCENARIO = Scenario(
          "raise InterruptedError(EINTR) while the loop is blocked in accept(): 3e dies of it, 3f catches EINTR "
          "and loops back to accept()."),
     trials=(
-        Trial("3e", Server(stage="3e"),
+        Trial("3e", ServerSpec(stage="3e"),
               (Curl(count=1, max_time=10), Pause(1.0), Curl(count=1, max_time=10, key="again")),
               title="Python 3: PEP 475 restarts accept()"),
-        Trial("3e-py2", Server(stage="3e", python2_signals=True),
+        Trial("3e-py2", ServerSpec(stage="3e", python2_signals=True),
               (Curl(count=1, max_time=10), Settle(until="exited", timeout=10)),
               title="Python 2 behaviour emulated: EINTR escapes accept()"),
-        Trial("3f-py2", Server(stage="3f", python2_signals=True),
+        Trial("3f-py2", ServerSpec(stage="3f", python2_signals=True),
               (Curl(count=1, max_time=10), Pause(1.0), Curl(count=1, max_time=10, key="again")),
               title="3f restarts accept() on EINTR"),
     ),

@@ -1,5 +1,5 @@
 """Part 3, webserver3g.py: waitpid(-1, WNOHANG) in a loop reaps every child, 128 or 1000 at once."""
-from scenarios.model import Limits, Load, Scenario, Server, Settle, Snapshot, Trial, Verdict
+from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
 
 LIMITS = Limits(nofile=1024, nproc=2048, memory="2g")
 LOADS = {"3g-128": 128, "3g-1000": 1000}
@@ -32,7 +32,7 @@ SCENARIO = Scenario(
          "finished child is left instead of reaping just one. Because the parent also closes its copy of each "
          "client socket, its descriptor count returns to where it started."),
     trials=tuple(
-        Trial(key, Server(stage="3g", limits=LIMITS),
+        Trial(key, ServerSpec(stage="3g", limits=LIMITS),
               (Load(clients=clients, read=True, deadline=60), Settle(until="no-live-children", quiet=1.0, timeout=30),
                Snapshot(key="after")))
         for key, clients in LOADS.items()

@@ -1,5 +1,5 @@
 """Part 3, webserver3d.py: every request leaves a zombie that kill -9 cannot remove."""
-from scenarios.model import KillZombies, Load, Pause, Scenario, Server, Snapshot, Trial, Verdict
+from scenarios.spec import KillZombies, Load, Pause, Scenario, ServerSpec, Snapshot, Trial, Verdict
 
 REQUESTS = 5
 
@@ -32,7 +32,7 @@ SCENARIO = Scenario(
          "its PID and exit status for the parent to collect. There is nothing left to kill: only wait() by the "
          "parent (or the parent's death) removes it."),
     trials=(
-        Trial("3d", Server(stage="3d"),
+        Trial("3d", ServerSpec(stage="3d"),
               (Load(clients=REQUESTS, deadline=15), Pause(1.0), Snapshot(key="zombies"), KillZombies())),
     ),
     judge=judge,

@@ -1,17 +1,23 @@
-"""The `lbaws` command: serve a stage, list the stages, run a scenario."""
+"""The `lbaws` command: serve a stage, list the stages, and whatever the installed harness adds.
+
+The harness's commands (`lbaws scenario` from lbaws-lab) plug in through the entry-point group
+COMMANDS; the server package never imports the harness, and the images carry none of it.
+"""
 
 import argparse
 import errno
 import math
 import socket
 import sys
+from importlib import metadata
 
-from lbaws import handlers, logs, models, stages, unix
+from lbaws import handlers, logs, process_models, stages, unix
 from lbaws.apploader import AppLoadError, load_app
 
 EXIT_USAGE = 2
 EXIT_APP = 3
 EXIT_LISTEN = 4
+COMMANDS = "lbaws.commands"
 
 
 def _fail(code, message):
@@ -58,14 +64,28 @@ def build_parser():
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
 
     commands.add_parser("stages", help="list the stages and the tutorial file of each")
-    commands.add_parser("scenario", help="run a lab scenario (arguments go to the scenario runner)")
+    for name in sorted(plugged_commands()):
+        commands.add_parser(name, help="from the lab harness (lbaws-lab): arguments go to it")
     return parser
+
+
+def plugged_commands():
+    """name -> entry point of every command another installed distribution adds to `lbaws`."""
+    try:
+        found = metadata.entry_points(group=COMMANDS)
+    except TypeError:  # Python 3.9: entry_points() takes no selection yet
+        found = metadata.entry_points().get(COMMANDS, ())
+    return {entry.name: entry for entry in found}
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    plugged = plugged_commands()
+    if argv[:1] and argv[0] in plugged:
+        return run_plugged(argv[0], plugged[argv[0]], argv[1:])
     if argv[:1] == ["scenario"]:
-        return run_scenario(argv[1:])
+        return _fail(EXIT_USAGE, "`lbaws scenario` comes with the lab harness, which is not installed here "
+                                 "(on the host: make setup, or pip install -e ./server -e .)")
     args = build_parser().parse_args(argv)
     if args.command == "stages":
         return list_stages()
@@ -79,12 +99,12 @@ def list_stages():
     return 0
 
 
-def run_scenario(argv):
+def run_plugged(name, entry, argv):
     try:
-        from scenarios.cli import main as scenario_main
+        command = entry.load()
     except ImportError as exc:
-        return _fail(EXIT_USAGE, f"scenarios are not available: {exc}")
-    return scenario_main(argv)
+        return _fail(EXIT_USAGE, f"`lbaws {name}` is installed but cannot be loaded: {exc}")
+    return command(argv)
 
 
 def serve(args):
@@ -115,18 +135,18 @@ def serve(args):
         host, port = listener.getsockname()[:2]
         # socket.getfqdn() as in the text may wait on DNS, which a lab container does not have.
         server_name = socket.gethostname() if host in ("0.0.0.0", "::") else host
-        server = models.Server(
+        server = process_models.ServerLoop(
             stage=stage,
             listener=listener,
             handler=handlers.make_handler(stage, app, server_name, port),
             sleep=stage.sleep if args.sleep is None else args.sleep,
             timeout=args.timeout,
-            python2=unix.Python2Signals(args.python2_signals),
+            python2_signals=unix.Python2Signals(args.python2_signals),
         )
         unix.install_shutdown_handlers()
         logs.log.info("%sServing HTTP on port %d ...", stage.log_prefix, port)
         try:
-            models.serve(server)
+            process_models.serve(server)
         except unix.Shutdown as stop:
             logs.log.info("Shutting down (signal %d)", stop.signum)
             return 0

@@ -41,7 +41,7 @@ def fork():
     return real_fork()
 parent = os.getpid()
 os.fork = fork
-from lbaws.client.cli import main
+from lbaws.client.command import main
 sys.exit(main(sys.argv[1:]))
 """
 

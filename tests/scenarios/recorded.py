@@ -3,14 +3,14 @@ from scenarios.record import Observations, TrialRecord
 
 EMFILE_TRACEBACK = """Traceback (most recent call last):
   File "/opt/venv/bin/lbaws", line 8, in <module>
-  File "/opt/venv/lib/python3.11/site-packages/lbaws/models.py", line 58, in serve_forking
+  File "/opt/venv/lib/python3.11/site-packages/lbaws/process_models.py", line 58, in serve_forking
     conn, address = server.python2.accept(server.listener)
   File "/usr/lib/python3.11/socket.py", line 294, in accept
     fd, addr = self._accept()
 OSError: [Errno 24] Too many open files"""
 
 EAGAIN_TRACEBACK = """Traceback (most recent call last):
-  File "/opt/venv/lib/python3.11/site-packages/lbaws/models.py", line 72, in serve_forking
+  File "/opt/venv/lib/python3.11/site-packages/lbaws/process_models.py", line 72, in serve_forking
     pid = os.fork()
 BlockingIOError: [Errno 11] Resource temporarily unavailable"""
 

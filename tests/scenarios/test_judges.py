@@ -1,6 +1,6 @@
 """The judges on recorded observations: the thresholds and readings that decide a verdict."""
 from scenarios.catalog import fd_exhaustion, iterative_blocking, missed_signals, nproc_exhaustion, zombies
-from scenarios.model import Scaled
+from scenarios.spec import Scaled
 
 from recorded import EAGAIN_TRACEBACK, curl, fd_exhaustion as fd_obs, observations, samples, trial
 

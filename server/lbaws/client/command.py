@@ -16,7 +16,7 @@ import sys
 import time
 
 from . import summary
-from .runner import Runner
+from .parent import ClientParent
 from .target import TargetError, resolve
 from .worker import Plan
 
@@ -96,7 +96,7 @@ def main(argv=None):
     progress = None if args.quiet else _stderr_progress()
     if progress:
         progress("%d clients x %d connections to %s" % (args.max_clients, args.max_conns, args.url))
-    result = Runner(plan, args.max_clients, progress=progress).run()
+    result = ClientParent(plan, args.max_clients, progress=progress).run()
 
     try:
         print(summary.to_json(result) if args.json else summary.to_text(result), flush=True)

@@ -51,7 +51,7 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Server:
+class ServerSpec:
     """One server container: a stage of the text, optionally serving a WSGI app from an app image."""
 
     stage: str
@@ -145,7 +145,7 @@ class Trial:
     """One fresh server container and the actions played against it; `repeat` runs it that many times."""
 
     key: str
-    server: Server
+    server: ServerSpec
     actions: tuple
     repeat: int = 1
     title: str = ""

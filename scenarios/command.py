@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
     from scenarios import containers, images, report
     from scenarios.progress import Progress
-    from scenarios.runner import Options, Runner
+    from scenarios.runner import Options, ScenarioRunner
 
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
                       reports=args.reports or default_reports())
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     rows = []
     try:
         for name in names:
-            result = Runner(catalog.get(name), options, Progress(out), engine=engine).run()
+            result = ScenarioRunner(catalog.get(name), options, Progress(out), engine=engine).run()
             folder = report.write(result)
             print(report.verdict_block(result), file=out)
             print(f"  report     {folder}/report.md", file=out)

@@ -25,7 +25,7 @@ _FORK_BATCH = 64      # forks between two drains of the pipe, so children never 
 _TICK = 0.1
 
 
-class Runner:
+class ClientParent:
     def __init__(self, plan, clients, progress=None, progress_every=1.0, grace=2.0,
                  clock=time.monotonic):
         self.plan = plan

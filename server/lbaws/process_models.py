@@ -13,13 +13,13 @@ from lbaws.stages import FORK, ITERATIVE, REAP_ONE_WITH_WAIT, Stage
 
 
 @dataclass
-class Server:
+class ServerLoop:
     stage: Stage
     listener: socket.socket
     handler: Callable
     sleep: float
     timeout: float
-    python2: unix.Python2Signals
+    python2_signals: unix.Python2Signals
 
     def serve_connection(self, conn, address):
         """Handle one connection, then sleep as the stage says; the caller closes the socket."""
@@ -51,7 +51,7 @@ def serve_forking(server):
     if stage.reaper is None:
         unix.keep_default_sigchld()
     else:
-        unix.install_sigchld(_make_reaper(stage, server.python2))
+        unix.install_sigchld(_make_reaper(stage, server.python2_signals))
     if stage.log_child_pid:
         log.info("Parent PID (PPID): %d\n", os.getpid())
     # 3d: "store the reference otherwise it's garbage collected on the next loop run"
@@ -59,7 +59,7 @@ def serve_forking(server):
     try:
         while True:
             try:
-                conn, address = server.python2.accept(server.listener)
+                conn, address = server.python2_signals.accept(server.listener)
             except InterruptedError:
                 # Only the Python 2 emulation gets here: Python 3 restarts accept() itself (PEP 475).
                 if not stage.restart_accept:
