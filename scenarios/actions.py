@@ -1,17 +1,21 @@
 """How each client action of scenarios.spec is carried out against a running server container."""
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 import time
 from dataclasses import dataclass
 
-from scenarios import images, spec
+from lab import inventory
+from scenarios import spec
 from scenarios.containers import PORT, RunContainers
-from scenarios.probe import sections
+from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, NetcatResult, PauseResult,
+                               ServerCodeResult, SettleResult)
 from scenarios.sampler import Sampler
 
-# N curls in flight together, launched GAP apart; each reports exit status, timings and body.
+# N curls in flight together, launched GAP apart. Each reports on one line of its own, its body in
+# base64, so no byte a server sends (a line that looks like a marker, a blank line) can shift the rest.
 CURLS = r"""
 d=$(mktemp -d); i=0
 while [ $i -lt {count} ]; do
@@ -24,7 +28,9 @@ done
 wait
 i=0
 while [ $i -lt {count} ]; do
-  i=$((i+1)); echo "@@$i"; echo "rc $(cat $d/$i.rc)"; echo "meta $(cat $d/$i.meta)"; cat $d/$i.body; echo
+  i=$((i+1)); touch $d/$i.body
+  b=$(base64 -w0 <$d/$i.body)
+  echo "curl $i $(cat $d/$i.rc) ${{b:--}} $(cat $d/$i.meta)"
 done
 rm -rf $d
 """
@@ -47,24 +53,35 @@ class TrialContext:
         return self.server.status in ("exited", "dead")
 
 
-def parse_curls(text: str) -> list:
-    results = []
-    for name, body in sorted(sections(text).items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
-        lines = body.split("\n")
-        rc = int(lines[0].split()[1]) if lines and lines[0].startswith("rc ") else None
-        meta = lines[1].split()[1:] if len(lines) > 1 and lines[1].startswith("meta") else []
-        results.append({
-            "n": int(name),
-            "exit": rc,
-            "status": int(meta[0]) if meta and meta[0].isdigit() else None,
-            "ttfb_s": float(meta[1]) if len(meta) > 1 else None,
-            "total_s": float(meta[2]) if len(meta) > 2 else None,
-            "body": "\n".join(lines[2:]).strip(),
-        })
-    return results
+def _number(text: str, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        return None
 
 
-def run_curl(action: spec.Curl, ctx: TrialContext) -> dict:
+def parse_curls(text: str) -> tuple:
+    """The CURLS script's report lines -> CurlResult, in launch order; other lines are ignored."""
+    found = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 4 or parts[0] != "curl" or not parts[1].isdigit():
+            continue
+        meta = parts[4:] + [""] * 3
+        body = b"" if parts[3] == "-" else base64.b64decode(parts[3], validate=False)
+        status = _number(meta[0], int)
+        found.append(CurlResult(
+            n=int(parts[1]),
+            exit=_number(parts[2], int),
+            status=status or None,  # curl writes 000 when no response head arrived
+            ttfb_s=_number(meta[1], float),
+            total_s=_number(meta[2], float),
+            body=body.decode("utf-8", "replace").strip(),
+        ))
+    return tuple(sorted(found, key=lambda c: c.n))
+
+
+def run_curl(action: spec.Curl, ctx: TrialContext) -> CurlsResult:
     max_time = spec.seconds(action.max_time, ctx.scale)
     script = CURLS.format(count=action.count, max_time=max_time, gap=action.gap,
                           url=shlex.quote(ctx.url(action.path)))
@@ -72,14 +89,14 @@ def run_curl(action: spec.Curl, ctx: TrialContext) -> dict:
     started = time.monotonic()
     rc, out, err = ctx.containers.exec_client(["sh", "-c", script],
                                               timeout=max_time + action.count * action.gap + 10)
-    return {"curls": parse_curls(out), "wall_s": round(time.monotonic() - started, 3), "exec_rc": rc}
+    return CurlsResult(curls=parse_curls(out), wall_s=round(time.monotonic() - started, 3), exec_rc=rc)
 
 
-def run_netcat(action: spec.Netcat, ctx: TrialContext) -> dict:
+def run_netcat(action: spec.Netcat, ctx: TrialContext) -> NetcatResult:
     ctx.say(f"netcat: {action.payload!r} to {ctx.alias}:{PORT}")
     script = f"printf {shlex.quote(action.payload)} | nc -w {action.wait:g} {ctx.alias} {PORT}"
     rc, out, err = ctx.containers.exec_client(["sh", "-c", script], timeout=action.wait + 10)
-    return {"exit": rc, "output": out, "stderr": err.strip()}
+    return NetcatResult(exit=rc, output=out, stderr=err.strip())
 
 
 def load_command(action: spec.Load, url: str, scale: float) -> list:
@@ -95,8 +112,8 @@ def load_command(action: spec.Load, url: str, scale: float) -> list:
     return command
 
 
-def parse_summary(out: str) -> dict:
-    """The client prints one JSON summary line; take the last line that parses."""
+def parse_summary(out: str) -> dict | None:
+    """The client prints one JSON summary line; take the last line that parses (None: there is none)."""
     for line in reversed(out.strip().splitlines()):
         try:
             value = json.loads(line)
@@ -104,51 +121,58 @@ def parse_summary(out: str) -> dict:
             continue
         if isinstance(value, dict):
             return value
-    return {}
+    return None
 
 
-def run_load(action: spec.Load, ctx: TrialContext) -> dict:
+def run_load(action: spec.Load, ctx: TrialContext) -> LoadResult:
     command = load_command(action, ctx.url(action.path), ctx.scale)
     ctx.say(" ".join(command))
     started = time.monotonic()
     rc, out, err = ctx.containers.exec_client(command, timeout=spec.seconds(action.deadline, ctx.scale) + 15)
-    return {"command": " ".join(command), "exit": rc, "summary": parse_summary(out),
-            "wall_s": round(time.monotonic() - started, 3), "stderr_tail": err.strip()[-2000:]}
+    return LoadResult(command=" ".join(command), exit=rc, summary=parse_summary(out),
+                      wall_s=round(time.monotonic() - started, 3), stderr_tail=err.strip()[-2000:])
 
 
-def run_pause(action: spec.Pause, ctx: TrialContext) -> dict:
+def run_pause(action: spec.Pause, ctx: TrialContext) -> PauseResult:
     duration = spec.seconds(action.seconds, ctx.scale)
     ctx.say(f"waiting {duration:g}s")
     time.sleep(duration)
-    return {"seconds": duration}
+    return PauseResult(seconds=duration)
 
 
-def run_settle(action: spec.Settle, ctx: TrialContext) -> dict:
+def _settled(action: spec.Settle, ctx: TrialContext, state: dict) -> bool | None:
+    """True once the condition holds; None when it never can (the server is gone while we wait for
+    its children to finish)."""
+    if action.until is spec.Until.EXITED:
+        return ctx.server_exited()
+    sample = ctx.sampler.take() if ctx.sampler.alive() else None
+    if sample is None or not sample.alive:
+        return None
+    if sample.live:
+        state["quiet_since"] = None
+        return False
+    state["quiet_since"] = state.get("quiet_since") or time.monotonic()
+    return time.monotonic() - state["quiet_since"] >= action.quiet
+
+
+def run_settle(action: spec.Settle, ctx: TrialContext, poll: float = 0.25) -> SettleResult:
     timeout = spec.seconds(action.timeout, ctx.scale)
     started = time.monotonic()
-    quiet_since = None
-    reached = False
+    state, reached = {}, False
     while time.monotonic() - started < timeout:
-        if action.until == "exited":
-            if ctx.server_exited():
-                reached = True
-                break
-        else:
-            sample = ctx.sampler.take() if ctx.sampler.alive() else None
-            if sample is None or not sample.alive:
-                break
-            if sample.live == 0:
-                quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since >= action.quiet:
-                    reached = True
-                    break
-            else:
-                quiet_since = None
-        time.sleep(0.25)
-    return {"until": action.until, "reached": reached, "waited_s": round(time.monotonic() - started, 3)}
+        reached = _settled(action, ctx, state)
+        if reached is None:
+            reached = False
+            break
+        if reached:
+            break
+        time.sleep(poll)
+    return SettleResult(until=action.until.value, reached=reached, waited_s=round(time.monotonic() - started, 3))
 
 
-def run_kill_zombies(action: spec.KillZombies, ctx: TrialContext) -> dict:
+def run_kill_zombies(action: spec.KillZombies, ctx: TrialContext) -> KillResult | Missing:
+    if not ctx.sampler.alive() or ctx.server_exited():
+        return Missing("the server was no longer running, so it had no zombie children to kill")
     before = ctx.sampler.take()
     pids = list(before.zombie_pids)
     ctx.say(f"kill -9 {' '.join(map(str, pids)) or '(no zombie)'}  (as root, in the server container)")
@@ -156,14 +180,14 @@ def run_kill_zombies(action: spec.KillZombies, ctx: TrialContext) -> dict:
                     else (None, "", ""))
     time.sleep(1.0)  # give the kernel every chance: a signal to a zombie is simply never acted on
     after = ctx.sampler.take()
-    return {"zombies_before": pids, "kill_exit": rc, "kill_stderr": err.strip(),
-            "zombies_after": list(after.zombie_pids),
-            "survivors": sorted(set(pids) & set(after.zombie_pids))}
+    return KillResult(zombies_before=tuple(pids), kill_exit=rc, kill_stderr=err.strip(),
+                      zombies_after=tuple(after.zombie_pids),
+                      survivors=tuple(sorted(set(pids) & set(after.zombie_pids))))
 
 
-def run_snapshot(action: spec.Snapshot, ctx: TrialContext) -> dict:
+def run_snapshot(action: spec.Snapshot, ctx: TrialContext):
     if not ctx.sampler.alive() or ctx.server_exited():
-        return {"error": "server not running"}
+        return Missing("the server was no longer running when the snapshot was due")
     return ctx.sampler.probe.snapshot(ctx.sampler.server_pid)
 
 
@@ -175,17 +199,18 @@ DIGEST = (
 )
 
 
-def run_server_code(action: spec.ServerCode, ctx: TrialContext) -> dict:
+def run_server_code(action: spec.ServerCode, ctx: TrialContext) -> ServerCodeResult | Missing:
     rc, out, err = ctx.containers.exec_root(ctx.server, ["python", "-c", DIGEST])
     path, _, digest = out.strip().partition(" ")
+    if rc != 0 or not digest:
+        return Missing(f"hashing the lbaws package in the container failed (exit {rc}): {err.strip()[-300:]}")
     engine = ctx.containers.engine
     image_layers = engine.images.get(ctx.server.image.id).attrs["RootFS"]["Layers"]
-    server_layers = engine.images.get(images.name("server")).attrs["RootFS"]["Layers"]
-    return {"package_path": path, "digest": digest, "exit": rc, "stderr": err.strip()[-500:],
-            "image": ctx.server.image.tags[0] if ctx.server.image.tags else ctx.server.image.id,
-            "layers": len(image_layers),
-            "server_layers": len(server_layers),
-            "contains_server_layers": image_layers[:len(server_layers)] == server_layers}
+    server_layers = engine.images.get(inventory.SERVER_IMAGE).attrs["RootFS"]["Layers"]
+    return ServerCodeResult(package_path=path, digest=digest, exit=rc, stderr=err.strip()[-500:],
+                            image=ctx.server.image.tags[0] if ctx.server.image.tags else ctx.server.image.id,
+                            layers=len(image_layers), server_layers=len(server_layers),
+                            contains_server_layers=image_layers[:len(server_layers)] == server_layers)
 
 
 RUNNERS = {
@@ -200,5 +225,6 @@ RUNNERS = {
 }
 
 
-def execute(action, ctx: TrialContext) -> dict:
+def execute(action, ctx: TrialContext):
+    """Carry out one action; its typed result, or a Missing saying why there is none."""
     return RUNNERS[type(action)](action, ctx)

@@ -95,9 +95,17 @@ def list_scenarios(out) -> int:
     return 0
 
 
+def removal_command(run_id: str) -> str:
+    """The shell line that removes one run's containers and network, for a run kept with --keep."""
+    from lab.inventory import RUN_LABEL, label_filter
+
+    label = label_filter(RUN_LABEL, run_id)
+    return (f"docker ps -aq --filter label={label} | xargs -r docker rm -f; "
+            f"docker network ls -q --filter label={label} | xargs -r docker network rm")
+
+
 def keep_instructions(result) -> str:
-    run = result.run_id
-    lines = [f"containers kept for inspection (run {run}):"]
+    lines = [f"containers kept for inspection (run {result.run_id}):"]
     for record in (r for runs in result.observations.trials.values() for r in runs):
         name = record.container
         if record.died:
@@ -108,8 +116,7 @@ def keep_instructions(result) -> str:
             lines.append(f"  docker exec -u {record.uid} {name} ls -l /proc/{record.server_pid}/fd"
                          f"  # the server's descriptors")
     lines.append("remove them with:")
-    lines.append(f"  docker ps -aq --filter label=org.lbaws-lab.run={run} | xargs -r docker rm -f; "
-                 f"docker network ls -q --filter label=org.lbaws-lab.run={run} | xargs -r docker network rm")
+    lines.append(f"  {removal_command(result.run_id)}")
     return "\n".join(lines)
 
 
@@ -136,9 +143,15 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
     names = known if args.all else [args.name]
+    if args.repeat and not args.all and not catalog.get(args.name).repeatable:
+        racy = ", ".join(name for name, scenario in catalog.all_scenarios().items() if scenario.repeatable)
+        print(f"lbaws scenario: --repeat applies only to a racy scenario ({racy}); {args.name} is not one",
+              file=sys.stderr)
+        return EXIT_USAGE
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
-    from scenarios import containers, images, report
+    from lab import images, inventory
+    from scenarios import containers, report
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
@@ -146,12 +159,8 @@ def main(argv=None) -> int:
                       reports=args.reports or default_reports())
     try:
         engine = containers.connect()
-    except containers.EngineMissing as exc:
-        print(f"lbaws scenario: {exc}", file=sys.stderr)
-        return EXIT_ENGINE
-    try:
-        images.ensure(lambda line: print(line, file=out, flush=True))
-    except images.ImageError as exc:
+        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
+    except inventory.LabError as exc:
         print(f"lbaws scenario: {exc}", file=sys.stderr)
         return EXIT_ENGINE
     except KeyboardInterrupt:
@@ -159,9 +168,11 @@ def main(argv=None) -> int:
         return EXIT_INTERRUPTED
     previous = signal.signal(signal.SIGTERM, _terminate)
     rows = []
+    runner = None
     try:
         for name in names:
-            result = ScenarioRunner(catalog.get(name), options, Progress(out), engine=engine).run()
+            runner = ScenarioRunner(catalog.get(name), options, Progress(out), engine=engine)
+            result = runner.run()
             folder = report.write(result)
             print(report.verdict_block(result), file=out)
             print(f"  report     {folder}/report.md", file=out)
@@ -170,7 +181,11 @@ def main(argv=None) -> int:
             rows.append({"scenario": name, "verdict": result.verdict.word,
                          "duration_s": result.duration_s, "report": str(folder / "report.json")})
     except KeyboardInterrupt:
-        print("lbaws scenario: interrupted; this run's containers and network were removed", file=sys.stderr)
+        if args.keep and runner is not None:
+            print(f"lbaws scenario: interrupted; --keep kept run {runner.run_id}'s containers and network; "
+                  f"remove them with: {removal_command(runner.run_id)}", file=sys.stderr)
+        else:
+            print("lbaws scenario: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -11,27 +11,16 @@ import docker
 import docker.errors
 import docker.types
 
-from scenarios import images
+from lab import inventory
+from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
 from scenarios.spec import ServerSpec
 
-PROJECT_LABEL = "org.lbaws-lab.project"
-PROJECT = "lbaws-lab"
-RUN_LABEL = "org.lbaws-lab.run"
-SCENARIO_LABEL = "org.lbaws-lab.scenario"
 PORT = 8888
 
 
-class EngineMissing(RuntimeError):
-    """No Docker engine answers."""
-
-
 def connect() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=120)
-        client.ping()
-    except Exception as exc:  # the SDK raises several types for "no engine"; all mean the same here
-        raise EngineMissing(f"no Docker engine answers ({type(exc).__name__}: {exc})") from None
-    return client
+    """The engine, or inventory.EngineMissing; no build runs through this one, so it waits less."""
+    return inventory.connect(timeout=120)
 
 
 def new_run_id(name: str) -> str:
@@ -62,11 +51,11 @@ class RunContainers:
 
     def start_client(self):
         self.client = self.engine.containers.run(
-            images.name("client"),
+            inventory.CLIENT_IMAGE,
             command=["sleep", "infinity"],
             name=self.name("client"),
             detach=True,
-            labels={**self.labels, "org.lbaws-lab.role": "client"},
+            labels={**self.labels, ROLE_LABEL: "client"},
             network=self.network.name,
             init=True,  # reaps the curl and netcat processes exec'd into it
             pids_limit=4096,
@@ -90,13 +79,13 @@ class RunContainers:
             command.append("--python2-signals")
         limits = spec.limits
         container = self.engine.containers.create(
-            images.name(spec.image),
+            inventory.image(spec.image),
             command=command,
             name=self.name(alias),
             user=str(uid),
-            working_dir=images.APP_DIR,
+            working_dir=inventory.APP_DIR,
             detach=True,
-            labels={**self.labels, "org.lbaws-lab.role": "server", "org.lbaws-lab.stage": spec.stage},
+            labels={**self.labels, ROLE_LABEL: "server", STAGE_LABEL: spec.stage},
             environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias},
             ulimits=[
                 docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
@@ -126,7 +115,7 @@ class RunContainers:
 
     def cleanup(self) -> list:
         """Remove everything labelled with this run id; returns what was removed."""
-        return remove_labelled(self.engine, f"{RUN_LABEL}={self.run_id}")
+        return remove_labelled(self.engine, inventory.label_filter(RUN_LABEL, self.run_id))
 
 
 def remove_labelled(engine: docker.DockerClient, label: str) -> list:

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 import testinfra
 
+from scenarios.results import Child, SnapshotResult
+
 SAMPLE = "echo @@fds; ls /proc/{pid}/fd | wc -l; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
 SNAPSHOT = (
     "echo @@ps; ps -eo pid,ppid,user,stat,etime,args; "
@@ -138,18 +140,18 @@ class Probe:
             return Sample(t=round(now, 3), alive=False)
         return parse_sample(result.stdout, server_pid, now)
 
-    def snapshot(self, server_pid: int) -> dict:
+    def snapshot(self, server_pid: int) -> SnapshotResult:
         result = self.run(SNAPSHOT.format(pid=server_pid))
         parts = sections(result.stdout)
         listing = (self.owner or self.host).run(FD_LISTING.format(pid=server_pid)).stdout
         fd_lines = [line for line in listing.splitlines() if line.startswith("l")]
         children = [p for p in parse_ps(parts.get("procs", "")) if p.ppid == server_pid]
-        return {
-            "children": [{"pid": p.pid, "stat": p.stat, "uid": p.uid} for p in children],
-            "ps": parts.get("ps", ""),
-            "fd_count": len(fd_lines),
-            "fd_listing": "\n".join(fd_lines),
-            "limits": {k: list(v) for k, v in parse_limits(parts.get("limits", "")).items()
-                       if k in ("Max open files", "Max processes")},
-            "listening": parts.get("listen", "").strip(),
-        }
+        return SnapshotResult(
+            children=tuple(Child(p.pid, p.stat, p.uid) for p in children),
+            ps=parts.get("ps", ""),
+            fd_count=len(fd_lines),
+            fd_listing="\n".join(fd_lines),
+            limits={k: list(v) for k, v in parse_limits(parts.get("limits", "")).items()
+                    if k in ("Max open files", "Max processes")},
+            listening=parts.get("listen", "").strip(),
+        )

@@ -48,10 +48,3 @@ class Progress:
                 self.status_shown = False
             self.stream.flush()
 
-
-class Silent(Progress):
-    def say(self, message: str) -> None:
-        pass
-
-    def counters(self, label: str, sample) -> None:
-        pass

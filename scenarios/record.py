@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+
+from scenarios.probe import Sample
+from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, MissingResult, NetcatResult,
+                               ServerCodeResult, SnapshotResult)
 
 
 # The last line of a traceback: "OSError: [Errno 24] Too many open files", "InterruptedError: ...".
@@ -24,10 +28,11 @@ class TrialRecord:
     started: bool = False
     ready_s: float | None = None
     duration_s: float = 0.0
-    samples: list = field(default_factory=list)  # Sample.as_dict()
-    results: dict = field(default_factory=dict)  # action key -> result dict
-    baseline: dict = field(default_factory=dict)  # snapshot once ready
-    final: dict = field(default_factory=dict)  # snapshot at the end, if the server still lives
+    planned: tuple = ()  # the keys of the trial's actions, in order
+    samples: list = field(default_factory=list)  # Sample, in time order
+    results: dict = field(default_factory=dict)  # action key -> its result (scenarios.results), or Missing
+    baseline: SnapshotResult | None = None  # once ready
+    final: SnapshotResult | None = None  # at the end, if the server still lives
     exit_code: int | None = None  # None: still running at the end
     logs: str = ""
     error: str = ""
@@ -40,21 +45,71 @@ class TrialRecord:
 
     @property
     def baseline_fds(self) -> int | None:
-        return self.baseline.get("fd_count")
+        return self.baseline.fd_count if self.baseline else None
 
     @property
     def final_fds(self) -> int | None:
-        return self.final.get("fd_count")
+        return self.final.fd_count if self.final else None
 
     def peak(self, what: str) -> int:
-        return max((s[what] or 0 for s in self.samples), default=0)
+        """The highest sampled "fds", "live" or "zombies"."""
+        return max((getattr(s, what) or 0 for s in self.samples), default=0)
 
-    def last_alive_sample(self) -> dict:
-        alive = [s for s in self.samples if s["alive"]]
-        return alive[-1] if alive else {}
+    def last_alive(self) -> Sample:
+        """The last sample that saw the server alive: what it left behind."""
+        for sample in reversed(self.samples):
+            if sample.alive:
+                return sample
+        raise MissingResult(f"{self.key}: no sample saw the server alive ({self._why_missing()})")
 
-    def last_sample(self) -> dict:
-        return self.samples[-1] if self.samples else {}
+    def _why_missing(self) -> str:
+        if self.error:
+            return self.error
+        if not self.started:
+            return "the server never started"
+        if self.died:
+            return f"the server had exited with status {self.exit_code}: {self.error_line() or 'no traceback'}"
+        return "the action did not run"
+
+    def result(self, key: str, kind: type):
+        """The result an action of this trial stored under `key`, checked to be a `kind`."""
+        if key not in self.planned:
+            # Not the experiment going wrong: the judge asks for something the trial never does.
+            raise KeyError(f"trial {self.key} has no action with key {key!r}; its actions: {self.planned}")
+        value = self.results.get(key)
+        if value is None:
+            raise MissingResult(f"{self.key}: no {key!r} result: {self._why_missing()}")
+        if isinstance(value, Missing):
+            raise MissingResult(f"{self.key}: no {key!r} result: {value.reason}")
+        if not isinstance(value, kind):
+            raise TypeError(f"{self.key}: the {key!r} result is a {type(value).__name__}, not a {kind.__name__}")
+        return value
+
+    def curls(self, key: str = "curl") -> CurlsResult:
+        return self.result(key, CurlsResult)
+
+    def curl(self, key: str = "curl") -> CurlResult:
+        """The first (often the only) curl of a Curl action."""
+        curls = self.curls(key)
+        try:
+            return curls.first()
+        except MissingResult as missing:
+            raise MissingResult(f"{self.key}: {key}: {missing}") from None
+
+    def load(self, key: str = "load") -> LoadResult:
+        return self.result(key, LoadResult)
+
+    def netcat(self, key: str = "netcat") -> NetcatResult:
+        return self.result(key, NetcatResult)
+
+    def snapshot(self, key: str) -> SnapshotResult:
+        return self.result(key, SnapshotResult)
+
+    def kill(self, key: str = "kill") -> KillResult:
+        return self.result(key, KillResult)
+
+    def server_code(self, key: str = "code") -> ServerCodeResult:
+        return self.result(key, ServerCodeResult)
 
     def traceback(self) -> str:
         """The server's last traceback, without the lines its children wrote into the middle of it."""
@@ -80,7 +135,8 @@ class TrialRecord:
         return [int(line) for line in self.logs.splitlines() if re.fullmatch(r"\s*\d+\s*", line)]
 
     def as_dict(self) -> dict:
-        out = dict(self.__dict__)
+        out = asdict(self)
+        out["results"] = {key: dict(asdict(value), kind=type(value).__name__) for key, value in self.results.items()}
         out["logs_tail"] = "\n".join(self.logs.splitlines()[-60:])
         del out["logs"]
         return out
@@ -91,12 +147,21 @@ class Observations:
     """All trials of one scenario run; a repeated trial keeps every repetition."""
 
     trials: dict = field(default_factory=dict)  # key -> [TrialRecord, ...]
+    planned: tuple = ()  # the scenario's trial keys; empty: whatever was added
 
     def add(self, record: TrialRecord) -> None:
         self.trials.setdefault(record.key, []).append(record)
 
+    def _check(self, key: str) -> None:
+        if key not in (self.planned or tuple(self.trials)):
+            raise KeyError(f"the scenario has no trial {key!r}; its trials: {self.planned or tuple(self.trials)}")
+
     def __getitem__(self, key: str) -> TrialRecord:
-        return self.trials[key][-1]
+        return self.runs(key)[-1]
 
     def runs(self, key: str) -> list:
-        return self.trials.get(key, [])
+        """Every repetition of a trial; MissingResult when the run ended before it."""
+        self._check(key)
+        if not self.trials.get(key):
+            raise MissingResult(f"trial {key} never ran: the run ended before it")
+        return self.trials[key]

@@ -49,7 +49,7 @@ def verdict_block(result: RunResult) -> str:
     ])
 
 
-def as_markdown(result: RunResult, data: dict) -> str:
+def as_markdown(result: RunResult) -> str:
     scenario = result.scenario
     lines = [
         f"# {scenario.name}: {result.verdict.word}",
@@ -81,7 +81,7 @@ def as_markdown(result: RunResult, data: dict) -> str:
                      f"{f' ({len(runs)} runs)' if len(runs) > 1 else ''}")
         lines.append("")
         lines.append(f"Limits: {first.limits}; UID {first.uid}; image `{first.image}`.")
-        in_force = first.baseline.get("limits", {})
+        in_force = first.baseline.limits if first.baseline else {}
         if in_force:
             lines.append("In force (/proc/PID/limits, soft/hard): "
                          + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(in_force.items())) + ".")
@@ -103,7 +103,7 @@ def write(result: RunResult) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     data = as_json(result)
     (folder / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-    (folder / "report.md").write_text(as_markdown(result, data))
+    (folder / "report.md").write_text(as_markdown(result))
     if result.observations.trials:
         timeline.draw(result.observations, {t.key: t for t in result.scenario.trials},
                       f"{result.scenario.name}: {result.verdict.word}", folder / "timeline.png")

@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from scenarios import actions, images, spec
+from lab import inventory
+from scenarios import actions, spec
 from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
 from scenarios.probe import Probe
 from scenarios.progress import Progress
 from scenarios.record import Observations, TrialRecord
+from scenarios.results import MissingResult
 from scenarios.sampler import Sampler
 
 READY_TIMEOUT = 60.0
@@ -30,6 +32,14 @@ def uninterrupted():
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+
+
+def judge(scenario: spec.Scenario, observations: Observations) -> spec.Verdict:
+    """The scenario's verdict; a reading the experiment never produced is named, any other error raised."""
+    try:
+        return scenario.judge(observations)
+    except MissingResult as missing:
+        return spec.Verdict(False, f"could not judge: {missing}")
 
 
 @dataclass
@@ -65,55 +75,55 @@ class ScenarioRunner:
 
     def run(self) -> RunResult:
         started_wall, started = time.time(), time.monotonic()
-        observations = Observations()
+        observations = Observations(planned=tuple(trial.key for trial in self.scenario.trials))
         error = ""
         self.progress.prefix = f"[{self.scenario.name}] "
-        self.progress.say(f"run {self.run_id}: containers and network labelled org.lbaws-lab.run={self.run_id}, "
+        self.progress.say(f"run {self.run_id}: containers and network labelled "
+                          f"{inventory.label_filter(inventory.RUN_LABEL, self.run_id)}, "
                           f"sleep scale {self.options.scale:g}")
         try:
             self.containers.start_network()
             self.containers.start_client()
             for trial in self.scenario.trials:
-                repeat = trial.repeat
-                if self.scenario.repeatable and self.options.repeat:
-                    repeat = self.options.repeat
-                for index in range(repeat):
-                    observations.add(self.run_trial(trial, index, repeat))
-            verdict = self.judge(observations)
+                for index in range(self.repeats(trial)):
+                    observations.add(self.run_trial(trial, index, self.repeats(trial)))
         except Exception as exc:  # a broken run is reported as such, then cleaned up below
             error = f"{type(exc).__name__}: {exc}"
-            verdict = spec.Verdict(False, f"the run itself failed: {error}")
         finally:
             if not self.options.keep:
                 with uninterrupted():
                     self.containers.cleanup()
             self.progress.done()
             self.progress.prefix = ""
+        # Outside the try: a bug in a judge is raised, not reported as an experiment that went wrong.
+        verdict = spec.Verdict(False, f"the run itself failed: {error}") if error else self.judge(observations)
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
                          round(time.monotonic() - started, 2), self.options, error)
 
+    def repeats(self, trial: spec.Trial) -> int:
+        if self.scenario.repeatable and self.options.repeat:
+            return self.options.repeat
+        return trial.repeat
+
     def judge(self, observations: Observations) -> spec.Verdict:
-        try:
-            return self.scenario.judge(observations)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            # Missing material (a trial that never started, an action without result) is not a verdict.
-            return spec.Verdict(False, f"could not judge: {type(exc).__name__}: {exc}")
+        return judge(self.scenario, observations)
 
     def run_trial(self, trial: spec.Trial, index: int, repeat: int) -> TrialRecord:
-        spec = trial.server
-        sleep = spec.seconds(spec.sleep, self.options.scale) if spec.sleep is not None else None
+        server_spec = trial.server
+        sleep = spec.seconds(server_spec.sleep, self.options.scale) if server_spec.sleep is not None else None
         alias = f"server-{trial.key}" + (f"-{index + 1}" if repeat > 1 else "")
         uid = server_uid()
-        record = TrialRecord(key=trial.key, stage=spec.stage, app=spec.app, image=images.name(spec.image),
-                             limits=spec.limits.as_dict(), uid=uid, sleep=sleep,
-                             python2_signals=spec.python2_signals)
+        record = TrialRecord(key=trial.key, stage=server_spec.stage, app=server_spec.app,
+                             image=inventory.image(server_spec.image), limits=server_spec.limits.as_dict(),
+                             uid=uid, sleep=sleep, python2_signals=server_spec.python2_signals,
+                             planned=trial.action_keys)
         label = trial.key + (f" {index + 1}/{repeat}" if repeat > 1 else "")
-        self.progress.say(f"{label}: stage {spec.stage}{' ' + spec.app if spec.app else ''} as UID {uid}, "
-                          f"nofile={spec.limits.nofile} nproc={spec.limits.nproc}"
+        self.progress.say(f"{label}: stage {server_spec.stage}{' ' + server_spec.app if server_spec.app else ''} "
+                          f"as UID {uid}, nofile={server_spec.limits.nofile} nproc={server_spec.limits.nproc}"
                           f"{f', sleep {sleep:g}s' if sleep is not None else ''}"
-                          f"{', --python2-signals' if spec.python2_signals else ''}")
+                          f"{', --python2-signals' if server_spec.python2_signals else ''}")
         t0 = time.monotonic()
-        server = self.containers.start_server(spec, alias, uid, sleep)
+        server = self.containers.start_server(server_spec, alias, uid, sleep)
         record.container = server.name
         probe = Probe(server.name, uid)
         sampler = None
@@ -121,7 +131,7 @@ class ScenarioRunner:
             record.server_pid = self.wait_ready(server, probe)
             record.ready_s = round(time.monotonic() - t0, 3)
             if record.server_pid is None:
-                record.error = "the server never listened on port 8888"
+                record.error = f"the server never listened on port {PORT}"
                 return record
             record.started = True
             record.baseline = probe.snapshot(record.server_pid)

@@ -55,4 +55,4 @@ class Sampler:
         self.stop_event.set()
         self.thread.join(timeout=10)
         with self.lock:
-            return sorted((s.as_dict() for s in self.samples), key=lambda s: s["t"])
+            return sorted(self.samples, key=lambda s: s.t)

@@ -5,7 +5,18 @@ A catalog module states an experiment with these types only; scenarios.runner ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Callable, Optional, Union
+
+from lab import inventory
+
+
+def _require(owner, name: str, kind: type) -> None:
+    """A switch holds a member of its enum: a mistyped string fails when the catalog is imported."""
+    value = getattr(owner, name)
+    if not isinstance(value, kind):
+        allowed = ", ".join(f"{kind.__name__}.{member.name}" for member in kind)
+        raise TypeError(f"{type(owner).__name__}.{name} must be one of {allowed}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -56,11 +67,20 @@ class ServerSpec:
 
     stage: str
     app: Optional[str] = None
-    image: str = "server"  # a key of scenarios.images.IMAGES
+    image: str = "server"  # a role of lab.inventory.IMAGES: "server" or an app's role
     limits: Limits = Limits()
     sleep: Optional[Seconds] = None
     python2_signals: bool = False
     backlog: Optional[int] = None
+
+    def __post_init__(self):
+        # Imported here and not at the top: lbaws is the server's package, installed beside the harness.
+        from lbaws import stages
+
+        if stages.find(self.stage) is None:
+            raise ValueError(f"ServerSpec.stage {self.stage!r} is no stage; stages: {stages.names()}")
+        if self.image not in inventory.IMAGES:
+            raise ValueError(f"ServerSpec.image {self.image!r} is no image role; roles: {', '.join(inventory.IMAGES)}")
 
 
 # Client actions, run in order while the sampler watches the server. Each result is stored under `key`.
@@ -106,14 +126,24 @@ class Pause:
     key: str = "pause"
 
 
+class Until(Enum):
+    """What a Settle waits for."""
+
+    EXITED = "exited"
+    NO_LIVE_CHILDREN = "no-live-children"  # for `quiet` seconds in a row
+
+
 @dataclass(frozen=True)
 class Settle:
     """Wait, sampling, until the server exited or has no live child left; bounded by timeout."""
 
-    until: str = "no-live-children"  # or "exited"
+    until: Until = Until.NO_LIVE_CHILDREN
     timeout: Seconds = 20.0
     quiet: float = 0.75
     key: str = "settle"
+
+    def __post_init__(self):
+        _require(self, "until", Until)
 
 
 @dataclass(frozen=True)
@@ -138,6 +168,15 @@ class ServerCode:
 
 
 Action = Union[Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode]
+ACTIONS = (Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode)
+
+
+class Watch(Enum):
+    """The limit a trial's timeline draws as a line, with the count that climbs into it."""
+
+    NOTHING = "nothing"
+    NOFILE = "nofile"  # the server's open descriptors against RLIMIT_NOFILE
+    NPROC = "nproc"  # its children, live and zombies, against RLIMIT_NPROC
 
 
 @dataclass(frozen=True)
@@ -149,8 +188,20 @@ class Trial:
     actions: tuple
     repeat: int = 1
     title: str = ""
-    # The limit the timeline draws as a line: "nofile" (descriptors) or "nproc" (processes), if any.
-    watch: Optional[str] = None
+    watch: Watch = Watch.NOTHING
+
+    def __post_init__(self):
+        _require(self, "watch", Watch)
+        unknown = [a for a in self.actions if not isinstance(a, ACTIONS)]
+        if unknown:
+            raise TypeError(f"trial {self.key}: {unknown[0]!r} is not an action of scenarios.spec")
+        keys = [action.key for action in self.actions]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"trial {self.key}: two actions store their result under the same key: {keys}")
+
+    @property
+    def action_keys(self) -> tuple:
+        return tuple(action.key for action in self.actions)
 
 
 @dataclass(frozen=True)
@@ -174,6 +225,11 @@ class Scenario:
     trials: tuple
     judge: Callable  # (scenarios.record.Observations) -> Verdict
     repeatable: bool = False  # --repeat applies (races)
+
+    def __post_init__(self):
+        keys = [trial.key for trial in self.trials]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"scenario {self.name}: two trials share a key: {keys}")
 
     @property
     def stages(self) -> list:

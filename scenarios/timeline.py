@@ -9,14 +9,13 @@ matplotlib.use("Agg")  # no display on servers and CI runners
 import matplotlib.pyplot as plt  # noqa: E402
 
 from scenarios.record import Observations  # noqa: E402
+from scenarios.spec import Watch  # noqa: E402
 
 
-def limit_line(record, watch: str | None) -> tuple:
-    if watch == "nofile":
-        return record.limits["nofile"], f"nofile limit = {record.limits['nofile']}"
-    if watch == "nproc":
-        return record.limits["nproc"], f"nproc limit = {record.limits['nproc']}"
-    return None, ""
+def limit_line(record, watch: Watch) -> tuple:
+    if watch is Watch.NOTHING:
+        return None, ""
+    return record.limits[watch.value], f"{watch.value} limit = {record.limits[watch.value]}"
 
 
 def draw(observations: Observations, trials: dict, title: str, path: Path) -> Path:
@@ -24,26 +23,27 @@ def draw(observations: Observations, trials: dict, title: str, path: Path) -> Pa
     keys = list(observations.trials)
     fig, axes = plt.subplots(len(keys), 1, figsize=(9, 3.2 * len(keys)), squeeze=False)
     for ax, key in zip(axes[:, 0], keys):
-        record = observations[key]
+        record = observations.trials[key][-1]
         # A sample of a server already gone says nothing about its counts: only mark when it went.
-        samples = [s for s in record.samples if s["alive"]]
-        gone = [s["t"] for s in record.samples if not s["alive"]]
-        t = [s["t"] for s in samples]
-        ax.plot(t, [s["fds"] if s["fds"] is not None else float("nan") for s in samples],
+        samples = [s for s in record.samples if s.alive]
+        gone = [s.t for s in record.samples if not s.alive]
+        t = [s.t for s in samples]
+        ax.plot(t, [s.fds if s.fds is not None else float("nan") for s in samples],
                 label="open fds (server)", color="tab:blue", marker=".")
-        ax.plot(t, [s["live"] for s in samples], label="live children", color="tab:green")
-        ax.plot(t, [s["zombies"] for s in samples], label="zombies", color="tab:red")
+        ax.plot(t, [s.live for s in samples], label="live children", color="tab:green")
+        ax.plot(t, [s.zombies for s in samples], label="zombies", color="tab:red")
         trial = trials.get(key)
-        if trial is not None and trial.watch == "nproc":
-            ax.plot(t, [s["live"] + s["zombies"] for s in samples], label="children (live + zombies)",
+        watch = trial.watch if trial is not None else Watch.NOTHING
+        if watch is Watch.NPROC:
+            ax.plot(t, [s.live + s.zombies for s in samples], label="children (live + zombies)",
                     color="tab:purple", linestyle="-.")
-        value, text = limit_line(record, trial.watch if trial else None)
+        value, text = limit_line(record, watch)
         if value is not None:
             ax.axhline(value, color="black", linestyle="--", linewidth=1, label=text)
         if record.died and (gone or samples):
             ax.axvline((gone or t)[0] if gone else t[-1], color="grey", linestyle=":",
                        label=f"server exited ({record.exit_code})")
-        runs = len(observations.runs(key))
+        runs = len(observations.trials[key])
         suffix = f" (last of {runs} runs)" if runs > 1 else ""
         note = f" - {trial.title}" if trial is not None and trial.title else ""
         ax.set_title(f"{key}: stage {record.stage}{' ' + record.app if record.app else ''}{note}{suffix}",

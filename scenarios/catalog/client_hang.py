@@ -1,4 +1,5 @@
 """Part 3, webserver3d.py: curl gets the body but never sees the end of the response."""
+from lbaws.stages import HELLO
 from scenarios.spec import Curl, Scenario, ServerSpec, Trial, Verdict
 
 MAX_TIME = 5  # curl's own timeout: the only thing that ends it against 3d
@@ -6,20 +7,20 @@ CURL_TIMED_OUT = 28
 
 
 def judge(obs) -> Verdict:
-    hung = obs["3d"].results["curl"]["curls"][0]
-    control = obs["3g"].results["curl"]["curls"][0]
-    got_body = hung["body"] == "Hello, World!"
-    hung_until_timeout = hung["exit"] == CURL_TIMED_OUT and hung["total_s"] >= MAX_TIME * 0.95
-    control_ok = control["exit"] == 0 and control["body"] == "Hello, World!" and control["total_s"] < 2
+    hung = obs["3d"].curl()
+    control = obs["3g"].curl()
+    got_body = hung.body == HELLO
+    hung_until_timeout = hung.exit == CURL_TIMED_OUT and (hung.total_s or 0) >= MAX_TIME * 0.95
+    control_ok = control.exit == 0 and control.body == HELLO and (control.total_s or 99) < 2
     return Verdict(
-        reproduced=got_body and hung_until_timeout and hung["ttfb_s"] < 1.0 and control_ok,
-        observed=(f"against 3d, curl printed {hung['body']!r} after {hung['ttfb_s']:.2f}s and then hung until its "
-                  f"own --max-time {MAX_TIME}: exit {hung['exit']} after {hung['total_s']:.2f}s. Against 3g, "
-                  f"which closes the parent's copy, the same curl exited {control['exit']} after "
-                  f"{control['total_s']:.2f}s."),
-        numbers={"curl_3d_exit": hung["exit"], "curl_3d_ttfb_s": hung["ttfb_s"],
-                 "curl_3d_total_s": hung["total_s"], "curl_3g_exit": control["exit"],
-                 "curl_3g_total_s": control["total_s"]},
+        reproduced=got_body and hung_until_timeout and (hung.ttfb_s or 99) < 1.0 and control_ok,
+        observed=(f"against 3d, curl printed {hung.body!r} after {hung.ttfb_s or 0:.2f}s and then hung until its "
+                  f"own --max-time {MAX_TIME}: exit {hung.exit} after {hung.total_s or 0:.2f}s. Against 3g, "
+                  f"which closes the parent's copy, the same curl exited {control.exit} after "
+                  f"{control.total_s or 0:.2f}s."),
+        numbers={"curl_3d_exit": hung.exit, "curl_3d_ttfb_s": hung.ttfb_s,
+                 "curl_3d_total_s": hung.total_s, "curl_3g_exit": control.exit,
+                 "curl_3g_total_s": control.total_s},
     )
 
 

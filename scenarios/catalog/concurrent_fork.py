@@ -1,5 +1,6 @@
 """Part 3, webserver3c.py: fork per client, every client answered at once; 3c never reaps."""
-from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
+from lbaws.stages import HELLO
+from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
 
 CLIENTS = 10
 SLEEP = Scaled(60)
@@ -7,17 +8,16 @@ SLEEP = Scaled(60)
 
 def judge(obs) -> Verdict:
     record = obs["3c"]
-    curls = record.results["curl"]["curls"]
-    answered = [c for c in curls if c["body"] == "Hello, World!"]
-    slowest = max(c["ttfb_s"] or 99 for c in curls)
-    during = record.results["children"]
-    children = [c for c in during["children"] if not c["stat"].startswith("Z")]
-    zombies_left = record.last_alive_sample().get("zombies", 0)
+    curls = record.curls()
+    answered = [body for body in curls.bodies() if body == HELLO]
+    slowest = curls.slowest_ttfb(unanswered=99)
+    children = record.snapshot("children").live
+    zombies_left = record.last_alive().zombies
     at_once = len(answered) == CLIENTS and slowest < min(2.0, record.sleep / 2)
     one_child_each = len(children) == CLIENTS
     return Verdict(
         reproduced=at_once and one_child_each and not record.died,
-        observed=(f"{len(answered)}/{CLIENTS} curls printed Hello, World!, the slowest after {slowest:.2f}s "
+        observed=(f"{len(answered)}/{CLIENTS} curls printed {HELLO}, the slowest after {slowest:.2f}s "
                   f"while each child sleeps {record.sleep:g}s; ps showed {len(children)} live children "
                   f"whose parent is the server (PID {record.server_pid}); after the sleeps, "
                   f"{zombies_left} zombies remain because 3c never waits for its children."),
@@ -39,7 +39,7 @@ SCENARIO = Scenario(
         Trial("3c", ServerSpec(stage="3c", sleep=SLEEP),
               (Curl(count=CLIENTS, gap=0, max_time=2, key="curl"),
                Snapshot(key="children"),
-               Settle(until="no-live-children", timeout=Scaled(60, plus=15)))),
+               Settle(until=Until.NO_LIVE_CHILDREN, timeout=Scaled(60, plus=15)))),
     ),
     judge=judge,
 )

@@ -1,6 +1,6 @@
 """Part 3's exercise, webserver3h.py: the concurrent WSGI server serving each framework."""
-from scenarios.catalog.frameworks import APPS
-from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
+from lab.inventory import APPS
+from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
 
 CLIENTS = 8
 # Each child sleeps this long after its response: a slow request. Served one at a time, 8 of them would
@@ -10,12 +10,12 @@ SLOW = 2.0
 
 def judge(obs) -> Verdict:
     parts, numbers, ok = [], {}, True
-    for image, (_, text) in APPS.items():
-        record = obs[image]
-        curls = record.results["curl"]["curls"]
-        answered = sum(1 for c in curls if c["body"] == text)
-        slowest = max(c["ttfb_s"] or 99.0 for c in curls)
-        zombies = record.last_alive_sample().get("zombies")
+    for app in APPS:
+        image, record = app.role, obs[app.role]
+        curls = record.curls()
+        answered = sum(1 for body in curls.bodies() if body == app.greeting)
+        slowest = curls.slowest_ttfb(unanswered=99.0)
+        zombies = record.last_alive().zombies
         fds_back = record.final_fds == record.baseline_fds
         concurrent = slowest < SLOW
         ok = ok and answered == CLIENTS and concurrent and zombies == 0 and fds_back and not record.died
@@ -41,10 +41,10 @@ SCENARIO = Scenario(
          "waitpid(-1, WNOHANG) in a loop. The WSGI application runs in the child, so a slow request only "
          "holds its own process."),
     trials=tuple(
-        Trial(image, ServerSpec(stage="3h", app=app, image=image, sleep=SLOW),
+        Trial(app.role, ServerSpec(stage="3h", app=app.spec, image=app.role, sleep=SLOW),
               (Curl(count=CLIENTS, gap=0, max_time=SLOW + 8),
-               Settle(until="no-live-children", quiet=1.0, timeout=20), Snapshot(key="after")))
-        for image, (app, _) in APPS.items()
+               Settle(until=Until.NO_LIVE_CHILDREN, quiet=1.0, timeout=20), Snapshot(key="after")))
+        for app in APPS
     ),
     judge=judge,
 )

@@ -1,5 +1,6 @@
 """Part 3, webserver3d.py under `ulimit -n 256` with client3.py --max-clients=300."""
-from scenarios.spec import Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Verdict
+from lbaws.stages import HELLO
+from scenarios.spec import Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Verdict, Watch
 
 LIMITS = Limits(nofile=256, nproc=1024)
 LOAD = Load(clients=300, hold=5, deadline=40, connect_timeout=3)
@@ -20,10 +21,9 @@ def judge(obs) -> Verdict:
     baseline = leaky.baseline_fds or 0
     at_death = baseline + kept  # every accepted socket stays open in the parent
     sampled = leaky.peak("fds")
-    fixed_curl = fixed.results["curl"]["curls"][0]
-    survived = (not fixed.died and fixed_curl["body"] == "Hello, World!"
+    survived = (not fixed.died and fixed.curl().body == HELLO
                 and fixed.peak("fds") < LIMITS.nofile and fixed.final_fds == fixed.baseline_fds)
-    served = fixed.results["load"]["summary"].get("connected", 0)
+    served = fixed.load().connected
     return Verdict(
         reproduced=leaky.died and emfile and in_accept and 0 < kept < LIMITS.nofile and survived,
         observed=(f"3d accepted {kept} connections and died in accept() with {error!r}; it started with "
@@ -49,11 +49,11 @@ SCENARIO = Scenario(
          "the parent one descriptor for good until accept() has no free slot under RLIMIT_NOFILE. 3g closes "
          "the parent's copy after fork, so its descriptor count returns to where it started."),
     trials=(
-        Trial("3d", ServerSpec(stage="3d", limits=LIMITS), (LOAD, Settle(until="exited", timeout=10)),
-              watch="nofile"),
+        Trial("3d", ServerSpec(stage="3d", limits=LIMITS), (LOAD, Settle(until=Until.EXITED, timeout=10)),
+              watch=Watch.NOFILE),
         Trial("3g", ServerSpec(stage="3g", limits=LIMITS),
-              (LOAD, Settle(until="no-live-children", timeout=15), Curl(count=1, max_time=5)),
-              watch="nofile", title="the fix under the same limit"),
+              (LOAD, Settle(until=Until.NO_LIVE_CHILDREN, timeout=15), Curl(count=1, max_time=5)),
+              watch=Watch.NOFILE, title="the fix under the same limit"),
     ),
     judge=judge,
 )

@@ -1,27 +1,21 @@
 """Part 2: one WSGI server, unchanged, serves Flask, Pyramid, Django and a bare WSGI app."""
+from lab.inventory import APPS
 from scenarios.spec import Curl, Scenario, ServerCode, ServerSpec, Trial, Verdict
-
-APPS = {
-    "flask": ("flaskapp:app", "Hello world from Flask!"),
-    "pyramid": ("pyramidapp:app", "Hello world from Pyramid!"),
-    "django": ("djangoapp:app", "Hello world from Django!"),
-    "wsgi": ("wsgiapp:app", "Hello world from a simple WSGI application!"),
-}
 
 
 def judge(obs) -> Verdict:
     bodies, digests, off_base = {}, set(), []
-    for image, (_, text) in APPS.items():
-        record = obs[image]
-        bodies[image] = record.results["curl"]["curls"][0]["body"]
-        code = record.results["code"]
-        digests.add(code["digest"])
-        if not code["contains_server_layers"]:
-            off_base.append(code["image"])
-    answered = all(bodies[image] == text for image, (_, text) in APPS.items())
-    same_code = len(digests) == 1 and "" not in digests
+    for app in APPS:
+        record = obs[app.role]
+        bodies[app.role] = record.curl().body
+        code = record.server_code()
+        digests.add(code.digest)
+        if not code.contains_server_layers:
+            off_base.append(code.image)
+    answered = all(bodies[app.role] == app.greeting for app in APPS)
+    same_code = len(digests) == 1
     digest = next(iter(digests)) if same_code else sorted(digests)
-    pages = "; ".join(f"{image}: {bodies[image]!r}" for image in APPS)
+    pages = "; ".join(f"{app.role}: {bodies[app.role]!r}" for app in APPS)
     layered = not off_base
     code = (f"The lbaws package has the same sha256 in all four images ({str(digest)[:12]}...)" if same_code
             else f"The lbaws package differs between images: {digest}")
@@ -45,8 +39,8 @@ SCENARIO = Scenario(
          "writes back what start_response and the returned iterable give it. Any framework that exposes a WSGI "
          "callable plugs in without the server knowing which it is."),
     trials=tuple(
-        Trial(image, ServerSpec(stage="2", app=app, image=image), (Curl(count=1, max_time=10), ServerCode()))
-        for image, (app, _) in APPS.items()
+        Trial(app.role, ServerSpec(stage="2", app=app.spec, image=app.role), (Curl(count=1, max_time=10), ServerCode()))
+        for app in APPS
     ),
     judge=judge,
 )

@@ -1,23 +1,22 @@
 """Part 1: the first server answers Hello, World! to curl, and to garbage typed at it."""
+from lbaws.stages import HELLO as GREETING
 from scenarios.spec import Curl, Netcat, Scenario, ServerSpec, Trial, Verdict
-
-GREETING = "Hello, World!"
 
 
 def judge(obs) -> Verdict:
     record = obs["part1"]
-    curl = record.results["curl"]["curls"][0]
-    netcat = record.results["netcat"]
-    garbage_answered = GREETING in netcat["output"]
-    curl_answered = curl["exit"] == 0 and curl["body"] == GREETING
-    first_line = netcat["output"].splitlines()[0] if netcat["output"] else "(nothing)"
+    curl = record.curl()
+    netcat = record.netcat()
+    garbage_answered = GREETING in netcat.output
+    curl_answered = curl.exit == 0 and curl.body == GREETING
+    first_line = netcat.output.splitlines()[0] if netcat.output else "(nothing)"
     return Verdict(
         reproduced=curl_answered and garbage_answered and not record.died,
-        observed=(f"curl exited {curl['exit']} with status {curl['status']} and body {curl['body']!r}; "
+        observed=(f"curl exited {curl.exit} with status {curl.status} and body {curl.body!r}; "
                   f"the line 'garbage' sent with netcat got back {first_line!r} and "
                   f"{'the same' if garbage_answered else 'no'} {GREETING!r}."),
-        numbers={"curl_exit": curl["exit"], "curl_status": curl["status"], "curl_ttfb_s": curl["ttfb_s"],
-                 "netcat_exit": netcat["exit"], "garbage_answered": garbage_answered},
+        numbers={"curl_exit": curl.exit, "curl_status": curl.status, "curl_ttfb_s": curl.ttfb_s,
+                 "netcat_exit": netcat.exit, "garbage_answered": garbage_answered},
     )
 
 

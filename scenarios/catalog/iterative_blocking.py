@@ -1,4 +1,6 @@
 """Part 3, webserver3b.py: an iterative server that sleeps makes the next client wait."""
+from lbaws.stages import HELLO
+from scenarios.results import MissingResult
 from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial, Verdict
 
 SLEEP = Scaled(60)  # the text's time.sleep(60); shortened by the sleep-scale knob
@@ -7,18 +9,25 @@ GAP = 0.5  # the second curl starts this long after the first
 
 def judge(obs) -> Verdict:
     record = obs["3b"]
-    first, second = record.results["curl"]["curls"]
+    curls = record.curls().curls
+    if len(curls) != 2:
+        raise MissingResult(f"3b: {len(curls)} of the 2 curls reported back")
+    first, second = curls
     sleep = record.sleep
+    both_answered = first.body == HELLO and second.body == HELLO
+    if not both_answered:
+        return Verdict(False, f"3b answered {first.body!r} and {second.body!r} (curl exits {first.exit}, "
+                              f"{second.exit}), not {HELLO!r} twice.",
+                       {"both_answered": False, "sleep_s": sleep})
     # Time between the two responses: the second curl started GAP later than the first.
-    delay = round(second["ttfb_s"] + GAP - first["ttfb_s"], 3)
-    both_answered = "Hello, World!" in first["body"] and "Hello, World!" in second["body"]
+    delay = round(second.ttfb_s + GAP - first.ttfb_s, 3)
     waited = delay >= sleep - 0.1
     return Verdict(
-        reproduced=both_answered and waited and first["ttfb_s"] < 2.0,
-        observed=(f"the first curl got Hello, World! after {first['ttfb_s']:.2f}s; the second, started "
+        reproduced=both_answered and waited and first.ttfb_s < 2.0,
+        observed=(f"the first curl got {HELLO} after {first.ttfb_s:.2f}s; the second, started "
                   f"{GAP}s later, got its response {delay:.2f}s after the first one "
                   f"(server sleep {sleep:g}s): it waited in the listen queue for the whole sleep."),
-        numbers={"sleep_s": sleep, "first_ttfb_s": first["ttfb_s"], "second_ttfb_s": second["ttfb_s"],
+        numbers={"sleep_s": sleep, "first_ttfb_s": first.ttfb_s, "second_ttfb_s": second.ttfb_s,
                  "delay_between_responses_s": delay, "both_answered": both_answered},
     )
 

@@ -1,5 +1,5 @@
 """Part 3, webserver3f.py with client3.py --max-clients 128: zombies are back, because signals coalesce."""
-from scenarios.spec import Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
+from scenarios.spec import Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
 
 CLIENTS = 128
 RUNS = 5
@@ -8,13 +8,13 @@ REQUIRED_RATE = 0.5
 
 
 def zombies_left(record) -> int:
-    return record.last_alive_sample().get("zombies", 0)
+    return record.last_alive().zombies
 
 
 def judge(obs) -> Verdict:
     runs = obs.runs("3f")
     counts = [zombies_left(r) for r in runs]
-    served = [r.results["load"]["summary"].get("responses", 0) for r in runs]
+    served = [r.load().responses for r in runs]
     hit = sum(1 for c in counts if c > 0)
     rate = hit / len(runs)
     return Verdict(
@@ -38,7 +38,7 @@ SCENARIO = Scenario(
          "coalesced signal leaves one zombie behind."),
     trials=(
         Trial("3f", ServerSpec(stage="3f"),
-              (Load(clients=CLIENTS, read=True, deadline=30), Settle(until="no-live-children", quiet=1.0),
+              (Load(clients=CLIENTS, read=True, deadline=30), Settle(until=Until.NO_LIVE_CHILDREN, quiet=1.0),
                Snapshot(key="after")), repeat=RUNS),
     ),
     judge=judge,

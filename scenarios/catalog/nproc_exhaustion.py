@@ -1,5 +1,5 @@
 """Part 3, webserver3d.py under `ulimit -u 400` and `ulimit -n 500` with client3.py --max-clients=500."""
-from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Trial, Verdict
+from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Verdict, Watch
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
 LOAD = Load(clients=500, hold=5, deadline=45, connect_timeout=3)
@@ -13,18 +13,18 @@ def judge(obs) -> Verdict:
     counts = record.counts_printed()
     # 3d prints len(clients) after each successful fork: the last number is how many children existed.
     children = counts[-1] if counts else 0
-    last = record.last_alive_sample()
-    sampled = last.get("live", 0) + last.get("zombies", 0)
+    last = record.last_alive()
+    sampled = last.live + last.zombies
     return Verdict(
         reproduced=record.died and eagain and in_fork and 0 < children < LIMITS.nproc,
         observed=(f"fork() failed with {error!r} after {children} children (zombies and live, all of UID "
                   f"{record.uid}); with the server itself that is {children + 1} processes against nproc="
                   f"{LIMITS.nproc}. The last sample before death saw {sampled} children "
-                  f"({last.get('zombies', 0)} zombies) and {last.get('fds')} open descriptors (nofile="
+                  f"({last.zombies} zombies) and {last.fds} open descriptors (nofile="
                   f"{LIMITS.nofile})."),
         numbers={"nproc": LIMITS.nproc, "nofile": LIMITS.nofile, "clients": LOAD.clients,
                  "children_at_death": children, "last_sample_children": sampled,
-                 "last_sample_zombies": last.get("zombies"), "last_sample_fds": last.get("fds"),
+                 "last_sample_zombies": last.zombies, "last_sample_fds": last.fds,
                  "error": error, "exit_code": record.exit_code},
     )
 
@@ -38,7 +38,8 @@ SCENARIO = Scenario(
     why=("Zombies still count as processes of the user: the kernel releases a child's slot only when its parent "
          "waits for it. 3d never waits, so its children add up to the max user processes limit and fork() fails."),
     trials=(
-        Trial("3d", ServerSpec(stage="3d", limits=LIMITS), (LOAD, Settle(until="exited", timeout=10)), watch="nproc"),
+        Trial("3d", ServerSpec(stage="3d", limits=LIMITS), (LOAD, Settle(until=Until.EXITED, timeout=10)),
+              watch=Watch.NPROC),
     ),
     judge=judge,
 )

@@ -1,11 +1,12 @@
 """Part 3, webserver3e.py: a SIGCHLD handler interrupts accept(); Python 3 restarts it, Python 2 did not."""
-from scenarios.spec import Curl, Pause, Scenario, ServerSpec, Settle, Trial, Verdict
+from lbaws.stages import HELLO
+from scenarios.spec import Curl, Pause, Scenario, ServerSpec, Settle, Trial, Until, Verdict
 
 EINTR_TEXT = "[Errno 4] Interrupted system call"
 
 
 def answered(record, key: str) -> bool:
-    return record.results[key]["curls"][0]["body"] == "Hello, World!"
+    return record.curl(key).body == HELLO
 
 
 def judge(obs) -> Verdict:
@@ -44,7 +45,7 @@ SCENARIO = Scenario(
               (Curl(count=1, max_time=10), Pause(1.0), Curl(count=1, max_time=10, key="again")),
               title="Python 3: PEP 475 restarts accept()"),
         Trial("3e-py2", ServerSpec(stage="3e", python2_signals=True),
-              (Curl(count=1, max_time=10), Settle(until="exited", timeout=10)),
+              (Curl(count=1, max_time=10), Settle(until=Until.EXITED, timeout=10)),
               title="Python 2 behaviour emulated: EINTR escapes accept()"),
         Trial("3f-py2", ServerSpec(stage="3f", python2_signals=True),
               (Curl(count=1, max_time=10), Pause(1.0), Curl(count=1, max_time=10, key="again")),

@@ -1,5 +1,5 @@
 """Part 3, webserver3g.py: waitpid(-1, WNOHANG) in a loop reaps every child, 128 or 1000 at once."""
-from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Verdict
+from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
 
 LIMITS = Limits(nofile=1024, nproc=2048, memory="2g")
 LOADS = {"3g-128": 128, "3g-1000": 1000}
@@ -9,10 +9,9 @@ def judge(obs) -> Verdict:
     parts, numbers, ok = [], {}, True
     for key, clients in LOADS.items():
         record = obs[key]
-        summary = record.results["load"]["summary"]
-        zombies = record.last_alive_sample().get("zombies")
+        zombies = record.last_alive().zombies
         fds_back = record.final_fds == record.baseline_fds
-        responses = summary.get("responses", 0)
+        responses = record.load().responses
         ok = ok and not record.died and zombies == 0 and fds_back and responses == clients
         parts.append(f"{clients} clients: {responses} responses, peak {record.peak('live')} live children, "
                      f"{zombies} zombies after, descriptors {record.baseline_fds} -> {record.final_fds}")
@@ -33,7 +32,7 @@ SCENARIO = Scenario(
          "client socket, its descriptor count returns to where it started."),
     trials=tuple(
         Trial(key, ServerSpec(stage="3g", limits=LIMITS),
-              (Load(clients=clients, read=True, deadline=60), Settle(until="no-live-children", quiet=1.0, timeout=30),
+              (Load(clients=clients, read=True, deadline=60), Settle(until=Until.NO_LIVE_CHILDREN, quiet=1.0, timeout=30),
                Snapshot(key="after")))
         for key, clients in LOADS.items()
     ),

@@ -6,19 +6,18 @@ REQUESTS = 5
 
 def judge(obs) -> Verdict:
     record = obs["3d"]
-    kill = record.results["kill"]
-    seen = record.results["zombies"]["children"]
-    zombies = [c for c in seen if c["stat"].startswith("Z")]
-    survivors = kill["survivors"]
+    kill = record.kill()
+    zombies = record.snapshot("zombies").zombies
+    survivors = kill.survivors
     return Verdict(
-        reproduced=(len(zombies) == REQUESTS and len(kill["zombies_before"]) == REQUESTS
-                    and kill["kill_exit"] == 0 and len(survivors) == REQUESTS and not record.died),
+        reproduced=(len(zombies) == REQUESTS and len(kill.zombies_before) == REQUESTS
+                    and kill.kill_exit == 0 and len(survivors) == REQUESTS and not record.died),
         observed=(f"after {REQUESTS} requests ps showed {len(zombies)} processes in state Z (<defunct>) whose "
                   f"parent is the server (PID {record.server_pid}); kill -9 on them exited "
-                  f"{kill['kill_exit']} and {len(survivors)} of {len(kill['zombies_before'])} were still there "
+                  f"{kill.kill_exit} and {len(survivors)} of {len(kill.zombies_before)} were still there "
                   f"a second later."),
-        numbers={"requests": REQUESTS, "zombies": len(zombies), "zombie_pids": [z["pid"] for z in zombies],
-                 "killed": len(kill["zombies_before"]), "survived_kill_9": len(survivors)},
+        numbers={"requests": REQUESTS, "zombies": len(zombies), "zombie_pids": [z.pid for z in zombies],
+                 "killed": len(kill.zombies_before), "survived_kill_9": len(survivors)},
     )
 
 

@@ -1,5 +1,8 @@
 """Observations shaped like real runs, for testing judges and reports without containers."""
+from lbaws.stages import HELLO
+from scenarios.probe import Sample
 from scenarios.record import Observations, TrialRecord
+from scenarios.results import CurlResult, CurlsResult, LoadResult, SnapshotResult
 
 EMFILE_TRACEBACK = """Traceback (most recent call last):
   File "/opt/venv/bin/lbaws", line 8, in <module>
@@ -16,21 +19,36 @@ BlockingIOError: [Errno 11] Resource temporarily unavailable"""
 
 
 def samples(points):
-    """(t, fds, live, zombies) tuples -> sample dicts; fds None marks the server gone."""
-    return [{"t": t, "alive": fds is not None, "fds": fds, "live": live, "zombies": zombies,
-             "zombie_pids": list(range(100, 100 + zombies))} for t, fds, live, zombies in points]
+    """(t, fds, live, zombies) tuples -> Samples; fds None marks the server gone."""
+    return [Sample(t=t, alive=fds is not None, fds=fds, live=live, zombies=zombies,
+                   zombie_pids=list(range(100, 100 + zombies))) for t, fds, live, zombies in points]
 
 
-def curl(body="Hello, World!", exit=0, ttfb=0.01, total=0.02):
-    return {"curls": [{"n": 1, "exit": exit, "status": 200, "ttfb_s": ttfb, "total_s": total, "body": body}]}
+def one_curl(body=HELLO, exit=0, ttfb=0.01, total=0.02, n=1):
+    return CurlResult(n=n, exit=exit, status=200, ttfb_s=ttfb, total_s=total, body=body)
+
+
+def curl(body=HELLO, exit=0, ttfb=0.01, total=0.02):
+    return CurlsResult(curls=(one_curl(body, exit, ttfb, total),), wall_s=total, exec_rc=0)
+
+
+def load(**summary):
+    return LoadResult(command="lbaws-client ...", exit=0, summary=summary, wall_s=1.0, stderr_tail="")
+
+
+def fds(count):
+    return SnapshotResult(fd_count=count)
 
 
 def trial(key, stage, nofile=1024, nproc=1024, **fields):
+    """A record of a trial that ran; its planned actions are the results it holds unless given."""
     record = TrialRecord(key=key, stage=stage, app=None, image="lbaws-lab/server:latest",
                          limits={"nofile": nofile, "nproc": nproc, "pids_limit": nproc + 128, "memory": "1g"},
                          uid=23456, server_pid=1, started=True)
     for name, value in fields.items():
         setattr(record, name, value)
+    if "planned" not in fields:
+        record.planned = tuple(record.results)
     return record
 
 
@@ -42,13 +60,13 @@ def observations(*records):
 
 
 def fd_exhaustion(accepted=252, error_traceback=EMFILE_TRACEBACK, fixed_died=False):
-    leaky = trial("3d", "3d", nofile=256, exit_code=1, baseline={"fd_count": 4},
+    leaky = trial("3d", "3d", nofile=256, exit_code=1, baseline=fds(4),
                   logs="Serving HTTP on port 8888 ...\n" + "".join(f"{n}\n" for n in range(1, accepted + 1))
                   + error_traceback + "\n",
                   samples=samples([(0.5, 4, 0, 0), (1.0, 120, 2, 114), (1.5, 250, 1, 245), (1.8, None, 0, 0)]),
-                  results={"load": {"summary": {"connected": 300}}})
-    fixed = trial("3g", "3g", nofile=256, exit_code=1 if fixed_died else None, baseline={"fd_count": 4},
-                  final={} if fixed_died else {"fd_count": 4},
+                  results={"load": load(connected=300)}, planned=("load", "settle"))
+    fixed = trial("3g", "3g", nofile=256, exit_code=1 if fixed_died else None, baseline=fds(4),
+                  final=None if fixed_died else fds(4),
                   samples=samples([(0.5, 4, 0, 0), (1.0, 9, 5, 0), (2.0, 4, 0, 0)]),
-                  results={"load": {"summary": {"connected": 300}}, "curl": curl()})
+                  results={"load": load(connected=300), "curl": curl()}, planned=("load", "settle", "curl"))
     return observations(leaky, fixed)

@@ -42,5 +42,12 @@ def test_missing_engine_is_one_line_and_non_zero(run_cli, tmp_path):
     result = run_cli("hello", "--reports", str(tmp_path / "reports"), env=env)
     assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("lbaws scenario: no Docker engine answers")
+    assert len(lines) == 1 and lines[0].startswith("lbaws scenario: the Docker engine does not answer")
     assert not (tmp_path / "reports").exists()
+
+
+def test_repeat_on_a_scenario_that_is_not_racy_is_refused_in_one_line(run_cli):
+    result = run_cli("zombies", "--repeat", "3")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "lbaws scenario: --repeat applies only to a racy scenario (missed-signals); zombies is not one"]

@@ -1,8 +1,13 @@
 """The judges on recorded observations: the thresholds and readings that decide a verdict."""
-from scenarios.catalog import fd_exhaustion, iterative_blocking, missed_signals, nproc_exhaustion, zombies
-from scenarios.spec import Scaled
+import pytest
 
-from recorded import EAGAIN_TRACEBACK, curl, fd_exhaustion as fd_obs, observations, samples, trial
+from scenarios.catalog import (client_hang, fd_exhaustion, iterative_blocking, missed_signals, nproc_exhaustion,
+                               zombies)
+from scenarios.results import Child, CurlsResult, KillResult, Missing, MissingResult, SnapshotResult
+from scenarios.runner import judge
+from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial, Verdict
+
+from recorded import EAGAIN_TRACEBACK, EMFILE_TRACEBACK, curl, fd_exhaustion as fd_obs, load, observations, one_curl, samples, trial
 
 
 def test_fd_exhaustion_counts_what_3d_accepted_and_the_descriptors_at_death():
@@ -37,7 +42,7 @@ def test_nproc_exhaustion_reports_the_children_3d_had_when_fork_failed():
 def test_missed_signals_rate_is_judged_against_the_threshold_stated_up_front():
     def runs(zombie_counts):
         return observations(*[
-            trial("3f", "3f", samples=samples([(1.0, 4, 0, z)]), results={"load": {"summary": {"responses": 128}}})
+            trial("3f", "3f", samples=samples([(1.0, 4, 0, z)]), results={"load": load(responses=128)})
             for z in zombie_counts])
 
     hit = missed_signals.judge(runs([3, 0, 5, 0, 2]))
@@ -48,9 +53,9 @@ def test_missed_signals_rate_is_judged_against_the_threshold_stated_up_front():
 def test_zombies_must_survive_kill_9_to_reproduce():
     def obs(survivors):
         return observations(trial("3d", "3d", results={
-            "zombies": {"children": [{"pid": p, "stat": "Z", "uid": 23456} for p in range(7, 12)]},
-            "kill": {"zombies_before": list(range(7, 12)), "kill_exit": 0, "zombies_after": survivors,
-                     "survivors": survivors}}))
+            "zombies": SnapshotResult(children=tuple(Child(p, "Z", 23456) for p in range(7, 12))),
+            "kill": KillResult(zombies_before=tuple(range(7, 12)), kill_exit=0, kill_stderr="",
+                               zombies_after=tuple(survivors), survivors=tuple(survivors))}))
 
     assert zombies.judge(obs(list(range(7, 12)))).reproduced
     assert not zombies.judge(obs([7, 8])).reproduced
@@ -58,9 +63,8 @@ def test_zombies_must_survive_kill_9_to_reproduce():
 
 def test_iterative_blocking_measures_the_delay_between_the_two_responses():
     def obs(second_ttfb):
-        first = curl(ttfb=0.01)["curls"][0]
-        second = dict(first, n=2, ttfb_s=second_ttfb)
-        return observations(trial("3b", "3b", sleep=6.0, results={"curl": {"curls": [first, second]}}))
+        curls = CurlsResult(curls=(one_curl(ttfb=0.01), one_curl(ttfb=second_ttfb, n=2)))
+        return observations(trial("3b", "3b", sleep=6.0, results={"curl": curls}))
 
     waited = iterative_blocking.judge(obs(5.52))
     assert waited.reproduced and waited.numbers["delay_between_responses_s"] == 6.01
@@ -83,3 +87,44 @@ def test_the_traceback_is_read_through_the_lines_children_wrote_into_it():
     assert record.traceback().splitlines()[1:3] == [
         '  File "/usr/lib/python3.11/socket.py", line 294, in accept', "    fd, addr = self._accept()"]
     assert record.counts_printed() == [251, 252]
+
+
+def test_a_reading_the_experiment_never_produced_is_named_in_the_verdict():
+    # 3d died of EMFILE before its curl ran: the judge cannot read a body, and says why.
+    died = trial("3d", "3d", exit_code=1, logs=EMFILE_TRACEBACK, planned=("curl",))
+    control = trial("3g", "3g", results={"curl": curl()})
+    verdict = judge(client_hang.SCENARIO, observations(died, control))
+    assert not verdict.reproduced
+    assert verdict.observed == ("could not judge: 3d: no 'curl' result: the server had exited with status 1: "
+                                "OSError: [Errno 24] Too many open files")
+
+
+def test_an_action_that_could_not_be_carried_out_says_why():
+    gone = trial("3d", "3d", results={"kill": Missing("the server was no longer running"), "zombies": Missing("x")})
+    verdict = judge(zombies.SCENARIO, observations(gone))
+    assert verdict.observed == "could not judge: 3d: no 'kill' result: the server was no longer running"
+
+
+def test_a_judge_asking_for_an_action_the_trial_never_does_is_a_bug_and_raises():
+    record = trial("3g", "3g", results={"curl": curl()})
+    typo = Scenario("typo", "", "", "", "", (Trial("3g", ServerSpec(stage="3g"), (Curl(),)),),
+                    judge=lambda obs: Verdict(obs["3g"].curl("crul").body == "x", ""))
+    with pytest.raises(KeyError, match="no action with key 'crul'"):
+        judge(typo, observations(record))
+    wrong_trial = Scenario("typo", "", "", "", "", typo.trials, judge=lambda obs: Verdict(obs["3d"].died, ""))
+    obs = observations(record)
+    obs.planned = ("3g",)
+    with pytest.raises(KeyError, match="no trial '3d'"):
+        judge(wrong_trial, obs)
+
+
+def test_a_judge_reading_a_result_as_the_wrong_kind_is_a_bug_and_raises():
+    record = trial("3g", "3g", results={"curl": curl()})
+    with pytest.raises(TypeError, match="is a CurlsResult, not a LoadResult"):
+        record.load("curl")
+
+
+def test_a_sample_of_a_live_server_is_needed_to_count_what_it_left():
+    record = trial("3f", "3f", samples=samples([(1.0, None, 0, 0)]), error="the server never listened on port 8888")
+    with pytest.raises(MissingResult, match="no sample saw the server alive .the server never listened"):
+        record.last_alive()

@@ -14,7 +14,9 @@ import time
 import docker
 import pytest
 
+from lab.inventory import RUN_LABEL, label_filter
 from scenarios import catalog
+from scenarios.command import removal_command
 
 pytestmark = [pytest.mark.scenario, pytest.mark.container]
 
@@ -23,7 +25,7 @@ RUN = re.compile(r"run (\S+): containers and network labelled")
 
 def leftovers(run_id):
     engine = docker.from_env()
-    label = {"label": f"org.lbaws-lab.run={run_id}"}
+    label = {"label": label_filter(RUN_LABEL, run_id)}
     return ([c.name for c in engine.containers.list(all=True, filters=label)]
             + [n.name for n in engine.networks.list(filters=label)])
 
@@ -156,6 +158,35 @@ def test_interrupted_run_removes_its_containers(run_cli, tmp_path, signum):
 
 
 @pytest.mark.timeout(120)
+def test_interrupted_run_with_keep_keeps_its_containers_and_says_so(run_cli, tmp_path):
+    process = subprocess.Popen([*run_cli.command, "iterative-blocking", "--keep", "--reports", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run_id = None
+    try:
+        deadline = time.monotonic() + 60
+        for line in process.stdout:
+            match = RUN.search(line)
+            run_id = run_id or (match.group(1) if match else None)
+            if "x curl" in line or time.monotonic() > deadline:
+                break
+        assert run_id and leftovers(run_id), "the run never got its containers up"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130
+        (line,) = err.strip().splitlines()
+        assert line.startswith(f"lbaws scenario: interrupted; --keep kept run {run_id}'s containers and network")
+        assert "were removed" not in line
+        assert leftovers(run_id), "--keep kept nothing"
+        subprocess.run(line.split("remove them with: ", 1)[1], shell=True, check=True, timeout=60)
+        assert leftovers(run_id) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if run_id:
+            subprocess.run(removal_command(run_id), shell=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.timeout(120)
 def test_keep_leaves_containers_and_says_how_to_look_and_remove(run_cli, tmp_path):
     result = run_cli("hello", "--keep", "--reports", str(tmp_path), timeout=120)
     run_id = json.loads((tmp_path / "hello" / "report.json").read_text())["run_id"]
@@ -173,6 +204,4 @@ def test_keep_leaves_containers_and_says_how_to_look_and_remove(run_cli, tmp_pat
         subprocess.run(remove, shell=True, check=True, timeout=60)
         assert leftovers(run_id) == []
     finally:
-        subprocess.run(f"docker ps -aq --filter label=org.lbaws-lab.run={run_id} | xargs -r docker rm -f; "
-                       f"docker network ls -q --filter label=org.lbaws-lab.run={run_id} | xargs -r docker network rm",
-                       shell=True, capture_output=True, timeout=60)
+        subprocess.run(removal_command(run_id), shell=True, capture_output=True, timeout=60)

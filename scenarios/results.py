@@ -1,0 +1,144 @@
+"""What each client action found, typed, so a judge reads fields instead of indexing dicts.
+
+An action that could not be carried out (the server had died, a probe failed) leaves a Missing in its
+place; TrialRecord's accessors turn it into MissingResult, which the runner reports as "could not
+judge: ..." naming what is missing and why. Any other error in a judge is a bug and is raised.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class MissingResult(LookupError):
+    """A reading the experiment did not produce; its message says which and why."""
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Stands where an action's result would be when the action could not be carried out."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class CurlResult:
+    n: int
+    exit: int | None  # curl's exit status (28: its own --max-time ran out)
+    status: int | None  # the HTTP status, None when no response head arrived
+    ttfb_s: float | None
+    total_s: float | None
+    body: str  # stripped of surrounding whitespace, as a person reads curl's output
+
+
+@dataclass(frozen=True)
+class CurlsResult:
+    curls: tuple = ()  # CurlResult, in launch order
+    wall_s: float = 0.0
+    exec_rc: int | None = None
+
+    def first(self) -> CurlResult:
+        if not self.curls:
+            raise MissingResult(f"no curl reported back (the client's shell exited {self.exec_rc})")
+        return self.curls[0]
+
+    def bodies(self) -> list:
+        return [c.body for c in self.curls]
+
+    def slowest_ttfb(self, unanswered: float) -> float:
+        """The slowest time to first byte, counting a curl that got none as `unanswered` seconds."""
+        return max((c.ttfb_s if c.ttfb_s is not None else unanswered for c in self.curls), default=unanswered)
+
+
+@dataclass(frozen=True)
+class NetcatResult:
+    exit: int | None
+    output: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    command: str
+    exit: int | None
+    summary: dict | None  # the load client's own JSON summary line; None when it printed none
+    wall_s: float
+    stderr_tail: str
+
+    def count(self, name: str) -> int:
+        """One of the client's tallies ("connected", "responses", ...)."""
+        if self.summary is None:
+            raise MissingResult(f"the load client printed no summary (exit {self.exit}): "
+                                f"{self.stderr_tail.splitlines()[-1] if self.stderr_tail else 'no output'}")
+        return int(self.summary.get(name, 0))
+
+    @property
+    def connected(self) -> int:
+        return self.count("connected")
+
+    @property
+    def responses(self) -> int:
+        return self.count("responses")
+
+
+@dataclass(frozen=True)
+class PauseResult:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SettleResult:
+    until: str
+    reached: bool
+    waited_s: float
+
+
+@dataclass(frozen=True)
+class KillResult:
+    zombies_before: tuple
+    kill_exit: int | None  # None: there was no zombie to kill
+    kill_stderr: str
+    zombies_after: tuple
+    survivors: tuple  # zombies that were still there after kill -9
+
+
+@dataclass(frozen=True)
+class Child:
+    pid: int
+    stat: str
+    uid: int
+
+    @property
+    def zombie(self) -> bool:
+        return self.stat.startswith("Z")
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """The full picture at one moment: the server's children, descriptors, limits and listening sockets."""
+
+    children: tuple = ()  # Child, those whose parent is the server
+    ps: str = ""
+    fd_count: int | None = None
+    fd_listing: str = ""
+    limits: dict = field(default_factory=dict)  # "Max open files" -> [soft, hard], "Max processes" -> ...
+    listening: str = ""
+
+    @property
+    def zombies(self) -> list:
+        return [c for c in self.children if c.zombie]
+
+    @property
+    def live(self) -> list:
+        return [c for c in self.children if not c.zombie]
+
+
+@dataclass(frozen=True)
+class ServerCodeResult:
+    package_path: str
+    digest: str  # sha256 over the installed lbaws package's files
+    exit: int | None
+    stderr: str
+    image: str
+    layers: int
+    server_layers: int
+    contains_server_layers: bool  # the image is built on the current server image's layers
