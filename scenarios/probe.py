@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import testinfra
 
-from scenarios.results import Child, SnapshotResult
+from scenarios.results import Proc, SnapshotResult
 
 SAMPLE = "echo @@fds; ls /proc/{pid}/fd | wc -l; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
 SNAPSHOT = (
@@ -19,19 +19,6 @@ SNAPSHOT = (
     "echo @@listen; ss -Hltn; "
     "echo @@procs; ps -eo pid=,ppid=,stat=,uid=,comm="
 )
-
-
-@dataclass(frozen=True)
-class Proc:
-    pid: int
-    ppid: int
-    stat: str
-    uid: int
-    comm: str
-
-    @property
-    def zombie(self) -> bool:
-        return self.stat.startswith("Z")
 
 
 @dataclass
@@ -147,7 +134,7 @@ class Probe:
         fd_lines = [line for line in listing.splitlines() if line.startswith("l")]
         children = [p for p in parse_ps(parts.get("procs", "")) if p.ppid == server_pid]
         return SnapshotResult(
-            children=tuple(Child(p.pid, p.stat, p.uid) for p in children),
+            children=tuple(children),
             ps=parts.get("ps", ""),
             fd_count=len(fd_lines),
             fd_listing="\n".join(fd_lines),

@@ -102,10 +102,14 @@ class KillResult:
 
 
 @dataclass(frozen=True)
-class Child:
+class Proc:
+    """One line of `ps -eo pid,ppid,stat,uid,comm` in the server's container."""
+
     pid: int
+    ppid: int
     stat: str
     uid: int
+    comm: str
 
     @property
     def zombie(self) -> bool:
@@ -116,7 +120,7 @@ class Child:
 class SnapshotResult:
     """The full picture at one moment: the server's children, descriptors, limits and listening sockets."""
 
-    children: tuple = ()  # Child, those whose parent is the server
+    children: tuple = ()  # Proc, those whose parent is the server
     ps: str = ""
     fd_count: int | None = None
     fd_listing: str = ""

@@ -3,7 +3,7 @@ import pytest
 
 from scenarios.catalog import (client_hang, fd_exhaustion, iterative_blocking, missed_signals, nproc_exhaustion,
                                zombies)
-from scenarios.results import Child, CurlsResult, KillResult, Missing, MissingResult, SnapshotResult
+from scenarios.results import CurlsResult, KillResult, Missing, MissingResult, Proc, SnapshotResult
 from scenarios.runner import judge
 from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial, Verdict
 
@@ -53,7 +53,7 @@ def test_missed_signals_rate_is_judged_against_the_threshold_stated_up_front():
 def test_zombies_must_survive_kill_9_to_reproduce():
     def obs(survivors):
         return observations(trial("3d", "3d", results={
-            "zombies": SnapshotResult(children=tuple(Child(p, "Z", 23456) for p in range(7, 12))),
+            "zombies": SnapshotResult(children=tuple(Proc(p, 1, "Z", 23456, "lbaws") for p in range(7, 12))),
             "kill": KillResult(zombies_before=tuple(range(7, 12)), kill_exit=0, kill_stderr="",
                                zombies_after=tuple(survivors), survivors=tuple(survivors))}))
 

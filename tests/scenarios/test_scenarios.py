@@ -133,20 +133,27 @@ def test_two_runs_at_once_do_not_collide(run_cli, tmp_path):
         assert result.returncode == 0, report["verdict"]["observed"]
 
 
+def start_a_long_run(run_cli, tmp_path, *extra):
+    """`lbaws scenario iterative-blocking` unscaled (3b sleeps 60 s), once its curls are under way."""
+    process = subprocess.Popen([*run_cli.command, "iterative-blocking", "--reports", str(tmp_path), *extra],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run_id, deadline = None, time.monotonic() + 60
+    for line in process.stdout:
+        match = RUN.search(line)
+        run_id = run_id or (match.group(1) if match else None)
+        if "x curl" in line or time.monotonic() > deadline:
+            break
+    if not (run_id and leftovers(run_id)):
+        process.kill()
+        pytest.fail("the run never got its containers up")
+    return process, run_id
+
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_removes_its_containers(run_cli, tmp_path, signum):
-    # Unscaled, 3b sleeps 60 s: the run is surely still going when the signal arrives.
-    process = subprocess.Popen([*run_cli.command, "iterative-blocking", "--reports", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process, run_id = start_a_long_run(run_cli, tmp_path)
     try:
-        run_id, deadline = None, time.monotonic() + 60
-        for line in process.stdout:
-            match = RUN.search(line)
-            run_id = run_id or (match.group(1) if match else None)
-            if "x curl" in line or time.monotonic() > deadline:
-                break
-        assert run_id and leftovers(run_id), "the run never got its containers up"
         process.send_signal(signum)
         _, err = process.communicate(timeout=60)
     finally:
@@ -159,17 +166,8 @@ def test_interrupted_run_removes_its_containers(run_cli, tmp_path, signum):
 
 @pytest.mark.timeout(120)
 def test_interrupted_run_with_keep_keeps_its_containers_and_says_so(run_cli, tmp_path):
-    process = subprocess.Popen([*run_cli.command, "iterative-blocking", "--keep", "--reports", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    run_id = None
+    process, run_id = start_a_long_run(run_cli, tmp_path, "--keep")
     try:
-        deadline = time.monotonic() + 60
-        for line in process.stdout:
-            match = RUN.search(line)
-            run_id = run_id or (match.group(1) if match else None)
-            if "x curl" in line or time.monotonic() > deadline:
-                break
-        assert run_id and leftovers(run_id), "the run never got its containers up"
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
         assert process.returncode == 130
@@ -182,8 +180,7 @@ def test_interrupted_run_with_keep_keeps_its_containers_and_says_so(run_cli, tmp
     finally:
         if process.poll() is None:
             process.kill()
-        if run_id:
-            subprocess.run(removal_command(run_id), shell=True, capture_output=True, timeout=60)
+        subprocess.run(removal_command(run_id), shell=True, capture_output=True, timeout=60)
 
 
 @pytest.mark.timeout(120)
