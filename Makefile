@@ -18,10 +18,14 @@ SERVICE ?= $(ARGS)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
+# The harness needs 3.11 (tomllib); say so in one line before a venv of the wrong Python exists.
+# $(error), not a failing command: make would add its own "Error 2" line to the message.
+PYTHON_OK      = $(shell $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo yes)
+PYTHON_VERSION = $(shell command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -V 2>&1 || echo "not found")
+
 # Two distributions: the server (server/, the wheel the images carry) and the harness (lab/, scenarios/).
 $(VENV)/.installed: pyproject.toml server/pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
-	  { echo "lbaws-lab needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1 || echo missing)" >&2; exit 2; }
+	$(if $(PYTHON_OK),,$(error lbaws-lab needs Python 3.11 or newer; $(PYTHON) is $(PYTHON_VERSION)))
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test]'

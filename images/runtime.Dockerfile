@@ -19,4 +19,7 @@ RUN set -eu; missing=""; \
     useradd --uid "$LBAWS_UID" --gid "$LBAWS_UID" --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin lbaws
 ENV PATH=/opt/venv/bin:$PATH LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-LABEL org.lbaws-lab.project=lbaws-lab
+# Every lab image inherits the project label from here; lab.images passes it from lab.inventory.
+ARG PROJECT_LABEL
+ARG PROJECT
+LABEL ${PROJECT_LABEL}=${PROJECT}

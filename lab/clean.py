@@ -7,34 +7,41 @@ import sys
 
 import docker.errors
 
-from lab.common import LABEL, PROJECT, docker_client, say
+from lab import cli
+from lab.build import ENGINE_ERRORS
+from lab.inventory import PROJECT, PROJECT_LABEL, LabError, Say, connect, label_filter, quiet
 
-PROJECT_LABEL = f"{LABEL}={PROJECT}"
 
-
-def _remove(kind, name, remove, quiet=False):
+def _remove(say, kind, name, remove, silent=False):
     try:
         remove()
     except docker.errors.NotFound:
         return False
     except docker.errors.APIError as exc:
-        if not quiet:
+        if not silent:
             say(f"clean: could not remove {kind} {name}: {exc.explanation or exc}")
         return False
     say(f"clean: removed {kind} {name}")
     return True
 
 
-def clean(client, label=PROJECT_LABEL):
+def clean(client, label: str = label_filter(PROJECT_LABEL, PROJECT), say: Say = quiet) -> int:
     """Remove what carries label (KEY=VALUE); returns how many objects went."""
+    try:
+        return _clean(client, label, say)
+    except ENGINE_ERRORS as exc:
+        raise LabError(f"cleaning up what carries {label} failed: {exc}") from exc
+
+
+def _clean(client, label, say):
     removed = 0
     only = {"label": label}
     for container in client.containers.list(all=True, filters=only):
-        removed += _remove("container", container.name, lambda: container.remove(force=True, v=True))
+        removed += _remove(say, "container", container.name, lambda: container.remove(force=True, v=True))
     for network in client.networks.list(filters=only):
-        removed += _remove("network", network.name, network.remove)
+        removed += _remove(say, "network", network.name, network.remove)
     for volume in client.volumes.list(filters=only):
-        removed += _remove("volume", volume.name, volume.remove)
+        removed += _remove(say, "volume", volume.name, volume.remove)
     # Newest first, so a child goes before the image it was built on; a second pass catches what
     # a parent/child order by creation time got wrong.
     for last_pass in (False, True):
@@ -42,8 +49,8 @@ def clean(client, label=PROJECT_LABEL):
                         reverse=True)
         for image in images:
             name = ", ".join(image.tags) or image.short_id
-            removed += _remove("image", name, lambda: client.images.remove(image.id, force=True),
-                               quiet=not last_pass)
+            removed += _remove(say, "image", name, lambda: client.images.remove(image.id, force=True),
+                               silent=not last_pass)
     return removed
 
 
@@ -52,8 +59,12 @@ def main(argv=None):
     if argv:
         print("usage: python -m lab.clean", file=sys.stderr)
         return 2
-    if not clean(docker_client()):
-        say("clean: nothing of the lab's left to remove")
+    return cli.run(clean_all)
+
+
+def clean_all():
+    if not clean(connect(), say=cli.say):
+        cli.say("clean: nothing of the lab's left to remove")
     return 0
 
 

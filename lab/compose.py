@@ -2,12 +2,13 @@
 import os
 import subprocess
 
-from lab.common import ROOT
+from lab.inventory import LabError
+from lab.paths import ROOT
 
 COMPOSE_FILE = ROOT / "compose.yaml"
 
 
-class ComposeError(RuntimeError):
+class ComposeError(LabError):
     """A compose command failed; the message carries its last lines of output."""
 
 

@@ -1,65 +1,124 @@
-"""Build the lab's images: `python -m lab.images build`. The scenarios import ensure_images() and
-the image names from here."""
+"""Build the lab's images: `python -m lab.images build`, or ensure_images() from the scenario runner.
+
+The names and roles of the images are lab.inventory's; this module only makes them exist.
+"""
+import contextlib
+import fcntl
 import os
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
-from lab import base, build, wheelhouse
-from lab.common import ROOT, TAG, docker_client, say
+from lab import base, build, cli, wheelhouse
+from lab.build import ENGINE_ERRORS
+from lab.inventory import (APPS, CLIENT_IMAGE, CLIENT_UID, PROJECT, PROJECT_LABEL, RUNTIME_IMAGE, SERVER_IMAGE,
+                           SERVER_UID, LabError, Say, connect, quiet)
+from lab.paths import CACHE, ROOT
 
-RUNTIME_IMAGE = f"lbaws-lab/runtime:{TAG}"
-SERVER_IMAGE = f"lbaws-lab/server:{TAG}"
-CLIENT_IMAGE = f"lbaws-lab/client:{TAG}"
-APP_IMAGES = {app: f"lbaws-lab/app-{app}:{TAG}" for app in ("flask", "pyramid", "django", "wsgi")}
-SERVER_UID = 18888
-CLIENT_UID = 18889
 JOBS = int(os.environ.get("LBAWS_BUILD_JOBS", "3"))
+# Two processes started together (two scenario runs, a test session and `make images`) would
+# otherwise build into the same wheelhouse and tags at once.
+LOCK = CACHE / "images.lock"
 
 
-def specs(base_image, deps):
+def specs(base_image: str, deps: dict) -> list[build.Spec]:
     """Every image in build order; each one's parent comes earlier (or is the base)."""
     apps = str(ROOT / "apps")
     images = [
         build.Spec(RUNTIME_IMAGE, "runtime.Dockerfile", base_image,
-                   {"BASE": base_image, "LBAWS_UID": str(SERVER_UID)}),
+                   {"BASE": base_image, "LBAWS_UID": str(SERVER_UID), "PROJECT_LABEL": PROJECT_LABEL,
+                    "PROJECT": PROJECT}),
         build.Spec(SERVER_IMAGE, "server.Dockerfile", RUNTIME_IMAGE, {"RUNTIME": RUNTIME_IMAGE},
                    {"wheels": str(wheelhouse.OWN)}),
     ]
-    for app, image in APP_IMAGES.items():
+    for app in APPS:
         files = {"root/app": apps}
-        if app in deps:
-            files["root/opt/lbaws-wheels"] = str(deps[app])
-        images.append(build.Spec(image, "app.Dockerfile", SERVER_IMAGE, {"SERVER": SERVER_IMAGE}, files))
+        if app.framework:
+            files["root/opt/lbaws-wheels"] = str(deps[app.role])
+        images.append(build.Spec(app.image, "app.Dockerfile", SERVER_IMAGE, {"SERVER": SERVER_IMAGE}, files))
     images.append(build.Spec(CLIENT_IMAGE, "client.Dockerfile", SERVER_IMAGE,
                              {"SERVER": SERVER_IMAGE, "CLIENT_UID": str(CLIENT_UID)}))
     return images
 
 
-def ensure_images(client=None):
-    """Build whatever is missing or stale; return the names of all lab images."""
-    client = client or docker_client()
-    base_image = base.ensure_base(client)
-    deps = wheelhouse.ensure_deps()
-    wheelhouse.ensure_own()
+def ensure_images(say: Say = quiet, client=None) -> list[str]:
+    """Build whatever is missing or stale and return the names of all lab images.
+
+    say hears only work done (downloads, builds, their steps), one call at a time: a warm check is
+    silent. Raises LabError (EngineMissing when no engine answers) on any failure.
+    """
+    return [outcome.name for outcome in refresh(say, client)]
+
+
+def refresh(say: Say = quiet, client=None) -> list[build.Outcome]:
+    """ensure_images(), telling which images were built and which were current."""
+    say = _one_at_a_time(say)
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(contextlib.closing(connect()))
+        try:
+            CACHE.mkdir(parents=True, exist_ok=True)
+            lock = stack.enter_context(open(LOCK, "a"))
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            return _refresh(client, say)
+        except (OSError, *ENGINE_ERRORS) as exc:
+            raise LabError(f"building the lab's images failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _refresh(client, say):
+    base_image = base.ensure_base(client, say)
+    deps = wheelhouse.ensure_deps(say)
+    wheelhouse.ensure_own(say)
     todo = specs(base_image, deps)
     # runtime and server are everyone's parents; the leaves only share the engine, so they build
     # side by side (each container commit on the classic builder waits mostly on the storage driver).
-    replaced = [build.ensure(client, spec, base.find_image) for spec in todo[:2]]
+    outcomes = [build.ensure(client, spec, say) for spec in todo[:2]]
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        replaced += pool.map(lambda spec: build.ensure(docker_client(), spec, base.find_image), todo[2:])
-    build.drop_replaced(client, [image_id for image_id in reversed(replaced) if image_id])
-    return [spec.name for spec in todo]
+        futures = [pool.submit(_ensure_with_own_client, spec, say) for spec in todo[2:]]
+        wait(futures)
+    failures = [future.exception() for future in futures if future.exception()]
+    outcomes += [future.result() for future in futures if not future.exception()]
+    # Even when a leaf failed: the images its siblings replaced are garbage all the same.
+    build.drop_replaced(client, [o.replaced for o in reversed(outcomes) if o.replaced])
+    if failures:
+        first, *others = failures
+        for other in others:
+            first.add_note(f"also: {other}")
+        raise first
+    order = {spec.name: i for i, spec in enumerate(todo)}
+    return sorted(outcomes, key=lambda o: order[o.name])
 
 
-def main(argv=None):
+def _ensure_with_own_client(spec, say):
+    # The SDK's client is a requests session, which is not safe to share between threads.
+    with contextlib.closing(connect()) as client:
+        return build.ensure(client, spec, say)
+
+
+def _one_at_a_time(say):
+    lock = threading.Lock()
+
+    def locked(line):
+        with lock:
+            say(line)
+    return locked
+
+
+def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv != ["build"]:
         print("usage: python -m lab.images build", file=sys.stderr)
         return 2
+    return cli.run(_build)
+
+
+def _build():
     started = time.monotonic()
-    names = ensure_images()
-    say(f"images: {len(names)} images ready in {time.monotonic() - started:.1f} s")
+    outcomes = refresh(cli.say)
+    built = sum(o.built for o in outcomes)
+    cli.say(f"images: {len(outcomes)} images ready ({built} built, {len(outcomes) - built} current) "
+            f"in {time.monotonic() - started:.1f} s")
     return 0
 
 

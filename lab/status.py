@@ -5,7 +5,9 @@ import sys
 
 import docker.errors
 
-from lab.common import LABEL, PROJECT, docker_client, say
+from lab import cli
+from lab.build import ENGINE_ERRORS
+from lab.inventory import PROJECT, PROJECT_LABEL, RUN_LABEL, STAGE_LABEL, LabError, connect, label_filter
 
 COLUMNS = ("PROJECT", "SERVICE", "STAGE", "USER", "NOFILE", "NPROC", "PORT", "HEALTH")
 LIMIT_NAMES = {"Max open files": "nofile", "Max processes": "nproc"}
@@ -31,7 +33,7 @@ def limits_in_force(container):
 
 
 def stage_of(container):
-    stage = container.labels.get("org.lbaws-lab.stage")
+    stage = container.labels.get(STAGE_LABEL)
     if stage:
         return stage
     args = container.attrs.get("Args") or []
@@ -48,15 +50,20 @@ def row(container):
     labels = container.labels
     limits = limits_in_force(container)
     health = container.attrs["State"].get("Health", {}).get("Status", "-")
-    return (labels.get("com.docker.compose.project") or labels.get("org.lbaws-lab.run") or "-",
+    return (labels.get("com.docker.compose.project") or labels.get(RUN_LABEL) or "-",
             labels.get("com.docker.compose.service") or container.name,
             stage_of(container), container.attrs["Config"].get("User") or "root",
             limits.get("nofile", "-"), limits.get("nproc", "-"), published(container), health)
 
 
-def rows(client, project=None):
-    containers = client.containers.list(filters={"label": f"{LABEL}={PROJECT}", "status": "running"})
-    table = sorted(row(c) for c in containers)
+def rows(client, project: str | None = None) -> list[tuple]:
+    """One row of COLUMNS per running lab container, of one Compose project or scenario run if given."""
+    try:
+        containers = client.containers.list(filters={"label": label_filter(PROJECT_LABEL, PROJECT),
+                                                     "status": "running"})
+        table = sorted(row(c) for c in containers)
+    except ENGINE_ERRORS as exc:  # e.g. a container removed between the listing and its inspection
+        raise LabError(f"cannot list the lab's containers: {exc}") from exc
     return [r for r in table if project in (None, r[0])]
 
 
@@ -65,15 +72,18 @@ def main(argv=None):
     if len(argv) > 1 or argv[:1] and argv[0].startswith("-"):
         print("usage: python -m lab.status [PROJECT]", file=sys.stderr)
         return 2
-    project = argv[0] if argv else None
-    table = rows(docker_client(), project)
+    return cli.run(lambda: show(argv[0] if argv else None))
+
+
+def show(project):
+    table = rows(connect(), project)
     if not table:
         where = f" in project {project}" if project else ""
-        say(f"status: no lab container is running{where} (start one with `make up server-flask`)")
+        cli.say(f"status: no lab container is running{where} (start one with `make up server-flask`)")
         return 0
     widths = [max(len(str(r[i])) for r in [COLUMNS, *table]) for i in range(len(COLUMNS))]
     for r in [COLUMNS, *table]:
-        say("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+        cli.say("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
     return 0
 
 

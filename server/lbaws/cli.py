@@ -13,11 +13,13 @@ from importlib import metadata
 
 from lbaws import handlers, logs, process_models, stages, unix
 from lbaws.apploader import AppLoadError, load_app
+from lbaws.stages import HELLO, AppUse
 
 EXIT_USAGE = 2
 EXIT_APP = 3
 EXIT_LISTEN = 4
 COMMANDS = "lbaws.commands"
+BUILTIN_COMMANDS = ("serve", "stages")
 
 
 def _fail(code, message):
@@ -75,7 +77,8 @@ def plugged_commands():
         found = metadata.entry_points(group=COMMANDS)
     except TypeError:  # Python 3.9: entry_points() takes no selection yet
         found = metadata.entry_points().get(COMMANDS, ())
-    return {entry.name: entry for entry in found}
+    # A plug-in cannot take over one of the server's own commands.
+    return {entry.name: entry for entry in found if entry.name not in BUILTIN_COMMANDS}
 
 
 def main(argv=None):
@@ -92,9 +95,23 @@ def main(argv=None):
     return serve(args)
 
 
+_APP_IN_LISTING = {AppUse.NONE: "", AppUse.OPTIONAL: " [app]", AppUse.REQUIRED: " APP"}
+
+# (what the stage takes, whether an app was given) -> why that is a usage error, or None.
+_APP_REFUSALS = {
+    (AppUse.NONE, False): None,
+    (AppUse.NONE, True): "stage {name} answers " + HELLO + " to everything; it takes no app",
+    (AppUse.OPTIONAL, False): None,
+    (AppUse.OPTIONAL, True): None,
+    (AppUse.REQUIRED, False): "stage {name} needs a WSGI application as MODULE:CALLABLE "
+                              "(for example: lbaws serve {name} flaskapp:app)",
+    (AppUse.REQUIRED, True): None,
+}
+
+
 def list_stages():
     for stage in stages.STAGES:
-        app = {"none": "", "optional": " [app]", "required": " APP"}[stage.app]
+        app = _APP_IN_LISTING[stage.app]
         print(f"{stage.name:<3} {stage.tutorial_file:<15} {stage.summary}{app}")
     return 0
 
@@ -102,7 +119,7 @@ def list_stages():
 def run_plugged(name, entry, argv):
     try:
         command = entry.load()
-    except ImportError as exc:
+    except (ImportError, AttributeError) as exc:  # its module, or the callable in it, is missing
         return _fail(EXIT_USAGE, f"`lbaws {name}` is installed but cannot be loaded: {exc}")
     return command(argv)
 
@@ -111,11 +128,14 @@ def serve(args):
     stage = stages.find(args.stage)
     if stage is None:
         return _fail(EXIT_USAGE, f"unknown stage {args.stage!r}; valid stages: {stages.names()}")
-    if stage.app == "required" and not args.app:
-        return _fail(EXIT_USAGE, f"stage {stage.name} needs a WSGI application as MODULE:CALLABLE "
-                                 f"(for example: lbaws serve {stage.name} flaskapp:app)")
-    if stage.app == "none" and args.app:
-        return _fail(EXIT_USAGE, f"stage {stage.name} answers Hello, World! to everything; it takes no app")
+    refusal = _APP_REFUSALS[stage.app, bool(args.app)]
+    if refusal:
+        return _fail(EXIT_USAGE, refusal.format(name=stage.name))
+    # The emulation acts only inside a SIGCHLD handler; accepted elsewhere, it would promise a crash
+    # that cannot come.
+    if args.python2_signals and not stage.has_sigchld_handler:
+        return _fail(EXIT_USAGE, "--python2-signals changes only stages whose SIGCHLD handler can interrupt "
+                                 f"accept() ({stages.names_with_sigchld_handler()}); stage {stage.name} has none")
     logs.configure(quiet=args.quiet)
     app = None
     if args.app:

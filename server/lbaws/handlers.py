@@ -6,13 +6,14 @@ import sys
 from lbaws import wsgi
 from lbaws.http11 import Channel, ClientGone, HTTPError, linger, response_head
 from lbaws.logs import log
+from lbaws.stages import HELLO, Handler
 
-HELLO = b"Hello, World!\n"
+HELLO_BODY = (HELLO + "\n").encode("ascii")
 HELLO_HEAD = [("Content-Type", "text/plain; charset=utf-8")]
 
-# Part 1 answers even a client that never sends the blank line: it waits this long for the first
-# byte (a human at telnet), then this long after each later one, like a browser's request arriving in parts.
-FIRST_BYTE_TIMEOUT = 5.0
+# Part 1 answers even a client that never sends the blank line: once bytes have arrived, a pause this
+# long ends the request, like a browser's request arriving in parts. The first byte may take as long
+# as --timeout allows (a human at telnet).
 IDLE_TIMEOUT = 0.5
 ANYTHING_LIMIT = 64 * 1024
 
@@ -27,14 +28,19 @@ class AnythingHandler:
     def __call__(self, sock, address):
         data = read_anything(sock)
         log.info("%s", data.decode("utf-8", "replace").rstrip("\r\n"))
-        sock.sendall(response_head("200 OK", HELLO_HEAD) + HELLO)
+        sock.sendall(response_head("200 OK", HELLO_HEAD) + HELLO_BODY)
         if len(data) >= ANYTHING_LIMIT:
             linger(sock)
 
 
 def read_anything(sock):
+    """Whatever the client sends before it pauses, closes, or sends a blank line."""
+    # The process model put --timeout on the socket. None means no limit, and so does 0 here:
+    # as a socket timeout it would mean non-blocking, and drop a client that has not yet written.
+    limit = sock.gettimeout() or None
+    idle = IDLE_TIMEOUT if limit is None else min(IDLE_TIMEOUT, limit)
+    sock.settimeout(limit)
     data = b""
-    sock.settimeout(FIRST_BYTE_TIMEOUT)
     while b"\r\n\r\n" not in data and b"\n\n" not in data and len(data) < ANYTHING_LIMIT:
         try:
             chunk = sock.recv(ANYTHING_LIMIT)
@@ -43,7 +49,7 @@ def read_anything(sock):
         if not chunk:
             break
         data += chunk
-        sock.settimeout(IDLE_TIMEOUT)
+        sock.settimeout(idle)
     return data
 
 
@@ -75,7 +81,7 @@ class FixedHelloHandler(RequestHandler):
     def respond(self, channel, request, address):
         log.info("%s\n", "\n".join(request.head_lines))
         head = response_head("200 OK", HELLO_HEAD)
-        channel.send(head if request.method == "HEAD" else head + HELLO)
+        channel.send(head if request.method == "HEAD" else head + HELLO_BODY)
 
 
 class WSGIHandler(RequestHandler):
@@ -110,9 +116,18 @@ def _log_response_head(head):
     log.info("%s\n", "\n".join(f"> {line}" for line in lines))
 
 
-def make_handler(stage, app, server_name, server_port):
-    if stage.handler == "anything":
-        return AnythingHandler()
+def _answer_anything(stage, app, server_name, server_port):
+    return AnythingHandler()
+
+
+def _answer_http(stage, app, server_name, server_port):
     if app is None:
         return FixedHelloHandler()
     return WSGIHandler(app, wsgi.base_environ(server_name, server_port, stage.multiprocess))
+
+
+HANDLERS = {Handler.ANYTHING: _answer_anything, Handler.HTTP: _answer_http}
+
+
+def make_handler(stage, app, server_name, server_port):
+    return HANDLERS[stage.handler](stage, app, server_name, server_port)

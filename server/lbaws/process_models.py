@@ -9,7 +9,7 @@ from typing import Callable
 
 from lbaws import unix
 from lbaws.logs import log
-from lbaws.stages import FORK, ITERATIVE, REAP_ONE_WITH_WAIT, Stage
+from lbaws.stages import ProcessModel, Reaper, Stage
 
 
 @dataclass
@@ -48,10 +48,11 @@ def serve_iterative(server):
 
 def serve_forking(server):
     stage = server.stage
-    if stage.reaper is None:
+    make_reaper = REAPERS[stage.reaper]
+    if make_reaper is None:
         unix.keep_default_sigchld()
     else:
-        unix.install_sigchld(_make_reaper(stage, server.python2_signals))
+        unix.install_sigchld(make_reaper(server.python2_signals))
     if stage.log_child_pid:
         log.info("Parent PID (PPID): %d\n", os.getpid())
     # 3d: "store the reference otherwise it's garbage collected on the next loop run"
@@ -111,22 +112,29 @@ def _run_child(server, conn, address):
         os._exit(code)
 
 
-def _make_reaper(stage, python2):
-    # These handlers reap inside the signal handler on purpose: where and how they reap is the lesson.
-    if stage.reaper == REAP_ONE_WITH_WAIT:
-        def grim_reaper(signum, frame):
-            pid, status = unix.reap_one_with_wait()
-            log.info("Child %d terminated with status %d\n", pid, status)
-            python2.interrupt()
-    else:
-        def grim_reaper(signum, frame):
-            for pid, status in unix.reap_all_with_waitpid():
-                log.info("Child %d terminated with status %d\n", pid, status)
-            python2.interrupt()
+# These handlers reap inside the signal handler on purpose: where and how they reap is the lesson.
+# Each ends with python2_signals.interrupt(), where Python 2 would have made accept() fail with EINTR.
+
+def wait_one_reaper(python2_signals):
+    def grim_reaper(signum, frame):
+        pid, status = unix.reap_one_with_wait()
+        log.info("Child %d terminated with status %d\n", pid, status)
+        python2_signals.interrupt()
     return grim_reaper
 
 
-MODELS = {ITERATIVE: serve_iterative, FORK: serve_forking}
+def waitpid_all_reaper(python2_signals):
+    def grim_reaper(signum, frame):
+        for pid, status in unix.reap_all_with_waitpid():
+            log.info("Child %d terminated with status %d\n", pid, status)
+        python2_signals.interrupt()
+    return grim_reaper
+
+
+# Reaper -> the factory of its SIGCHLD handler; None keeps SIGCHLD's default, so children stay zombies.
+REAPERS = {Reaper.NONE: None, Reaper.WAIT_ONE: wait_one_reaper, Reaper.WAITPID_ALL: waitpid_all_reaper}
+
+MODELS = {ProcessModel.ITERATIVE: serve_iterative, ProcessModel.FORK: serve_forking}
 
 
 def serve(server):

@@ -82,12 +82,6 @@ def reap_all_with_waitpid():
         reaped.append((pid, status))
 
 
-def describe_status(status):
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    return f"exit code {os.waitstatus_to_exitcode(status)}"
-
-
 class Python2Signals:
     """Emulates Python 2, where a signal handler returning made the blocked accept() fail with EINTR.
 

@@ -3,12 +3,11 @@ own per test session, on free host ports, removed afterwards whatever happened."
 import contextlib
 import secrets
 
-import docker
 import pytest
 
-from lab import images
-from lab.common import ROOT
+from lab import images, inventory
 from lab.compose import ComposeError, ComposeProject
+from lab.paths import ROOT
 from labhelp import NOFILE, NPROC, STAGE, TEXTS, free_ports, port_env, project_env
 
 ARTIFACTS = ROOT / "reports" / "artifacts"
@@ -21,12 +20,9 @@ def pytest_configure(config):
 def engine():
     """The Docker engine, or a failure (never a skip): these tests exist to run against it."""
     try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except Exception as exc:  # the SDK raises several unrelated types for "no engine"
-        pytest.fail(f"the lab's container tests need a Docker engine and none answers "
-                    f"({type(exc).__name__}: {exc}); start dockerd or set DOCKER_HOST", pytrace=False)
-    return client
+        return inventory.connect(timeout=60)
+    except inventory.EngineMissing as exc:
+        pytest.fail(f"the lab's container tests need a Docker engine: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +31,12 @@ def docker_engine():
 
 
 @pytest.fixture(scope="session")
-def lab_images(docker_engine):
+def lab_images(request, docker_engine):
+    writer = request.config.pluginmanager.getplugin("terminalreporter")
     try:
-        return images.ensure_images(docker_engine)
-    except SystemExit as exc:
-        pytest.fail(f"building the lab's images failed (exit {exc.code}); its error line is above",
-                    pytrace=False)
+        return images.ensure_images(writer.write_line if writer else inventory.quiet, client=docker_engine)
+    except inventory.LabError as exc:
+        pytest.fail(f"building the lab's images failed: {exc}", pytrace=False)
 
 
 def _report(request, project, why):

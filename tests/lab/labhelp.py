@@ -2,17 +2,14 @@
 import os
 import socket
 
-# Service suffix -> the text its /hello answers (apps/).
-TEXTS = {
-    "flask": "Hello world from Flask!",
-    "pyramid": "Hello world from Pyramid!",
-    "django": "Hello world from Django!",
-    "wsgi": "Hello world from a simple WSGI application!",
-}
+from lab.inventory import APPS, SERVER_UID
+
+# Service suffix (an App's role) -> the text its /hello answers (apps/).
+TEXTS = {app.role: app.greeting for app in APPS}
 # Limits unlike the defaults and unlike each other, so a probe cannot pass by accident.
 NOFILE = 1111
 NPROC = 333
-UID = 18888
+UID = SERVER_UID
 STAGE = "3h"
 
 

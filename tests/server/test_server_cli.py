@@ -1,5 +1,6 @@
-"""The `lbaws` command line: stages listing, one-line errors with distinct exit codes, scenario pass-through."""
+"""The `lbaws` command line: stages listing, one-line errors with distinct exit codes, plugged commands."""
 
+import ast
 import os
 import signal
 import socket
@@ -122,32 +123,118 @@ def _connects(port):
         return False
 
 
-def test_scenario_passes_its_arguments_through_and_returns_the_exit_code(tmp_path):
-    fake = tmp_path / "fake_scenarios"
-    (fake / "scenarios").mkdir(parents=True)
-    (fake / "scenarios" / "__init__.py").write_text("")
-    (fake / "scenarios" / "cli.py").write_text(
-        "import sys\n"
-        "def main(argv):\n"
-        "    print('got', argv)\n"
-        "    return 7\n"
-    )
-    env = {"PYTHONPATH": f"{fake}{os.pathsep}{ROOT / 'server'}"}
-    code = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from lbaws.cli import main; "
-            "sys.exit(main(sys.argv[1:]))")
-    result = subprocess.run([sys.executable, "-c", code, str(fake), "scenario", "fd-exhaustion", "--all"],
-                            capture_output=True, text=True, env=dict(os.environ, **env), timeout=30)
-    assert result.returncode == 7, result.stderr
-    assert result.stdout == "got ['fd-exhaustion', '--all']\n"
+PLUGIN = (
+    "import sys\n"
+    "def main(argv):\n"
+    "    print('plug-in got', argv)\n"
+    "    print('plug-in says hi on stderr', file=sys.stderr)\n"
+    "    return 5\n"
+)
 
 
-def test_scenario_without_the_runner_is_one_line_and_exit_2():
-    # A None entry in sys.modules makes the import fail, whatever scenarios/ holds right now.
-    code = ("import sys; sys.modules['scenarios.cli'] = None; from lbaws.cli import main; "
-            "sys.exit(main(['scenario', 'x']))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+def _fake_harness(where, commands, modules):
+    """An installed distribution in `where` adding `commands` to lbaws; the env that puts it on the path."""
+    dist = where / "fake_harness-0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-harness\nVersion: 0\n")
+    (dist / "entry_points.txt").write_text(
+        "[lbaws.commands]\n" + "".join(f"{name} = {target}\n" for name, target in commands.items()))
+    for name, source in modules.items():
+        (where / f"{name}.py").write_text(source)
+    return {"PYTHONPATH": f"{where}{os.pathsep}{ROOT / 'server'}"}
+
+
+def test_a_command_registered_by_an_entry_point_is_found_and_run(tmp_path):
+    env = _fake_harness(tmp_path, {"hello-plugin": "hello_plugin:main", "stages": "hello_plugin:main"},
+                        {"hello_plugin": PLUGIN})
+    result = run_lbaws("hello-plugin", "a", "b", env=env)
+    assert (result.returncode, result.stdout, result.stderr) == \
+        (5, "plug-in got ['a', 'b']\n", "plug-in says hi on stderr\n")
+    assert "hello-plugin" in run_lbaws("--help", env=env).stdout
+    # A plug-in cannot take over one of the server's own commands.
+    assert run_lbaws("stages", env=env).stdout == run_lbaws("stages").stdout
+
+
+def test_a_plug_in_that_cannot_be_loaded_is_one_line_and_exit_2(tmp_path):
+    env = _fake_harness(tmp_path, {"broken": "broken_plugin:main", "hollow": "hello_plugin:nope"},
+                        {"broken_plugin": "import lbaws_test_no_such_dependency\n", "hello_plugin": PLUGIN})
+    result = run_lbaws("broken", "x", env=env)
     assert result.returncode == 2
-    assert _one_line(result.stderr).startswith("lbaws: scenarios are not available:")
+    assert _one_line(result.stderr) == ("lbaws: `lbaws broken` is installed but cannot be loaded: "
+                                        "No module named 'lbaws_test_no_such_dependency'")
+    result = run_lbaws("hollow", env=env)
+    assert result.returncode == 2
+    assert _one_line(result.stderr) == ("lbaws: `lbaws hollow` is installed but cannot be loaded: "
+                                        "module 'hello_plugin' has no attribute 'nope'")
+
+
+# Python with only server/ (the current directory, for -m) and the standard library on its path:
+# no site-packages (-S), no PYTHONPATH (-E), no user site (-s), as where lbaws is installed alone.
+ISOLATED = [sys.executable, "-S", "-E", "-s"]
+PROBE = ("import importlib.util, lbaws; from lbaws import cli; "
+         "print(sorted(cli.plugged_commands()), importlib.util.find_spec('scenarios') is not None, lbaws.__file__)")
+
+
+def test_scenario_without_the_harness_is_one_line_and_exit_2():
+    server = ROOT / "server"
+    installed = subprocess.run([sys.executable, "-c", PROBE], cwd=server, capture_output=True, text=True,
+                               timeout=30)
+    assert installed.stdout.startswith("['scenario'] True "), "the test venv has lbaws-lab installed"
+    alone = subprocess.run([*ISOLATED, "-c", PROBE], cwd=server, capture_output=True, text=True, timeout=30)
+    assert alone.stdout == f"[] False {server / 'lbaws' / '__init__.py'}\n", alone.stderr
+
+    result = subprocess.run([*ISOLATED, "-m", "lbaws", "scenario", "x"], cwd=server,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert _one_line(result.stderr).startswith("lbaws: ")
+
+
+HARNESS = {"lab", "scenarios"}
+
+
+def _server_modules():
+    package = ROOT / "server" / "lbaws"
+    files = sorted(package.rglob("*.py"))
+    assert package / "cli.py" in files and package / "client" / "command.py" in files
+    return files
+
+
+def test_the_server_package_never_imports_the_harness():
+    offenders = []
+    for path in _server_modules():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            offenders += [f"{path.relative_to(ROOT)}:{node.lineno} imports {name}"
+                          for name in names if name.split(".")[0] in HARNESS]
+    assert offenders == []
+
+
+def test_the_server_package_parses_as_python_3_9():
+    # The images and requires-python promise 3.9: no match statement and no other newer grammar.
+    for path in _server_modules():
+        ast.parse(path.read_text(), str(path), feature_version=(3, 9))
+
+
+@pytest.mark.parametrize("stage", ["1", "3b", "webserver3d"])
+def test_python2_signals_is_refused_where_no_sigchld_handler_can_interrupt_accept(stage):
+    result = run_lbaws("serve", stage, "--port", "0", "--python2-signals", timeout=10)
+    assert result.returncode == 2
+    name = stage[len("webserver"):] if stage.startswith("webserver") else stage
+    assert _one_line(result.stderr) == ("lbaws: --python2-signals changes only stages whose SIGCHLD handler "
+                                        f"can interrupt accept() (3e, 3f, 3g, 3h); stage {name} has none")
+
+
+@pytest.mark.parametrize("args", [("3e",), ("3f",), ("3g",), ("3h", "wsgiapp:app")])
+def test_python2_signals_is_accepted_where_a_sigchld_handler_runs(serve, args):
+    server = serve(*args, "--python2-signals")
+    assert server.alive()
+    assert "--python2-signals" not in server.log()
 
 
 def test_sigterm_stops_a_sleeping_iterative_server_at_once(serve):

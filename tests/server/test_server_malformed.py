@@ -140,3 +140,37 @@ def test_part_one_answers_a_client_that_never_sends_the_blank_line(serve):
             data += chunk
         assert time.monotonic() - started < 2
     assert "GET /hello HTTP/1.1" in server.log()
+
+
+@pytest.mark.parametrize("timeout", [1, 3])
+def test_part_one_waits_for_a_silent_client_as_long_as_the_timeout(serve, timeout, measured):
+    server = serve("1", "--timeout", str(timeout))
+    with socket.create_connection(("127.0.0.1", server.port)) as silent:
+        started = time.monotonic()
+        response = read_all(silent, timeout=10)
+        waited = time.monotonic() - started
+    measured[f"1 --timeout {timeout}, silent client"] = f"answered after {waited:.2f}s"
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert response.endswith(b"\r\n\r\nHello, World!\n")
+    assert timeout - 0.2 <= waited < timeout + 0.8
+
+
+def test_part_one_idle_wait_is_never_longer_than_the_timeout(serve):
+    # Once bytes have arrived a short pause ends the request; a --timeout shorter than that pause wins.
+    server = serve("1", "--timeout", "0.1")
+    with socket.create_connection(("127.0.0.1", server.port)) as client:
+        client.sendall(b"GET /hello HTTP/1.1\r\n")
+        started = time.monotonic()
+        response = read_all(client, timeout=5)
+        waited = time.monotonic() - started
+    assert response.endswith(b"Hello, World!\n")
+    assert waited < 0.4, f"answered after {waited:.2f}s: the 0.5 s idle wait outlived --timeout 0.1"
+
+
+def test_part_one_with_timeout_zero_waits_for_a_slow_first_byte(serve):
+    server = serve("1", "--timeout", "0")
+    with socket.create_connection(("127.0.0.1", server.port)) as slow:
+        time.sleep(0.5)
+        slow.sendall(b"GET /slow HTTP/1.1\r\n\r\n")
+        assert read_all(slow, timeout=5).endswith(b"Hello, World!\n")
+    assert "GET /slow HTTP/1.1" in server.log(), "the request that came late was read, not skipped"

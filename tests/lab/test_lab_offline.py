@@ -1,0 +1,86 @@
+"""What the lab checks without an engine: failures as one line, the Makefile's Python check,
+and compose.yaml and the wheelhouse agreeing with lab.inventory."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lab import inventory, wheelhouse
+from lab.compose import ComposeProject
+from lab.paths import ROOT
+from labhelp import project_env
+
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+
+
+def test_connect_without_an_engine_raises_engine_missing(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE["DOCKER_HOST"])
+    with pytest.raises(inventory.EngineMissing, match="the Docker engine does not answer"):
+        inventory.connect(timeout=5)
+
+
+@pytest.mark.parametrize("command", [["lab.status"], ["lab.clean"], ["lab.setup"], ["lab.images", "build"]])
+def test_without_an_engine_each_command_fails_with_one_line(command):
+    result = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, timeout=120,
+                            cwd=ROOT, env={**os.environ, **NO_ENGINE})
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("lab: the Docker engine does not answer")
+
+
+def test_make_refuses_a_python_older_than_3_11_in_one_line(tmp_path):
+    # Answers the Makefile the way a 3.10 interpreter would: the version test fails, -V names it.
+    fake = tmp_path / "python3.10"
+    fake.write_text('#!/bin/sh\ncase "$1" in -V|--version) echo "Python 3.10.14" ;; *) exit 1 ;; esac\n')
+    fake.chmod(0o755)
+    venv = tmp_path / "venv"
+    result = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), f"PYTHON={fake}", f"VENV={venv}",
+                             f"{venv}/.installed"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "needs Python 3.11 or newer" in lines[0] and "Python 3.10.14" in lines[0]
+    assert not venv.exists()
+
+
+def test_each_framework_app_has_its_pin_from_the_apps_extra():
+    pins = wheelhouse.framework_pins()
+    assert set(pins) == {app.role for app in inventory.APPS if app.framework}
+    assert all(pin.startswith(f"{role}==") for role, pin in pins.items())
+
+
+def test_a_framework_app_without_a_pin_is_a_lab_error(monkeypatch):
+    monkeypatch.setattr(wheelhouse, "project", lambda folder=ROOT: {
+        "optional-dependencies": {"apps": ["Flask==3.1.3", "pyramid==2.1"]}})
+    with pytest.raises(inventory.LabError, match="no pin for the framework django"):
+        wheelhouse.framework_pins()
+
+
+@pytest.fixture(scope="module")
+def compose_config():
+    """compose.yaml as compose itself reads it, with every LBAWS_ setting at its default."""
+    project = ComposeProject("lbaws-test-config", project_env())
+    return json.loads(project.run("config", "--format", "json", timeout=60).stdout)
+
+
+def test_compose_services_run_lab_images_with_the_project_label(compose_config):
+    # The file's default tag is "latest", whatever LBAWS_IMAGE_TAG this test session has.
+    images = {name.rpartition(":")[0] + ":latest" for name in inventory.IMAGES.values()}
+    for name, service in compose_config["services"].items():
+        assert service["image"] in images, name
+        assert service["labels"][inventory.PROJECT_LABEL] == inventory.PROJECT, name
+    assert compose_config["networks"]["default"]["labels"] == inventory.LABELS
+
+
+def test_each_app_has_a_compose_service_serving_it(compose_config):
+    services = compose_config["services"]
+    for app in inventory.APPS:
+        service = services[app.service]
+        assert service["image"] == app.image.rpartition(":")[0] + ":latest"
+        assert service["command"][:2] == ["lbaws", "serve"]
+        assert service["command"][3] == app.spec
+        assert (service["working_dir"], service["user"]) == (inventory.APP_DIR, str(inventory.SERVER_UID))
+    assert services["client"]["image"] == inventory.CLIENT_IMAGE.rpartition(":")[0] + ":latest"

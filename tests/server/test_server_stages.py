@@ -1,0 +1,108 @@
+"""The stage table's switches: enum members only, each with its own branch, and the text's reapers."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from lbaws import cli, handlers, process_models, stages
+from lbaws.stages import HELLO, STAGES, AppUse, Handler, ProcessModel, Reaper, Stage
+from srvnet import raw_exchange
+
+pytestmark = pytest.mark.timeout(60)
+
+ROW = dict(name="9z", tutorial_file="webserver9z.py", summary="a stage with a typo",
+           model=ProcessModel.FORK, backlog=5)
+
+
+@pytest.mark.parametrize("field,typo,allowed", [
+    ("model", "forking", "ProcessModel.ITERATIVE, ProcessModel.FORK"),
+    ("model", "fork", "ProcessModel.ITERATIVE, ProcessModel.FORK"),  # the old string is refused too
+    ("handler", "htpp", "Handler.ANYTHING, Handler.HTTP"),
+    ("app", "requird", "AppUse.NONE, AppUse.OPTIONAL, AppUse.REQUIRED"),
+    ("reaper", "waitpd", "Reaper.NONE, Reaper.WAIT_ONE, Reaper.WAITPID_ALL"),
+    ("reaper", None, "Reaper.NONE, Reaper.WAIT_ONE, Reaper.WAITPID_ALL"),
+])
+def test_a_mistyped_switch_is_refused_naming_the_field_and_the_allowed_members(field, typo, allowed):
+    with pytest.raises(TypeError) as raised:
+        Stage(**dict(ROW, **{field: typo}))
+    assert str(raised.value) == f"stage '9z': {field} must be one of {allowed}, not {typo!r}"
+
+
+def test_members_of_the_wrong_switch_are_refused_too():
+    with pytest.raises(TypeError, match="^stage '9z': reaper must be one of"):
+        Stage(**ROW, reaper=AppUse.NONE)
+    assert Stage(**ROW, reaper=Reaper.WAITPID_ALL).reaper is Reaper.WAITPID_ALL
+
+
+def test_every_member_of_every_switch_has_its_own_branch():
+    assert set(process_models.MODELS) == set(ProcessModel)
+    assert set(process_models.REAPERS) == set(Reaper)
+    assert set(handlers.HANDLERS) == set(Handler)
+    assert set(cli._APP_IN_LISTING) == set(AppUse)
+    assert set(cli._APP_REFUSALS) == {(use, given) for use in AppUse for given in (False, True)}
+
+
+def test_the_table_gives_each_stage_the_texts_process_model_and_reaper():
+    by_name = {stage.name: stage for stage in STAGES}
+    assert {name for name, stage in by_name.items() if stage.model is ProcessModel.ITERATIVE} == \
+        {"1", "2", "3a", "3b"}
+    assert {name: stage.reaper for name, stage in by_name.items() if stage.reaper is not Reaper.NONE} == \
+        {"3e": Reaper.WAIT_ONE, "3f": Reaper.WAIT_ONE, "3g": Reaper.WAITPID_ALL, "3h": Reaper.WAITPID_ALL}
+    assert process_models.REAPERS[by_name["3e"].reaper] is process_models.wait_one_reaper
+    assert process_models.REAPERS[by_name["3g"].reaper] is process_models.waitpid_all_reaper
+    assert process_models.REAPERS[by_name["3d"].reaper] is None
+    assert stages.names_with_sigchld_handler() == "3e, 3f, 3g, 3h"
+    for stage in STAGES:
+        assert dataclasses.replace(stage) == stage, "every row passes its own checks"
+
+
+# Forks CHILDREN that exit at once, waits until all are zombies, then delivers one SIGCHLD's worth of
+# reaping by calling the stage's handler once, as the kernel would for signals that coalesced.
+ONE_SIGNAL = textwrap.dedent("""
+    import json, os, signal, sys, time
+    from lbaws import process_models, unix
+    from lbaws.stages import Reaper
+
+    def state(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rpartition(")")[2].split()[0]
+        except FileNotFoundError:
+            return "gone"
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    pids = []
+    for _ in range(int(sys.argv[2])):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        pids.append(pid)
+    end = time.monotonic() + 10
+    while any(state(pid) != "Z" for pid in pids) and time.monotonic() < end:
+        time.sleep(0.01)
+    before = sum(state(pid) == "Z" for pid in pids)
+    handler = process_models.REAPERS[Reaper[sys.argv[1]]](unix.Python2Signals(False))
+    handler(signal.SIGCHLD, None)
+    print(json.dumps({"before": before, "after": sum(state(pid) == "Z" for pid in pids)}))
+""")
+
+
+@pytest.mark.parametrize("member,left", [("WAIT_ONE", 4), ("WAITPID_ALL", 0)])
+def test_one_sigchld_reaps_one_child_with_wait_and_every_child_with_waitpid(member, left):
+    result = subprocess.run([sys.executable, "-c", ONE_SIGNAL, member, "5"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"before": 5, "after": left}
+
+
+def test_hello_is_the_body_on_the_wire_of_part_one_and_of_3a(serve):
+    assert HELLO == "Hello, World!"
+    for name in ("1", "3a"):
+        server = serve(name)
+        response = raw_exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert response.split(b"\r\n\r\n", 1)[1] == b"Hello, World!\n"
