@@ -121,8 +121,10 @@ def test_head_sends_headers_without_body(serve, stage):
 
 def _validated(serve, stage, app, strict):
     # -W error turns every warning (WSGIWarning, ResourceWarning, ...) into an error; frameworks
-    # still import deprecated stdlib modules (webob imports cgi), so for them DeprecationWarning is let through.
-    flags = ["-W", "error"] if strict else ["-W", "error", "-W", "ignore::DeprecationWarning"]
+    # still import deprecated stdlib modules (webob imports cgi), so for them DeprecationWarning is let through,
+    # and so is setuptools' UserWarning that pyramid still imports pkg_resources.
+    flags = ["-W", "error"] if strict else ["-W", "error", "-W", "ignore::DeprecationWarning",
+                                            "-W", "ignore:pkg_resources is deprecated:UserWarning"]
     return serve(stage, f"wsgi_validated:{app}", "--sleep", "0", python_flags=flags,
                  env={"PYTHONPATH": str(HERE)})
 
