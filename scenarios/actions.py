@@ -21,7 +21,7 @@ d=$(mktemp -d); i=0
 while [ $i -lt {count} ]; do
   i=$((i+1))
   (curl -s --max-time {max_time} -o $d/$i.body \
-     -w '%{{http_code}} %{{time_starttransfer}} %{{time_total}}' {url} >$d/$i.meta 2>/dev/null
+     -w '%{{http_code}} %{{time_starttransfer}} %{{time_total}} %{{content_type}}' {url} >$d/$i.meta 2>/dev/null
    echo $? >$d/$i.rc) &
   sleep {gap}
 done
@@ -77,6 +77,7 @@ def parse_curls(text: str) -> tuple:
             ttfb_s=_number(meta[1], float),
             total_s=_number(meta[2], float),
             body=body.decode("utf-8", "replace").strip(),
+            content_type=" ".join(parts[7:]),  # it may hold spaces: "text/plain; charset=utf-8"
         ))
     return tuple(sorted(found, key=lambda c: c.n))
 

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runs of a racy scenario (missed-signals; default 5)")
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="where reports go (default: reports/ at the project root)")
+    p.add_argument("--trials", action="store_true", help="list the scenario's trials (for --server)")
+    p.add_argument("--server", action="append", default=[], metavar="TRIAL=PATH",
+                   help="run your own server file in that trial's place (python3 PATH [APP]); repeatable")
     return p
 
 
@@ -99,9 +102,41 @@ def removal_command(run_id: str) -> str:
     """The shell line that removes one run's containers and network, for a run kept with --keep."""
     from lab.inventory import RUN_LABEL, label_filter
 
+    from scenarios.containers import files_folder
+
     label = label_filter(RUN_LABEL, run_id)
     return (f"docker ps -aq --filter label={label} | xargs -r docker rm -f; "
-            f"docker network ls -q --filter label={label} | xargs -r docker network rm")
+            f"docker network ls -q --filter label={label} | xargs -r docker network rm; "
+            f"rm -rf {files_folder(run_id)}")
+
+
+def list_trials(scenario, out) -> int:
+    width = max(len(trial.key) for trial in scenario.trials)
+    for trial in scenario.trials:
+        switches = trial.server.lab_only_switches
+        note = f"; lab's only ({', '.join(switches)})" if switches else ""
+        print(f"{trial.key:<{width}}  stage {trial.server.stage}{' ' + trial.server.app if trial.server.app else ''}"
+              f"{' - ' + trial.title if trial.title else ''}{note}", file=out)
+    return 0
+
+
+def with_servers(scenario, assignments: list):
+    """The scenario with each TRIAL=PATH file in its trial, or a CheckError saying why not."""
+    from scenarios.substitute import CheckError, read_server_file, substitute
+
+    keys = [trial.key for trial in scenario.trials]
+    for assignment in assignments:
+        key, sep, path = assignment.partition("=")
+        if not sep or not path:
+            raise CheckError(f"--server takes TRIAL=PATH, not {assignment!r}")
+        if key not in keys:
+            raise CheckError(f"{scenario.name} has no trial {key!r}; its trials: {', '.join(keys)}")
+        read_server_file(Path(path))
+        sub = substitute(scenario, Path(path), stage=None, only=key)
+        if key in sub.kept:
+            raise CheckError(f"trial {key} keeps the lab's stage: {sub.kept[key]}")
+        scenario = sub.scenario
+    return scenario
 
 
 def keep_instructions(result) -> str:
@@ -143,6 +178,20 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
     names = known if args.all else [args.name]
+    if (args.trials or args.server) and args.all:
+        print("lbaws scenario: --trials and --server go with one NAME, not --all", file=sys.stderr)
+        return EXIT_USAGE
+    if args.trials:
+        return list_trials(catalog.get(args.name), out)
+    scenarios = {name: catalog.get(name) for name in names}
+    if args.server:
+        from scenarios.substitute import CheckError
+
+        try:
+            scenarios[args.name] = with_servers(scenarios[args.name], args.server)
+        except CheckError as exc:
+            print(f"lbaws scenario: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if args.repeat and not args.all and not catalog.get(args.name).repeatable:
         racy = ", ".join(name for name, scenario in catalog.all_scenarios().items() if scenario.repeatable)
         print(f"lbaws scenario: --repeat applies only to a racy scenario ({racy}); {args.name} is not one",
@@ -171,7 +220,7 @@ def main(argv=None) -> int:
     runner = None
     try:
         for name in names:
-            runner = ScenarioRunner(catalog.get(name), options, Progress(out), engine=engine)
+            runner = ScenarioRunner(scenarios[name], options, Progress(out), engine=engine)
             result = runner.run()
             folder = report.write(result)
             print(report.verdict_block(result), file=out)

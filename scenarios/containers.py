@@ -6,21 +6,29 @@ from __future__ import annotations
 
 import random
 import secrets
+import shutil
+from pathlib import Path
 
 import docker
 import docker.errors
 import docker.types
 
-from lab import inventory
+from lab import inventory, paths
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
 from scenarios.spec import ServerSpec
 
 PORT = 8888
+SERVER_FILES = "/srv/lbaws-check"  # where a reader's server file is mounted, read-only
 
 
 def connect() -> docker.DockerClient:
     """The engine, or inventory.EngineMissing; no build runs through this one, so it waits less."""
     return inventory.connect(timeout=120)
+
+
+def files_folder(run_id: str) -> Path:
+    """Where a run keeps the copies of readers' files that its containers mount."""
+    return paths.CACHE / "runs" / run_id
 
 
 def new_run_id(name: str) -> str:
@@ -66,27 +74,53 @@ class RunContainers:
         )
         return self.client
 
-    def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
-        command = ["lbaws", "serve", spec.stage]
-        if spec.app:
-            command.append(spec.app)
-        command += ["--port", str(PORT)]
+    def files_folder(self) -> Path:
+        return files_folder(self.run_id)
+
+    def mount_server_file(self, source: str) -> tuple:
+        """A world-readable copy of a reader's file, mounted read-only: it works whatever UID the
+        server runs as and whatever the host file's mode, and once root filesystems are read-only."""
+        folder = self.files_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+        copy = folder / Path(source).name
+        if not copy.exists():
+            shutil.copyfile(source, copy)
+            copy.chmod(0o644)
+        target = f"{SERVER_FILES}/{copy.name}"
+        return target, docker.types.Mount(target=target, source=str(copy), type="bind", read_only=True)
+
+    def server_command(self, spec: ServerSpec, sleep: float | None) -> tuple:
+        """The command that starts the server, and what it needs mounted."""
+        if spec.file:
+            target, mount = self.mount_server_file(spec.file)
+            # As the text runs it: `python webserver3d.py`, `python webserver2.py flaskapp:app`.
+            return ["python3", target, *([spec.app] if spec.app else [])], [mount]
+        command = ["lbaws", "serve", spec.stage, *([spec.app] if spec.app else []), "--port", str(PORT)]
         if sleep is not None:
             command += ["--sleep", str(sleep)]
         if spec.backlog is not None:
             command += ["--backlog", str(spec.backlog)]
         if spec.python2_signals:
             command.append("--python2-signals")
+        return command, []
+
+    def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
+        command, mounts = self.server_command(spec, sleep)
         limits = spec.limits
         container = self.engine.containers.create(
             inventory.image(spec.image),
             command=command,
             name=self.name(alias),
+            # The text's server names itself with getfqdn(); Django must accept that name as a Host.
+            hostname=alias,
             user=str(uid),
             working_dir=inventory.APP_DIR,
             detach=True,
             labels={**self.labels, ROLE_LABEL: "server", STAGE_LABEL: spec.stage},
-            environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias},
+            # The text's webserver2.py imports the app module by name, from the apps folder.
+            environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias, "PYTHONPATH": inventory.APP_DIR},
+            mounts=mounts,
             ulimits=[
                 docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
                 docker.types.Ulimit(name="nproc", soft=limits.nproc, hard=limits.nproc),
@@ -114,8 +148,12 @@ class RunContainers:
         return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
 
     def cleanup(self) -> list:
-        """Remove everything labelled with this run id; returns what was removed."""
-        return remove_labelled(self.engine, inventory.label_filter(RUN_LABEL, self.run_id))
+        """Remove everything labelled with this run id, and its copies of readers' files."""
+        removed = remove_labelled(self.engine, inventory.label_filter(RUN_LABEL, self.run_id))
+        if self.files_folder().exists():
+            shutil.rmtree(self.files_folder(), ignore_errors=True)
+            removed.append(str(self.files_folder()))
+        return removed
 
 
 def remove_labelled(engine: docker.DockerClient, label: str) -> list:

@@ -24,6 +24,8 @@ class TrialRecord:
     container: str = ""
     sleep: float | None = None
     python2_signals: bool = False
+    server_file: str = ""  # a reader's own server file ran in this trial, not the lab's stage
+    server_sha256: str = ""
     server_pid: int | None = None
     started: bool = False
     ready_s: float | None = None

@@ -28,6 +28,7 @@ class CurlResult:
     ttfb_s: float | None
     total_s: float | None
     body: str  # stripped of surrounding whitespace, as a person reads curl's output
+    content_type: str = ""  # the response's Content-Type, "" when it had none
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The one runner: fresh containers per trial, limits applied, actions played, server sampled, judged."""
 from __future__ import annotations
 
+import hashlib
 import signal
 import threading
 import time
@@ -50,6 +51,7 @@ class Options:
     period: float = 0.25
     reports: Path = Path("reports")
     trial_bound: float = 600.0  # no trial samples longer than this, whatever happens
+    ready_timeout: float = READY_TIMEOUT  # how long a server may take to listen
 
 
 @dataclass
@@ -117,10 +119,15 @@ class ScenarioRunner:
                              image=inventory.image(server_spec.image), limits=server_spec.limits.as_dict(),
                              uid=uid, sleep=sleep, python2_signals=server_spec.python2_signals,
                              planned=trial.action_keys)
+        if server_spec.file:
+            record.server_file = server_spec.file
+            record.server_sha256 = hashlib.sha256(Path(server_spec.file).read_bytes()).hexdigest()
         label = trial.key + (f" {index + 1}/{repeat}" if repeat > 1 else "")
-        self.progress.say(f"{label}: stage {server_spec.stage}{' ' + server_spec.app if server_spec.app else ''} "
+        what = (f"your {Path(server_spec.file).name} in stage {server_spec.stage}'s place" if server_spec.file
+                else f"stage {server_spec.stage}")
+        self.progress.say(f"{label}: {what}{' ' + server_spec.app if server_spec.app else ''} "
                           f"as UID {uid}, nofile={server_spec.limits.nofile} nproc={server_spec.limits.nproc}"
-                          f"{f', sleep {sleep:g}s' if sleep is not None else ''}"
+                          f"{f', sleep {sleep:g}s' if sleep is not None and not server_spec.file else ''}"
                           f"{', --python2-signals' if server_spec.python2_signals else ''}")
         t0 = time.monotonic()
         server = self.containers.start_server(server_spec, alias, uid, sleep)
@@ -154,7 +161,7 @@ class ScenarioRunner:
         return record
 
     def wait_ready(self, server, probe: Probe) -> int | None:
-        deadline = time.monotonic() + READY_TIMEOUT
+        deadline = time.monotonic() + self.options.ready_timeout
         while time.monotonic() < deadline:
             server.reload()
             if server.status in ("exited", "dead"):

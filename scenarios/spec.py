@@ -72,6 +72,24 @@ class ServerSpec:
     sleep: Optional[Seconds] = None
     python2_signals: bool = False
     backlog: Optional[int] = None
+    # A reader's own server file on the host, run as `python3 FILE [APP]` in this stage's place. Its
+    # sleeps are its own: `sleep` then only tells the judges what the text's stage sleeps.
+    file: Optional[str] = None
+
+    @property
+    def lab_only_switches(self) -> list:
+        """The switches only the lab's server has: a trial that needs one keeps the lab's stage.
+
+        The text's own sleep (3b's and 3c's 60 s, as a Scaled of the stage's) is not one: a reader's
+        file sleeps it by itself, unscaled.
+        """
+        from lbaws import stages
+
+        texts = stages.find(self.stage).sleep
+        own_sleep = self.sleep is None or (isinstance(self.sleep, Scaled) and self.sleep.seconds == texts)
+        named = {"--python2-signals": self.python2_signals, "--backlog": self.backlog is not None,
+                 "a --sleep the text's stage does not have": not own_sleep}
+        return [name for name, needed in named.items() if needed]
 
     def __post_init__(self):
         # Imported here and not at the top: lbaws is the server's package, installed beside the harness.

@@ -2,4 +2,4 @@ from django.urls import path
 
 from helloworld import views
 
-urlpatterns = [path("hello", views.hello_world)]
+urlpatterns = [path("hello", views.hello_world), path("slow", views.slow_hello)]

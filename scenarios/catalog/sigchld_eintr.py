@@ -11,7 +11,9 @@ def answered(record, key: str) -> bool:
 
 def judge(obs) -> Verdict:
     py3, py2, fixed = obs["3e"], obs["3e-py2"], obs["3f-py2"]
-    py3_reaped = py3.logs.count("terminated with status")
+    # The lab's 3e says each reap; a reader's file is judged by what is left: no zombie at the end.
+    py3_reaped = (py3.logs.count("terminated with status") if not py3.server_file
+                  else int(py3.final is not None and not py3.final.zombies))
     py3_ok = (not py3.died and answered(py3, "curl") and answered(py3, "again")
               and "Interrupted system call" not in py3.logs and py3_reaped >= 1)
     py2_error = py2.error_line()

@@ -23,6 +23,7 @@ class _Tricky(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         body = TRICKY.encode()
         self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -54,7 +55,7 @@ def test_a_body_with_marker_lines_comes_back_whole_from_every_curl(tricky_url):
     curls = actions.parse_curls(run_curls(tricky_url))
     assert [c.n for c in curls] == [1, 2]
     for c in curls:
-        assert (c.exit, c.status, c.body) == (0, 200, TRICKY)
+        assert (c.exit, c.status, c.body, c.content_type) == (0, 200, TRICKY, "text/plain; charset=utf-8")
         assert 0 < c.ttfb_s <= c.total_s < 5
 
 
@@ -67,10 +68,10 @@ def test_a_refused_connection_is_curl_exit_7_with_no_status_and_no_body():
 
 
 def test_lines_that_are_not_reports_are_ignored():
-    text = "sh: noise\ncurl 2 0 aGk= 200 0.5 0.6\ncurl x\ncurl 1 28 - 000 0 5.0\n"
+    text = "sh: noise\ncurl 2 0 aGk= 200 0.5 0.6 text/html; charset=x\ncurl x\ncurl 1 28 - 000 0 5.0\n"
     assert actions.parse_curls(text) == (
         CurlResult(n=1, exit=28, status=None, ttfb_s=0.0, total_s=5.0, body=""),
-        CurlResult(n=2, exit=0, status=200, ttfb_s=0.5, total_s=0.6, body="hi"),
+        CurlResult(n=2, exit=0, status=200, ttfb_s=0.5, total_s=0.6, body="hi", content_type="text/html; charset=x"),
     )
 
 

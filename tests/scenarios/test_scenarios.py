@@ -92,7 +92,8 @@ def check_waitpid_reaper(n):
 def check_concurrent_wsgi(n):
     for app in ("flask", "pyramid", "django", "wsgi"):
         assert n[f"{app}_answered"] == n["clients"] and n[f"{app}_zombies_after"] == 0
-        assert n[f"{app}_slowest_ttfb_s"] < n["per_request_s"]
+        # The app sleeps before it answers: concurrently, all answers come within one more slow request.
+        assert n["per_request_s"] <= n[f"{app}_slowest_ttfb_s"] < 2 * n["per_request_s"]
 
 
 CHECKS = {name: globals()[f"check_{name.replace('-', '_')}"] for name in catalog.names()}

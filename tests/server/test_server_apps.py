@@ -45,6 +45,20 @@ def test_framework_app_answers_through_stage(serve, app, stage):
     assert result.stdout == APP_TEXT[app]
 
 
+@pytest.mark.parametrize("app", list(APP_TEXT))
+def test_each_apps_slow_endpoint_answers_the_same_after_its_pause(serve, app):
+    server = serve("3h", f"{app}:app")
+    started = time.monotonic()
+    status, headers, body = get(server.port, "/slow?seconds=0.6")
+    took = time.monotonic() - started
+    assert (status, body) == (200, APP_TEXT[app])
+    assert headers["content-type"].startswith("text/plain")
+    assert 0.6 <= took < 3
+    started = time.monotonic()
+    assert get(server.port, "/slow?seconds=nonsense")[2] == APP_TEXT[app]
+    assert time.monotonic() - started < 0.5, "a bad value sleeps nothing"
+
+
 def test_django_answers_the_lab_host_names_and_rejects_others(serve):
     server = serve("3h", "djangoapp:app", env={"LBAWS_ALLOWED_HOSTS": "extra.example, other.example"})
     for host in ("localhost", "127.0.0.1", "server-django", "server", "extra.example"):

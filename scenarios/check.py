@@ -1,0 +1,263 @@
+"""`lbaws check FILE`: a reader's own server judged by the experiments of its stage.
+
+    lbaws check webserver3g.py              # the stage from the file name, as the stage table's aliases
+    lbaws check myserver.py --stage 3d
+    lbaws check webserver2.py               # serves flaskapp, pyramidapp, djangoapp and wsgiapp in turn
+    lbaws check webserver3g.py --scenario waitpid-reaper    # one experiment only
+
+Every scenario with a trial of the file's stage runs with the file in that trial's place, as
+`python3 FILE [MODULE:CALLABLE]`; the other trials stay the lab's, and the same judge decides. The file
+BEHAVES AS THE TEXT'S stage where the scenario's prediction still holds, and DIFFERS elsewhere.
+
+Exit status: 0 it behaves as the text's stage in every scenario, 1 it differs somewhere, 2 bad arguments
+or a file the lab cannot run, 3 no Docker engine or images, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import signal
+import sys
+import textwrap
+from pathlib import Path
+
+from lbaws import stages
+from scenarios import catalog
+from scenarios.results import MissingResult
+from scenarios.spec import Scaled, Scenario, ServerSpec, Snapshot, Trial, Verdict
+from scenarios.substitute import CheckError, Substitution, python2_signs, read_server_file, stage_for, substitute
+
+EXIT_AGREES = 0
+EXIT_DIFFERS = 1
+EXIT_USAGE = 2
+EXIT_ENGINE = 3
+EXIT_INTERRUPTED = 130
+START_TIMEOUT = 20.0  # how long a reader's server may take to listen before it DIFFERS
+PORT = 8888
+OUTPUT_LINES = 12  # of the server's own output, quoted when it did not start
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"lbaws check: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="lbaws check", description="Judge your own server file by the experiments of its stage.")
+    p.add_argument("file", metavar="FILE", help="your server, e.g. webserver3g.py")
+    p.add_argument("--stage", metavar="S", help=f"the stage it plays ({stages.names()}); default: from its name")
+    p.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                   help="only this experiment (repeatable); default: every one with a trial of the stage")
+    p.add_argument("--reports", type=Path, default=None, metavar="DIR",
+                   help="where reports go (default: reports/check/FILE-STEM at the project root)")
+    return p
+
+
+def word(stage: stages.Stage, agrees: bool) -> str:
+    return f"BEHAVES AS THE TEXT'S {stage.name.upper()}" if agrees else "DIFFERS"
+
+
+def output_tail(record) -> str:
+    lines = [line for line in record.logs.splitlines() if line.strip()]
+    return " | ".join(lines[-OUTPUT_LINES:]) or "(it printed nothing)"
+
+
+def listen_addresses(listening: str, port: int = PORT) -> list:
+    """The local addresses of `ss -Hltn` lines that listen on `port`."""
+    found = []
+    for line in listening.splitlines():
+        parts = line.split()
+        if len(parts) > 3 and parts[3].rsplit(":", 1)[-1] == str(port):
+            found.append(parts[3].rsplit(":", 1)[0])
+    return found
+
+
+def starts_scenario(path: Path, first: ServerSpec) -> Scenario:
+    """Does the file start, listen on 8888, and on every interface? Asked once, before any experiment."""
+    spec = ServerSpec(stage=first.stage, app=first.app, image=first.image, file=str(path.resolve()))
+
+    def judge(obs) -> Verdict:
+        record = obs["starts"]
+        if not record.started:
+            if record.died:
+                signs = python2_signs(path.read_text(errors="replace"))
+                port = f" It looks like Python 2: {'; '.join(signs)}." if signs else ""
+                return Verdict(False, f"your server exited at start with status {record.exit_code} before it "
+                                      f"listened on port {PORT}; its output: {output_tail(record)}.{port}")
+            return Verdict(False, f"your server did not listen on port {PORT} within {START_TIMEOUT:g} s; "
+                                  f"the lab's experiments all connect to port {PORT}, as the text's clients do; "
+                                  f"its output: {output_tail(record)}")
+        try:
+            addresses = listen_addresses(record.snapshot("listening").listening)
+        except MissingResult as missing:
+            return Verdict(False, f"your server stopped right after it started listening ({missing}); "
+                                  f"its output: {output_tail(record)}")
+        loopback = {"127.0.0.1", "[::1]", "::1"}
+        if addresses and all(address in loopback for address in addresses):
+            return Verdict(False, f"your server listens on {addresses[0]}:{PORT} only, so no other machine "
+                                  f"(and none of the lab's client containers) can reach it; bind all interfaces "
+                                  f"as the text does: SERVER_ADDRESS = (HOST, PORT) = '', {PORT}",
+                           {"listening": addresses})
+        return Verdict(True, f"your server listens on {', '.join(addresses)} port {PORT}",
+                       {"listening": addresses})
+
+    return Scenario(
+        name="starts", section="the text's servers all start with `python webserverN.py` and listen on port 8888",
+        summary="the file starts and listens on port 8888 on every interface",
+        prediction=f"The server prints its banner and listens on port {PORT} on all interfaces.",
+        why="Every experiment connects from a separate client container, as the text's curl and client3.py "
+            "connect to the server's port.",
+        trials=(Trial("starts", spec, (Snapshot(key="listening"),), title="does it start?"),),
+        judge=judge)
+
+
+def plan(path: Path, stage: stages.Stage) -> list:
+    """Each scenario with a trial of the stage, with the file put in."""
+    found = []
+    for scenario in catalog.all_scenarios().values():
+        if any(stages.find(trial.server.stage) is stage for trial in scenario.trials):
+            found.append(substitute(scenario, path, stage))
+    return found
+
+
+def describe(sub: Substitution) -> str:
+    parts = [f"your file runs in trial{'s' if len(sub.yours) > 1 else ''} {', '.join(sub.yours)}"
+             if sub.yours else "your file runs in no trial"]
+    parts += [f"trial {key} keeps the lab's stage: {why}" for key, why in sub.kept.items()]
+    others = [t.key for t in sub.scenario.trials if t.key not in sub.yours and t.key not in sub.kept]
+    if others:
+        parts.append(f"the lab's own {', '.join(others)} run{'s' if len(others) == 1 else ''} beside it")
+    return "; ".join(parts)
+
+
+def own_sleeps(sub: Substitution) -> float:
+    """Seconds of the text's sleeps that the reader's file sleeps unscaled in this scenario."""
+    total = 0.0
+    for trial in sub.scenario.trials:
+        if trial.key in sub.yours and isinstance(trial.server.sleep, Scaled):
+            total += trial.server.sleep.resolve(1.0)
+    return total
+
+
+def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
+    verdict = result.verdict
+    wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
+                                             subsequent_indent=" " * 13)
+    return "\n".join([
+        f"{result.scenario.name}: {word(stage, verdict.reproduced)}  ({result.duration_s:.1f}s)",
+        wrap("ran", describe(sub)),
+        wrap("observed", verdict.observed),
+        wrap("the text", result.scenario.prediction),
+        wrap("why", result.scenario.why),
+    ])
+
+
+def default_reports(path: Path) -> Path:
+    from scenarios.command import default_reports as scenario_reports
+
+    return scenario_reports() / "check" / path.stem
+
+
+def summary_table(rows: list, stage: stages.Stage) -> str:
+    width = max([len(r["scenario"]) for r in rows] + [8])
+    lines = [f"{'scenario':<{width}}  {'verdict':<28} duration"]
+    lines += [f"{r['scenario']:<{width}}  {r['verdict']:<28} {r['duration_s']:7.1f}s" for r in rows]
+    agree = sum(1 for r in rows if r["agrees"])
+    lines.append(f"{agree}/{len(rows)} behave as the text's {stage.name}")
+    return "\n".join(lines)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    out = sys.stdout
+    path = Path(args.file)
+    try:
+        read_server_file(path)
+        stage = stage_for(path, args.stage)
+    except CheckError as exc:
+        print(f"lbaws check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    subs = plan(path, stage)
+    unknown = sorted(set(args.scenario) - {sub.scenario.name for sub in subs})
+    if unknown:
+        print(f"lbaws check: {', '.join(unknown)}: no trial of stage {stage.name} there; the experiments of "
+              f"stage {stage.name}: {', '.join(sub.scenario.name for sub in subs) or 'none'}", file=sys.stderr)
+        return EXIT_USAGE
+    subs = [sub for sub in subs if not args.scenario or sub.scenario.name in args.scenario]
+    runnable = [sub for sub in subs if sub.yours]
+    if not runnable:
+        why = "; ".join(f"{sub.scenario.name}: {describe(sub)}" for sub in subs)
+        print(f"lbaws check: no experiment of the lab can run a stage-{stage.name} file"
+              f"{f' ({why})' if why else ''}; the stages with experiments are "
+              f"{', '.join(sorted({t.server.stage for s in catalog.all_scenarios().values() for t in s.trials}))}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    print(f"checking {path} (sha256 {sha256[:12]}...) as the text's {stage.tutorial_file}: "
+          f"{len(runnable)} experiment{'s' if len(runnable) > 1 else ''}", file=out)
+    for sub in subs:
+        print(f"  {sub.scenario.name}: {describe(sub)}", file=out)
+        if own_sleeps(sub):
+            print(f"    your {stage.name} sleeps as the text's does ({own_sleeps(sub):g} s in all) and cannot be "
+                  f"shortened: this one takes at least that long", file=out)
+
+    from lab import images, inventory
+    from scenarios import containers, report
+    from scenarios.progress import Progress
+    from scenarios.runner import Options, ScenarioRunner
+
+    reports = args.reports or default_reports(path)
+    options = Options(scale=1.0, reports=reports)
+    try:
+        engine = containers.connect()
+        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
+    except inventory.LabError as exc:
+        print(f"lbaws check: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
+    except KeyboardInterrupt:
+        print("lbaws check: interrupted while building images", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    rows = []
+    try:
+        first = next(t.server for t in runnable[0].scenario.trials if t.key in runnable[0].yours)
+        start_options = Options(scale=1.0, reports=reports, ready_timeout=START_TIMEOUT)
+        started = ScenarioRunner(starts_scenario(path, first), start_options, Progress(out), engine=engine).run()
+        start_sub = Substitution(started.scenario, ("starts",))
+        rows.append(_row(started, stage, start_sub, report.write(started)))
+        print(check_block(stage, start_sub, started), file=out)
+        if started.verdict.reproduced:
+            for sub in runnable:
+                result = ScenarioRunner(sub.scenario, options, Progress(out), engine=engine).run()
+                rows.append(_row(result, stage, sub, report.write(result)))
+                print(check_block(stage, sub, result), file=out)
+    except KeyboardInterrupt:
+        print("lbaws check: interrupted; this run's containers and network were removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    agrees = all(row["agrees"] for row in rows)
+    summary = {"file": str(path.resolve()), "sha256": sha256, "stage": stage.name, "agrees": agrees,
+               "scenarios": rows,
+               "not_run": {sub.scenario.name: describe(sub) for sub in subs if not sub.yours}}
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(summary_table(rows, stage), file=out)
+    print(f"summary: {reports / 'summary.json'}", file=out)
+    return EXIT_AGREES if agrees else EXIT_DIFFERS
+
+
+def _row(result, stage, sub: Substitution, folder: Path) -> dict:
+    return {"scenario": result.scenario.name, "verdict": word(stage, result.verdict.reproduced),
+            "agrees": result.verdict.reproduced, "yours": list(sub.yours), "kept": sub.kept,
+            "observed": result.verdict.observed, "duration_s": result.duration_s,
+            "report": str(folder / "report.json")}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
