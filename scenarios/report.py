@@ -32,6 +32,8 @@ def as_json(result: RunResult) -> dict:
             "why": scenario.why,
             "numbers": result.verdict.numbers,
         },
+        "server_files": {key: {"path": runs[0].server_file, "sha256": runs[0].server_sha256}
+                         for key, runs in result.observations.trials.items() if runs[0].server_file},
         "observations": {key: [r.as_dict() for r in runs] for key, runs in result.observations.trials.items()},
         "error": result.error,
     }
@@ -80,6 +82,9 @@ def as_markdown(result: RunResult) -> str:
                      f"{f' - {titles[key]}' if titles.get(key) else ''}"
                      f"{f' ({len(runs)} runs)' if len(runs) > 1 else ''}")
         lines.append("")
+        if first.server_file:
+            lines.append(f"Ran your file `{first.server_file}` (sha256 `{first.server_sha256}`) in stage "
+                         f"{first.stage}'s place, as `python3 FILE{' ' + first.app if first.app else ''}`.")
         lines.append(f"Limits: {first.limits}; UID {first.uid}; image `{first.image}`.")
         in_force = first.baseline.limits if first.baseline else {}
         if in_force:

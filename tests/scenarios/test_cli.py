@@ -1,7 +1,12 @@
 """The CLI's answers to wrong input: one line, the valid names, the documented exit status."""
 import os
+from pathlib import Path
+
+import pytest
 
 from scenarios import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wrong_name_lists_the_valid_ones_and_exits_2(run_cli):
@@ -51,3 +56,28 @@ def test_repeat_on_a_scenario_that_is_not_racy_is_refused_in_one_line(run_cli):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         "lbaws scenario: --repeat applies only to a racy scenario (missed-signals); zombies is not one"]
+
+
+def test_trials_lists_each_trial_with_its_stage_and_what_only_the_lab_can_run(run_cli):
+    result = run_cli("sigchld-eintr", "--trials")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["3e", "3e-py2", "3f-py2"]
+    assert lines[1].endswith("lab's only (--python2-signals)") and "lab's only" not in lines[0]
+
+
+SERVER_3G = str(ROOT / "tests" / "check" / "servers" / "webserver3g.py")
+
+
+@pytest.mark.parametrize("args,message", [
+    (("fd-exhaustion", "--server", "3x=" + SERVER_3G), "fd-exhaustion has no trial '3x'; its trials: 3d, 3g"),
+    (("fd-exhaustion", "--server", SERVER_3G), f"--server takes TRIAL=PATH, not {SERVER_3G!r}"),
+    (("sigchld-eintr", "--server", "3e-py2=" + SERVER_3G),
+     "trial 3e-py2 keeps the lab's stage: it needs --python2-signals, which only the lab's server has"),
+    (("fd-exhaustion", "--server", "3g=/nonexistent/webserver3g.py"), "/nonexistent/webserver3g.py: no such file"),
+    (("--all", "--server", "3g=" + SERVER_3G), "--trials and --server go with one NAME, not --all"),
+])
+def test_a_server_the_trial_cannot_take_is_one_line_and_exit_2(run_cli, args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [f"lbaws scenario: {message}"]
