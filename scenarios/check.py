@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -168,10 +167,6 @@ def summary_table(rows: list, stage: stages.Stage) -> str:
     return "\n".join(lines)
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     out = sys.stdout
@@ -206,41 +201,33 @@ def main(argv=None) -> int:
             print(f"    your {stage.name} sleeps as the text's does ({own_sleeps(sub):g} s in all) and cannot be "
                   f"shortened: this one takes at least that long", file=out)
 
-    from lab import images, inventory
-    from scenarios import containers, report
+    from scenarios import report
+    from scenarios.command import ready_engine, sigterm_as_interrupt
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
     reports = args.reports or default_reports(path)
     options = Options(scale=1.0, reports=reports)
-    try:
-        engine = containers.connect()
-        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
-    except inventory.LabError as exc:
-        print(f"lbaws check: {exc}", file=sys.stderr)
-        return EXIT_ENGINE
-    except KeyboardInterrupt:
-        print("lbaws check: interrupted while building images", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    engine, failed = ready_engine("lbaws check", out)
+    if engine is None:
+        return failed
     rows = []
     try:
-        first = next(t.server for t in runnable[0].scenario.trials if t.key in runnable[0].yours)
-        start_options = Options(scale=1.0, reports=reports, ready_timeout=START_TIMEOUT)
-        started = ScenarioRunner(starts_scenario(path, first), start_options, Progress(out), engine=engine).run()
-        start_sub = Substitution(started.scenario, ("starts",))
-        rows.append(_row(started, stage, start_sub, report.write(started)))
-        print(check_block(stage, start_sub, started), file=out)
-        if started.verdict.reproduced:
-            for sub in runnable:
-                result = ScenarioRunner(sub.scenario, options, Progress(out), engine=engine).run()
-                rows.append(_row(result, stage, sub, report.write(result)))
-                print(check_block(stage, sub, result), file=out)
+        with sigterm_as_interrupt():
+            first = next(t.server for t in runnable[0].scenario.trials if t.key in runnable[0].yours)
+            start_options = Options(scale=1.0, reports=reports, ready_timeout=START_TIMEOUT)
+            started = ScenarioRunner(starts_scenario(path, first), start_options, Progress(out), engine=engine).run()
+            start_sub = Substitution(started.scenario, ("starts",))
+            rows.append(_row(started, stage, start_sub, report.write(started)))
+            print(check_block(stage, start_sub, started), file=out)
+            if started.verdict.reproduced:
+                for sub in runnable:
+                    result = ScenarioRunner(sub.scenario, options, Progress(out), engine=engine).run()
+                    rows.append(_row(result, stage, sub, report.write(result)))
+                    print(check_block(stage, sub, result), file=out)
     except KeyboardInterrupt:
         print("lbaws check: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     agrees = all(row["agrees"] for row in rows)
     summary = {"file": str(path.resolve()), "sha256": sha256, "stage": stage.name, "agrees": agrees,
                "scenarios": rows,

@@ -18,6 +18,7 @@ import argparse
 import os
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from scenarios import catalog
@@ -160,6 +161,33 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def ready_engine(prog: str, out):
+    """(engine, None) with the lab's images current, or (None, exit status) after one line on stderr."""
+    from lab import images, inventory
+    from scenarios import containers
+
+    try:
+        engine = containers.connect()
+        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
+    except inventory.LabError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None, EXIT_ENGINE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted while building images", file=sys.stderr)
+        return None, EXIT_INTERRUPTED
+    return engine, None
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM ends a run the way Ctrl-C does, so its cleanup runs."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     out = sys.stdout
@@ -199,36 +227,29 @@ def main(argv=None) -> int:
         return EXIT_USAGE
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
-    from lab import images, inventory
-    from scenarios import containers, report
+    from scenarios import report
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
                       reports=args.reports or default_reports())
-    try:
-        engine = containers.connect()
-        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
-    except inventory.LabError as exc:
-        print(f"lbaws scenario: {exc}", file=sys.stderr)
-        return EXIT_ENGINE
-    except KeyboardInterrupt:
-        print("lbaws scenario: interrupted while building images", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    engine, failed = ready_engine("lbaws scenario", out)
+    if engine is None:
+        return failed
     rows = []
     runner = None
     try:
-        for name in names:
-            runner = ScenarioRunner(scenarios[name], options, Progress(out), engine=engine)
-            result = runner.run()
-            folder = report.write(result)
-            print(report.verdict_block(result), file=out)
-            print(f"  report     {folder}/report.md", file=out)
-            if args.keep:
-                print(keep_instructions(result), file=out)
-            rows.append({"scenario": name, "verdict": result.verdict.word,
-                         "duration_s": result.duration_s, "report": str(folder / "report.json")})
+        with sigterm_as_interrupt():
+            for name in names:
+                runner = ScenarioRunner(scenarios[name], options, Progress(out), engine=engine)
+                result = runner.run()
+                folder = report.write(result)
+                print(report.verdict_block(result), file=out)
+                print(f"  report     {folder}/report.md", file=out)
+                if args.keep:
+                    print(keep_instructions(result), file=out)
+                rows.append({"scenario": name, "verdict": result.verdict.word,
+                             "duration_s": result.duration_s, "report": str(folder / "report.json")})
     except KeyboardInterrupt:
         if args.keep and runner is not None:
             print(f"lbaws scenario: interrupted; --keep kept run {runner.run_id}'s containers and network; "
@@ -236,8 +257,6 @@ def main(argv=None) -> int:
         else:
             print("lbaws scenario: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     if args.all:
         print(report.summary_table(rows), file=out)
         print(f"summary: {report.write_summary(rows, options.reports)}", file=out)
