@@ -31,7 +31,7 @@ CHECKS = {
     "wait-once-3g": ("wait_once_webserver3g.py", "--scenario", "waitpid-reaper"),
     "no-close-3g": ("no_close_webserver3g.py", "--scenario", "client-hang"),
     "webserver2": ("webserver2.py",),
-    "headerless-2": ("headerless_webserver2.py",),
+    "headerless-2": ("{tmp}/headerless_webserver2.py",),
     "webserver1": ("webserver1.py",),
     "stringio": ("stringio_webserver3g.py", "--scenario", "client-hang"),
     "wrong-port": ("wrong_port_webserver3g.py", "--scenario", "client-hang"),
@@ -48,7 +48,8 @@ class Checked:
 
     def run(self):
         started = time.monotonic()
-        self.process = subprocess.run([LBAWS, "check", str(SERVERS / self.args[0]), *self.args[1:],
+        self.process = subprocess.run([LBAWS, "check", str(SERVERS / self.args[0].format(tmp=self.reports)),
+                                       *self.args[1:],
                                        "--reports", str(self.reports)],
                                       capture_output=True, text=True, timeout=900, cwd=ROOT)
         self.duration = time.monotonic() - started
@@ -68,6 +69,11 @@ class Checked:
 def checked(tmp_path_factory):
     """Every check of CHECKS, run as a reader runs it; a pool of AT_ONCE keeps the machine responsive."""
     results = {name: Checked(name, args, tmp_path_factory.mktemp(name)) for name, args in CHECKS.items()}
+    # webserver2.py as a reader who forgot the app's headers would write it: status line and Server only.
+    good = (SERVERS / "webserver2.py").read_text()
+    forgetful = good.replace("['{}: {}'.format(k, v) for k, v in headers]", "['Server: ReadersWSGI 0.1']")
+    assert forgetful != good
+    (results["headerless-2"].reports / "headerless_webserver2.py").write_text(forgetful)
     queue = list(results.values())
     lock = threading.Lock()
 
