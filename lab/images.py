@@ -13,13 +13,16 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from lab import base, build, cli, wheelhouse
 from lab.build import ENGINE_ERRORS
 from lab.inventory import (APPS, CLIENT_IMAGE, CLIENT_UID, PROJECT, PROJECT_LABEL, RUNTIME_IMAGE, SERVER_IMAGE,
-                           SERVER_UID, LabError, Say, connect, quiet)
+                           SERVER_UID, WORKBENCH_APP, WORKBENCH_IMAGE, WORKBENCH_UID, LabError, Say, connect,
+                           quiet)
 from lab.paths import CACHE, ROOT
 
 JOBS = int(os.environ.get("LBAWS_BUILD_JOBS", "3"))
 # Two processes started together (two scenario runs, a test session and `make images`) would
 # otherwise build into the same wheelhouse and tags at once.
 LOCK = CACHE / "images.lock"
+# What the workbench image adds to /usr/local/bin: the lab's client3.py.
+WORKBENCH_BIN = build.DOCKERFILES / "workbench"
 
 
 def specs(base_image: str, deps: dict) -> list[build.Spec]:
@@ -39,6 +42,9 @@ def specs(base_image: str, deps: dict) -> list[build.Spec]:
         images.append(build.Spec(app.image, "app.Dockerfile", SERVER_IMAGE, {"SERVER": SERVER_IMAGE}, files))
     images.append(build.Spec(CLIENT_IMAGE, "client.Dockerfile", SERVER_IMAGE,
                              {"SERVER": SERVER_IMAGE, "CLIENT_UID": str(CLIENT_UID)}))
+    images.append(build.Spec(WORKBENCH_IMAGE, "workbench.Dockerfile", WORKBENCH_APP.image,
+                             {"APP": WORKBENCH_APP.image, "WORKBENCH_UID": str(WORKBENCH_UID)},
+                             {"root/usr/local/bin": str(WORKBENCH_BIN)}))
     return images
 
 
@@ -74,11 +80,15 @@ def _refresh(client, say):
     # runtime and server are everyone's parents; the leaves only share the engine, so they build
     # side by side (each container commit on the classic builder waits mostly on the storage driver).
     outcomes = [build.ensure(client, spec, say) for spec in todo[:2]]
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futures = [pool.submit(_ensure_with_own_client, spec, say) for spec in todo[2:]]
-        wait(futures)
-    failures = [future.exception() for future in futures if future.exception()]
-    outcomes += [future.result() for future in futures if not future.exception()]
+    failures = []
+    for group in _rounds(todo[2:]):
+        with ThreadPoolExecutor(max_workers=JOBS) as pool:
+            futures = [pool.submit(_ensure_with_own_client, spec, say) for spec in group]
+            wait(futures)
+        failures += [future.exception() for future in futures if future.exception()]
+        outcomes += [future.result() for future in futures if not future.exception()]
+        if failures:
+            break  # the next round builds on this one's images, maybe on the one that failed
     # Even when a leaf failed: the images its siblings replaced are garbage all the same.
     build.drop_replaced(client, [o.replaced for o in reversed(outcomes) if o.replaced])
     if failures:
@@ -88,6 +98,18 @@ def _refresh(client, say):
         raise first
     order = {spec.name: i for i, spec in enumerate(todo)}
     return sorted(outcomes, key=lambda o: order[o.name])
+
+
+def _rounds(todo):
+    """todo in rounds: a spec whose parent is in todo comes a round after it (the workbench after app-flask)."""
+    rounds, round_of = [], {}
+    for spec in todo:  # parents come earlier (specs' order)
+        number = round_of[spec.parent] + 1 if spec.parent in round_of else 0
+        round_of[spec.name] = number
+        if number == len(rounds):
+            rounds.append([])
+        rounds[number].append(spec)
+    return rounds
 
 
 def _ensure_with_own_client(spec, say):

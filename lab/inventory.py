@@ -1,5 +1,5 @@
 """What the lab makes and how it finds it again: the engine connection, the labels on every object,
-and the image of each role (runtime, server, one per framework app, client).
+and the image of each role (runtime, server, one per framework app, client, workbench).
 
 compose.yaml cannot import this, so tests/lab checks that its labels and images agree with it.
 """
@@ -30,6 +30,8 @@ APP_DIR = "/app"
 # UIDs nothing on the host uses: RLIMIT_NPROC counts every process of a UID on the host kernel.
 SERVER_UID = 18888
 CLIENT_UID = 18889
+# The workbench's shell and everything the reader starts in it, so their `ulimit -u` counts only that.
+WORKBENCH_UID = 18890
 
 
 def label_filter(key: str, value: str) -> str:
@@ -82,7 +84,14 @@ APPS_BY_ROLE = {app.role: app for app in APPS}
 RUNTIME_IMAGE = f"lbaws-lab/runtime:{TAG}"
 SERVER_IMAGE = f"lbaws-lab/server:{TAG}"
 CLIENT_IMAGE = f"lbaws-lab/client:{TAG}"
-IMAGES = {"server": SERVER_IMAGE, **{app.role: app.image for app in APPS}, "client": CLIENT_IMAGE}
+WORKBENCH_IMAGE = f"lbaws-lab/workbench:{TAG}"
+# The workbench builds on this app's image: its framework is the only one the workbench imports.
+WORKBENCH_APP = APPS_BY_ROLE["flask"]
+# The workbench shell's working directory, and where the reader's folder is mounted in it.
+WORKBENCH_DIR = "/workbench"
+WORKBENCH_MOUNT = f"{WORKBENCH_DIR}/my"
+IMAGES = {"server": SERVER_IMAGE, **{app.role: app.image for app in APPS}, "client": CLIENT_IMAGE,
+          "workbench": WORKBENCH_IMAGE}
 
 
 def image(role: str) -> str:
