@@ -101,15 +101,20 @@ def run_netcat(action: spec.Netcat, ctx: TrialContext) -> NetcatResult:
 
 
 def load_command(action: spec.Load, url: str, scale: float) -> list:
-    command = ["lbaws-client", "--max-clients", str(action.clients), "--max-conns", str(action.conns),
-               "--url", url, "--hold", str(spec.seconds(action.hold, scale)),
-               "--deadline", str(spec.seconds(action.deadline, scale)), "--json"]
+    command = ["lbaws-client", "--max-clients", str(action.clients), "--max-conns", str(action.max_conns),
+               "--url", url]
+    # The repository's copy exits right after sending; the client refuses a hold for it.
+    if action.pattern is not spec.ClientPattern.REPOSITORY:
+        command += ["--hold", str(spec.seconds(action.hold, scale))]
+    command += ["--deadline", str(spec.seconds(action.deadline, scale)), "--json"]
     if action.read:
         command.append("--read")
     if action.rate:
         command += ["--rate", str(action.rate)]
     if action.connect_timeout:
         command += ["--connect-timeout", str(action.connect_timeout)]
+    if action.pattern is not spec.ClientPattern.LAB:
+        command += ["--pattern", action.pattern.value]
     return command
 
 
@@ -131,7 +136,8 @@ def run_load(action: spec.Load, ctx: TrialContext) -> LoadResult:
     started = time.monotonic()
     rc, out, err = ctx.containers.exec_client(command, timeout=spec.seconds(action.deadline, ctx.scale) + 15)
     return LoadResult(command=" ".join(command), exit=rc, summary=parse_summary(out),
-                      wall_s=round(time.monotonic() - started, 3), stderr_tail=err.strip()[-2000:])
+                      wall_s=round(time.monotonic() - started, 3), stderr_tail=err.strip()[-2000:],
+                      pattern=action.pattern.value)
 
 
 def run_pause(action: spec.Pause, ctx: TrialContext) -> PauseResult:

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", action="store_true", help="list the scenario's trials (for --server)")
     p.add_argument("--server", action="append", default=[], metavar="TRIAL=PATH",
                    help="run your own server file in that trial's place (python3 PATH [APP]); repeatable")
+    p.add_argument("--client", choices=("lab", "text", "repository"), default=None,
+                   help="which client3.py every load of the scenario plays (lbaws-client --pattern): the lab's "
+                        "(default), the text's listing, or the copy in the text's repository")
     return p
 
 
@@ -119,6 +122,25 @@ def list_trials(scenario, out) -> int:
         print(f"{trial.key:<{width}}  stage {trial.server.stage}{' ' + trial.server.app if trial.server.app else ''}"
               f"{' - ' + trial.title if trial.title else ''}{note}", file=out)
     return 0
+
+
+def with_client(scenario, pattern: str):
+    """The scenario with every Load playing `pattern` (spec.ClientPattern's value); None when it has no Load."""
+    import dataclasses
+
+    from scenarios import spec
+
+    chosen = spec.ClientPattern(pattern)
+    if not any(isinstance(a, spec.Load) for trial in scenario.trials for a in trial.actions):
+        return None
+    trials = tuple(dataclasses.replace(trial, actions=tuple(
+        dataclasses.replace(a, pattern=chosen) if isinstance(a, spec.Load) else a for a in trial.actions))
+        for trial in scenario.trials)
+    return dataclasses.replace(scenario, trials=trials)
+
+
+def loaded_names() -> list:
+    return [name for name, scenario in catalog.all_scenarios().items() if with_client(scenario, "lab")]
 
 
 def with_servers(scenario, assignments: list):
@@ -220,6 +242,13 @@ def main(argv=None) -> int:
         except CheckError as exc:
             print(f"lbaws scenario: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    if args.client:
+        if not args.all and with_client(scenarios[args.name], args.client) is None:
+            print(f"lbaws scenario: --client applies to a scenario that runs client3.py "
+                  f"({', '.join(loaded_names())}); {args.name} does not", file=sys.stderr)
+            return EXIT_USAGE
+        # With --all, the scenarios without a load run as they are.
+        scenarios = {name: with_client(scenario, args.client) or scenario for name, scenario in scenarios.items()}
     if args.repeat and not args.all and not catalog.get(args.name).repeatable:
         racy = ", ".join(name for name, scenario in catalog.all_scenarios().items() if scenario.repeatable)
         print(f"lbaws scenario: --repeat applies only to a racy scenario ({racy}); {args.name} is not one",

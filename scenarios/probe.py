@@ -10,14 +10,17 @@ from dataclasses import asdict, dataclass, field
 
 import testinfra
 
-from scenarios.results import Proc, SnapshotResult
+from scenarios.results import Proc, SnapshotResult, TcpCounters
 
 SAMPLE = "echo @@fds; ls /proc/{pid}/fd | wc -l; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
 SNAPSHOT = (
     "echo @@ps; ps -eo pid,ppid,user,stat,etime,args; "
     "echo @@limits; cat /proc/{pid}/limits; "
     "echo @@listen; ss -Hltn; "
-    "echo @@procs; ps -eo pid=,ppid=,stat=,uid=,comm="
+    "echo @@procs; ps -eo pid=,ppid=,stat=,uid=,comm=; "
+    # /proc/net shows the network namespace of the process reading it: here, the server container's.
+    "echo @@snmp; cat /proc/net/snmp; "
+    "echo @@netstat; cat /proc/net/netstat"
 )
 
 
@@ -82,6 +85,38 @@ def parse_limits(text: str) -> dict:
     return limits
 
 
+def parse_proc_net(text: str) -> dict:
+    """/proc/net/snmp or /proc/net/netstat -> {"Tcp": {"PassiveOpens": 5, ...}, "TcpExt": {...}}.
+
+    Each group is two lines with the same "Name:" prefix, the field names and then their values.
+    """
+    groups, names = {}, {}
+    for line in text.splitlines():
+        prefix, sep, rest = line.partition(":")
+        if not sep:
+            continue
+        fields = rest.split()
+        if prefix not in names:
+            names[prefix] = fields
+        elif len(fields) == len(names[prefix]):
+            try:
+                groups[prefix] = dict(zip(names[prefix], map(int, fields)))
+            except ValueError:
+                pass  # a header repeated, not values: the group stays unread
+    return groups
+
+
+def parse_tcp_counters(snmp: str, netstat: str) -> TcpCounters | None:
+    """The three counters that tell whether connections reached accept(); None if one is missing."""
+    tcp = parse_proc_net(snmp).get("Tcp", {})
+    ext = parse_proc_net(netstat).get("TcpExt", {})
+    try:
+        return TcpCounters(passive_opens=tcp["PassiveOpens"], listen_overflows=ext["ListenOverflows"],
+                           listen_drops=ext["ListenDrops"])
+    except KeyError:
+        return None
+
+
 def server_pid_from(procs: list, marker: str = "lbaws") -> int | None:
     """The server is the oldest process running lbaws whose parent does not (PID 1 in its container)."""
     ours = {p.pid: p for p in procs if marker in p.comm and not p.zombie}
@@ -141,4 +176,5 @@ class Probe:
             limits={k: list(v) for k, v in parse_limits(parts.get("limits", "")).items()
                     if k in ("Max open files", "Max processes")},
             listening=parts.get("listen", "").strip(),
+            tcp=parse_tcp_counters(parts.get("snmp", ""), parts.get("netstat", "")),
         )

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from scenarios.probe import Sample
 from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, MissingResult, NetcatResult,
-                               ServerCodeResult, SnapshotResult)
+                               ServerCodeResult, SnapshotResult, TcpCounters)
 
 
 # The last line of a traceback: "OSError: [Errno 24] Too many open files", "InterruptedError: ...".
@@ -52,6 +52,35 @@ class TrialRecord:
     @property
     def final_fds(self) -> int | None:
         return self.final.fd_count if self.final else None
+
+    def tcp_since_baseline(self) -> TcpCounters | None:
+        """The server's TCP counters from the baseline to the final snapshot, or to the last one an action
+        took when the server died first (its network namespace goes with it); None when none read them."""
+        if not (self.baseline and self.baseline.tcp):
+            return None
+        later = [self.final] + [r for r in reversed(list(self.results.values())) if isinstance(r, SnapshotResult)]
+        for snapshot in later:
+            if snapshot is not None and snapshot.tcp is not None:
+                return snapshot.tcp.since(self.baseline.tcp)
+        return None
+
+    @property
+    def reached_accept(self) -> int | None:
+        """Connections whose handshake completed into the server's accept queue, so accept() got them."""
+        tcp = self.tcp_since_baseline()
+        return tcp.passive_opens if tcp else None
+
+    @property
+    def listen_overflows(self) -> int | None:
+        """Handshakes the kernel dropped because the listen() backlog was full."""
+        tcp = self.tcp_since_baseline()
+        return tcp.listen_overflows if tcp else None
+
+    @property
+    def listen_drops(self) -> int | None:
+        """Connections the listener dropped for any reason, the overflows included."""
+        tcp = self.tcp_since_baseline()
+        return tcp.listen_drops if tcp else None
 
     def peak(self, what: str) -> int:
         """The highest sampled "fds", "live" or "zombies"."""

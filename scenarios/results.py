@@ -64,6 +64,7 @@ class LoadResult:
     summary: dict | None  # the load client's own JSON summary line; None when it printed none
     wall_s: float
     stderr_tail: str
+    pattern: str = "lab"  # which client3.py it played: spec.ClientPattern's value
 
     def count(self, name: str) -> int:
         """One of the client's tallies ("connected", "responses", ...)."""
@@ -79,6 +80,11 @@ class LoadResult:
     @property
     def responses(self) -> int:
         return self.count("responses")
+
+    @property
+    def attempted(self) -> int:
+        """Connections the client tried to open: those that connected and those whose connect failed."""
+        return self.count("connections_attempted")
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,26 @@ class Proc:
 
 
 @dataclass(frozen=True)
+class TcpCounters:
+    """The kernel's TCP counters of the server container's network namespace, or a difference of two.
+
+    passive_opens (/proc/net/snmp Tcp PassiveOpens): handshakes completed into a listening socket's
+    accept queue, so connections that reached accept(). listen_overflows (/proc/net/netstat TcpExt
+    ListenOverflows): handshakes dropped because that queue, the listen() backlog, was full.
+    listen_drops (TcpExt ListenDrops): every connection a listener dropped, overflows included.
+    """
+
+    passive_opens: int
+    listen_overflows: int
+    listen_drops: int
+
+    def since(self, earlier: TcpCounters) -> TcpCounters:
+        return TcpCounters(self.passive_opens - earlier.passive_opens,
+                           self.listen_overflows - earlier.listen_overflows,
+                           self.listen_drops - earlier.listen_drops)
+
+
+@dataclass(frozen=True)
 class SnapshotResult:
     """The full picture at one moment: the server's children, descriptors, limits and listening sockets."""
 
@@ -127,6 +153,7 @@ class SnapshotResult:
     fd_listing: str = ""
     limits: dict = field(default_factory=dict)  # "Max open files" -> [soft, hard], "Max processes" -> ...
     listening: str = ""
+    tcp: TcpCounters | None = None  # None: the counters could not be read
 
     @property
     def zombies(self) -> list:

@@ -103,19 +103,46 @@ class ServerSpec:
 
 # Client actions, run in order while the sampler watches the server. Each result is stored under `key`.
 
+class ClientPattern(Enum):
+    """Which client3.py a Load plays: `lbaws-client --pattern`, `lbaws scenario --client`."""
+
+    LAB = "lab"  # goes on past a failed connection and holds every one for `hold`
+    TEXT = "text"  # the text's listing: a failed connect ends the child, as its exception does
+    REPOSITORY = "repository"  # the copy readers download: one connection each, closed at once
+
+
 @dataclass(frozen=True)
 class Load:
     """The load client (the text's client3.py, grown up) run in the client container."""
 
     clients: int
-    conns: int = 1
-    hold: Seconds = 0.0
+    conns: Optional[int] = None  # per client; unset: see max_conns
+    hold: Seconds = 0.0  # the repository's copy holds nothing, whatever this says
     read: bool = False
     rate: Optional[float] = None
     path: str = "/hello"
     deadline: Seconds = 30.0
     connect_timeout: Optional[float] = None  # the client's default (10 s) unless set
+    pattern: ClientPattern = ClientPattern.LAB
     key: str = "load"
+
+    def __post_init__(self):
+        _require(self, "pattern", ClientPattern)
+
+    @property
+    def max_conns(self) -> int:
+        """Connections per client: 1 for the repository's copy (its loop ends after one); else the
+        scenario's own, else 1, or for the text's listing its default of 1024, cut to what the
+        client's bound on connections in all leaves each of `clients`."""
+        from lbaws.client.command import MAX_CONNECTIONS, TEXT_CONNS
+
+        if self.pattern is ClientPattern.REPOSITORY:
+            return 1
+        if self.conns is not None:
+            return self.conns
+        if self.pattern is ClientPattern.TEXT:
+            return max(1, min(TEXT_CONNS, MAX_CONNECTIONS // self.clients))
+        return 1
 
 
 @dataclass(frozen=True)

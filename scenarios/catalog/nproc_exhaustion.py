@@ -1,4 +1,5 @@
 """Part 3, webserver3d.py under `ulimit -u 400` and `ulimit -n 500` with client3.py --max-clients=500."""
+from scenarios.catalog.fd_exhaustion import accept_queue, overflow_reason
 from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Verdict, Watch
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
@@ -16,17 +17,21 @@ def judge(obs) -> Verdict:
     # The lab's 3d prints len(clients) after each successful fork, as the text's does: the last number is
     # how many children existed. A reader's file may print anything: count its sampled children instead.
     children = counts[-1] if counts and not record.server_file else sampled
+    reproduced = record.died and eagain and in_fork and 0 < children < LIMITS.nproc
+    overflow = "" if reproduced else overflow_reason(record)
+    fate = f"fork() failed with {error!r}" if record.died else "3d was still running"
     return Verdict(
-        reproduced=record.died and eagain and in_fork and 0 < children < LIMITS.nproc,
-        observed=(f"fork() failed with {error!r} after {children} children (zombies and live, all of UID "
+        reproduced=reproduced,
+        observed=((f"{overflow} " if overflow else "")
+                  + f"{fate} after {children} children (zombies and live, all of UID "
                   f"{record.uid}); with the server itself that is {children + 1} processes against nproc="
-                  f"{LIMITS.nproc}. The last sample before death saw {sampled} children "
+                  f"{LIMITS.nproc}. The last sample {'before death ' if record.died else ''}saw {sampled} children "
                   f"({last.zombies} zombies) and {last.fds} open descriptors (nofile="
                   f"{LIMITS.nofile})."),
         numbers={"nproc": LIMITS.nproc, "nofile": LIMITS.nofile, "clients": LOAD.clients,
                  "children_at_death": children, "last_sample_children": sampled,
                  "last_sample_zombies": last.zombies, "last_sample_fds": last.fds,
-                 "error": error, "exit_code": record.exit_code},
+                 "error": error, "exit_code": record.exit_code, **accept_queue(record)},
     )
 
 

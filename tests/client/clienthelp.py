@@ -20,10 +20,13 @@ class LoopbackServer:
     "silent": accept and never answer; "answer-open": answer but never close
     (3d's leaked socket); "reset": close every connection with an RST at once.
     Connections count as open from accept() until the server sees the client close.
+    close_after=N closes the listening socket after the Nth accept, so every later
+    connect is refused, as when 3d has died.
     """
 
-    def __init__(self, mode="answer", backlog=1024):
+    def __init__(self, mode="answer", backlog=1024, close_after=None):
         self.mode = mode
+        self.close_after = close_after
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(backlog)
@@ -86,6 +89,11 @@ class LoopbackServer:
                 self.max_open = max(self.max_open, len(self._open))
             conn.setblocking(False)
             sel.register(conn, selectors.EVENT_READ)
+            if self.accepted == self.close_after:
+                # Unaccepted connections in the queue are reset with it: the next connect is refused.
+                sel.unregister(self.sock)
+                self.sock.close()
+                return
 
     def _readable(self, sel, conn):
         try:

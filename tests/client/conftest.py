@@ -8,8 +8,8 @@ def loopback():
     """Factory of LoopbackServers, every one closed after the test."""
     servers = []
 
-    def start(mode="answer", backlog=1024):
-        server = LoopbackServer(mode, backlog).__enter__()
+    def start(mode="answer", backlog=1024, close_after=None):
+        server = LoopbackServer(mode, backlog, close_after).__enter__()
         servers.append(server)
         return server
 

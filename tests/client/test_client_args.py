@@ -29,6 +29,9 @@ pytestmark = pytest.mark.timeout(30)
     ["--url", "http://localhost:99999/hello"],
     ["--url", "http://no-such-host.invalid/hello"],
     ["--no-such-option"],
+    ["--pattern", "client4"],
+    ["--pattern", "repository", "--max-conns", "2"],   # its os._exit(0) ends the loop after one
+    ["--pattern", "repository", "--hold", "1"],
 ], ids=lambda args: " ".join(args))
 def test_bad_input_is_one_line_and_exit_2(args):
     code, _, err = run_client(*args, "--json")

@@ -203,3 +203,24 @@ def test_keep_leaves_containers_and_says_how_to_look_and_remove(run_cli, tmp_pat
         assert leftovers(run_id) == []
     finally:
         subprocess.run(removal_command(run_id), shell=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.timeout(300)
+def test_fd_exhaustion_with_the_repositorys_client_counts_what_reached_accept(run_cli, tmp_path):
+    # Whether 3d dies depends on how many handshakes its backlog of 5 drops: judge the counts, not the verdict.
+    result, report = run_scenario(run_cli, tmp_path, "fd-exhaustion", "--client", "repository")
+    assert result.returncode in (0, 1), result.stderr
+    n = report["verdict"]["numbers"]
+    assert n["client"] == "repository"
+    assert {"attempted", "accepted", "reached_accept", "listen_overflows", "listen_drops"} <= set(n)
+    assert n["attempted"] == n["clients"] == 300
+    assert 0 < n["accepted"] <= n["attempted"]
+    if n["reached_accept"] is not None:  # 3d lived to the final snapshot: its counters were read
+        assert n["accepted"] <= n["reached_accept"] <= n["attempted"]
+        assert 0 <= n["listen_overflows"] <= n["listen_drops"]
+    # 3g lives on: its counters are always read, and the one curl after the load counts too.
+    assert n["3g_reached_accept"] <= n["3g_attempted"] + 1 and n["3g_listen_overflows"] >= 0
+    for runs in report["observations"].values():
+        for record in runs:
+            assert "--pattern repository" in record["results"]["load"]["command"]
+            assert record["results"]["load"]["pattern"] == "repository"

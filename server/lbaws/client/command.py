@@ -2,6 +2,7 @@
 
     lbaws-client --max-clients 300            # the text's command: 300 connections
     lbaws-client --max-clients 4 --max-conns 3 --read --hold 5 --json
+    lbaws-client --max-clients 300 --pattern repository   # the copy readers download
 
 Exit codes: 0 the run finished; 1 a client could not be forked or crashed;
 2 bad arguments, URL or host; 3 the deadline stopped the run; 128+N stopped
@@ -18,11 +19,12 @@ import time
 from . import summary
 from .parent import ClientParent
 from .target import TargetError, resolve
-from .worker import Plan
+from .worker import LAB, PATTERNS, REPOSITORY, TEXT, Plan
 
 DEFAULT_URL = "http://localhost:8888/hello"
 MAX_CLIENTS = 2000
 MAX_CONNS = 1024          # client3.py's default, now a ceiling
+TEXT_CONNS = MAX_CONNS    # the listing's --max-conns default
 MAX_CONNECTIONS = 20000   # clients x conns: the parent keeps a record of each
 MAX_SECONDS = 3600.0
 
@@ -58,7 +60,17 @@ def build_parser():
     p.add_argument("--max-clients", type=_bounded(int, 1, MAX_CLIENTS), default=1,
                    help="client processes to fork")
     p.add_argument("--max-conns", type=_bounded(int, 1, MAX_CONNS), default=1,
-                   help="connections each client opens and holds")
+                   help="connections each client opens and holds. The text's client3.py defaults to "
+                        "%d, but with its own --max-clients=300 that is %d connections, past this "
+                        "client's bound of %d in all, so the default stays 1"
+                        % (TEXT_CONNS, 300 * TEXT_CONNS, MAX_CONNECTIONS))
+    p.add_argument("--pattern", choices=PATTERNS, default=LAB,
+                   help="%s: each client opens its --max-conns connections, goes on past a failed one "
+                        "and holds them for --hold; %s: the text's listing, the same but a failed "
+                        "socket, connect or send stops the client, as the exception kills the text's "
+                        "child; %s: the copy in the text's repository, whose os._exit(0) is inside "
+                        "the loop: each client opens one connection, sends the request and exits at "
+                        "once, closing it (no --max-conns, no --hold)" % (LAB, TEXT, REPOSITORY))
     p.add_argument("--url", default=DEFAULT_URL, help="http://host:port/path to request")
     p.add_argument("--hold", type=_bounded(float, 0, MAX_SECONDS), default=0.0,
                    help="seconds each client keeps its sockets open after sending (and reading)")
@@ -81,6 +93,11 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.pattern == REPOSITORY and args.max_conns != 1:
+        parser.error("--pattern repository opens one connection per client (its os._exit(0) is "
+                     "inside the loop): --max-conns does not apply")
+    if args.pattern == REPOSITORY and args.hold:
+        parser.error("--pattern repository exits right after sending: --hold does not apply")
     if args.max_clients * args.max_conns > MAX_CONNECTIONS:
         parser.error("--max-clients x --max-conns is %d, more than %d"
                      % (args.max_clients * args.max_conns, MAX_CONNECTIONS))
@@ -92,10 +109,13 @@ def main(argv=None):
     t0 = time.monotonic()
     plan = Plan(target=target, max_conns=args.max_conns, hold=args.hold, rate=args.rate,
                 read=args.read, connect_timeout=args.connect_timeout,
-                read_timeout=args.read_timeout, t0=t0, deadline=t0 + args.deadline)
+                read_timeout=args.read_timeout, t0=t0, deadline=t0 + args.deadline,
+                pattern=args.pattern)
     progress = None if args.quiet else _stderr_progress()
     if progress:
-        progress("%d clients x %d connections to %s" % (args.max_clients, args.max_conns, args.url))
+        progress("%d clients x %d connections to %s%s" % (
+            args.max_clients, args.max_conns, args.url,
+            "" if args.pattern == LAB else " (pattern %s)" % args.pattern))
     result = ClientParent(plan, args.max_clients, progress=progress).run()
 
     try:

@@ -15,6 +15,7 @@ FAILED = "F"      # the connection failed; detail = outcome, note = "stage:reaso
 RESPONSE = "R"    # a status line arrived; detail = status code
 UNENDED = "U"     # status seen, but the body did not end (no EOF) within the read timeout
 CLOSED = "X"      # the client closed the socket
+STOPPED = "S"     # --pattern text: the client stopped at this failed connection, as client3.py dies
 
 # Failure outcomes, the counters of the summary.
 REFUSED = "refused"

@@ -70,6 +70,7 @@ class ClientParent:
             self._progress(self.tally.progress(end))
         result = self.tally.result(end, self.stopped_by)
         result["fork_error"] = self.fork_error
+        result["pattern"] = self.plan.pattern
         return result
 
     def _loop(self, rfd):

@@ -7,7 +7,9 @@ timeout on a connected socket counts in both connected and timed_out.
 responses counts status lines; unended those whose body had not ended (no
 EOF, Content-Length short) when the read timeout came: 3d's hang. Times are
 seconds since the start; max_concurrent_open is the peak of sockets the
-clients held open at once.
+clients held open at once. clients_stopped counts the --pattern text clients
+that stopped at a failed socket, connect or send, where the text's client3.py
+dies of the exception: the pattern at work, not a crash (children_failed).
 """
 
 import json
@@ -26,6 +28,7 @@ class Tally:
         self.t0 = t0
         self.clients_started = 0
         self.children_failed = 0
+        self.clients_stopped = 0
         self.attempted = 0
         self.connected = 0
         self.outcomes = Counter({name: 0 for name in events.OUTCOMES})
@@ -63,6 +66,8 @@ class Tally:
                 self.first_response = event.t
         elif event.kind == events.UNENDED:
             self.unended += 1
+        elif event.kind == events.STOPPED:
+            self.clients_stopped += 1
         elif event.kind == events.CLOSED:
             if self._open.pop(key, None) is not None:
                 self._changes.append((event.t, -1))
@@ -100,6 +105,7 @@ class Tally:
             "elapsed_s": since_start(end),
             "max_concurrent_open": self.max_concurrent_open(),
             "children_failed": self.children_failed,
+            "clients_stopped": self.clients_stopped,
             "stopped_by": stopped_by,
         }
 

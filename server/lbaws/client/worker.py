@@ -3,6 +3,11 @@
 Like a child of client3.py it connects one socket after another and keeps
 each one open; unlike it, it can read the response, hold the sockets for a
 while, keep to a rate and a deadline, and tell the parent what happened.
+
+Three patterns: LAB goes on past a failed connection; TEXT (the listing in
+the text) stops at the first failure, as the exception kills the text's
+child; REPOSITORY (the copy readers download, whose os._exit(0) sits inside
+the loop) opens one connection, sends the request and exits at once.
 """
 
 import socket
@@ -12,6 +17,14 @@ from dataclasses import dataclass
 from . import events, osutil
 from .response import BadResponse, read_response
 from .target import Target
+
+LAB = "lab"
+TEXT = "text"
+REPOSITORY = "repository"
+PATTERNS = (LAB, TEXT, REPOSITORY)
+
+# The calls the text's child makes unguarded: a failure in any of them kills it.
+_FATAL_IN_TEXT = ("socket", "connect", "send")
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,7 @@ class Plan:
     read_timeout: float
     t0: float
     deadline: float
+    pattern: str = LAB
 
     def slot(self, client, conn):
         """When connection `conn` of client `client` may start."""
@@ -58,9 +72,15 @@ class Client:
             for conn in range(plan.max_conns):
                 if not self._wait_until(plan.slot(self.index, conn)):
                     break
-                sock = self._open(conn)
+                sock, failed_in = self._open(conn)
                 if sock is not None:
                     open_socks.append((conn, sock))
+                if plan.pattern == TEXT and failed_in in _FATAL_IN_TEXT:
+                    # The text's child dies here of the exception; the kernel closes what it held.
+                    self.emit(events.STOPPED, conn, note=failed_in)
+                    return
+            if plan.pattern == REPOSITORY:
+                return  # os._exit(0) right after sendall(): nothing is held
             self._wait_until(self._clock() + plan.hold)
         finally:
             for conn, sock in open_socks:
@@ -79,13 +99,14 @@ class Client:
             self._sleep(min(when, deadline) - now)
 
     def _open(self, conn):
-        """One connection; returns the socket to hold, or None if it is already finished."""
+        """One connection: (the socket to hold or None if it is already finished, the stage that
+        failed or None)."""
         plan = self.plan
         try:
             sock = socket.socket(plan.target.family, socket.SOCK_STREAM)
         except OSError as exc:  # EMFILE/ENFILE: this client ran out of descriptors
             self._fail(conn, exc, "socket")
-            return None
+            return None, "socket"
         stage = "connect"
         try:
             sock.settimeout(max(min(plan.connect_timeout, plan.deadline - self._clock()), 0.001))
@@ -102,7 +123,7 @@ class Client:
                 self.emit(events.RESPONSE, conn, parser.status, t=parser.status_at)
                 if not parser.complete:
                     self.emit(events.UNENDED, conn)
-            return sock
+            return sock, None
         except BadResponse:
             self.emit(events.FAILED, conn, events.ERRORS, "read:bad_response")
         except OSError as exc:
@@ -110,11 +131,11 @@ class Client:
             # A server that accepted but does not answer still holds the
             # connection open: keep it, as the text's client would.
             if stage == "read" and isinstance(exc, socket.timeout):
-                return sock
+                return sock, stage
         sock.close()
         if stage != "connect":
             self.emit(events.CLOSED, conn)
-        return None
+        return None, stage
 
     def _fail(self, conn, exc, stage):
         outcome, reason = osutil.classify(exc)
