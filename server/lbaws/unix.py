@@ -4,6 +4,7 @@ import errno
 import os
 import signal
 import socket
+import warnings
 
 # Exit codes of a forked child, so the parent (and a reader of `ps`) can tell a crash from a normal end.
 CHILD_OK = 0
@@ -40,6 +41,9 @@ def _raise_shutdown(signum, frame):
     # A second SIGTERM must not raise again in the middle of the clean-up the first one started.
     for other in (signal.SIGTERM, signal.SIGINT):
         signal.signal(other, signal.SIG_IGN)
+    # A signal landing between accept()'s return and the loop's try leaves that socket to the garbage
+    # collector as the process ends; the kernel closes it with the process, so its ResourceWarning is noise.
+    warnings.simplefilter("ignore", ResourceWarning)
     raise Shutdown(signum)
 
 
