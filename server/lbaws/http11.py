@@ -32,6 +32,15 @@ _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(r"^HTTP/(\d)\.(\d)$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _HEX = re.compile(r"^[0-9A-Fa-f]{1,8}$")
+# RFC 9112 7.1.1: *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ), read from the first ";".
+_TCHAR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+_QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+_CHUNK_EXTENSIONS = re.compile(
+    rf"^(?:[ \t]*;[ \t]*{_TCHAR}+(?:[ \t]*=[ \t]*(?:{_TCHAR}+|{_QUOTED}))?)*\Z")
+# Fields whose grammar is a single value (RFC 9110): two lines of one cannot be combined into a list.
+SINGLE_VALUE_FIELDS = ("content-type", "content-location", "content-range", "authorization",
+                       "proxy-authorization", "if-modified-since", "if-unmodified-since", "if-range",
+                       "max-forwards", "referer")
 # Header values may hold visible characters, spaces and tabs; anything else (CR, NUL, ...) is an attack or a bug.
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -153,6 +162,7 @@ class Channel:
                 raise HTTPError(408, "the request head did not arrive in time") from None
             raise ClientGone("no request before the timeout") from None
         _check_host(request)
+        _check_single_fields(request)
         chunked = _is_chunked(request)
         length = None if chunked else _content_length(request)
         if chunked or length:
@@ -176,10 +186,7 @@ class Channel:
             # Framing lines are not head: only their own length is bounded, or many small chunks would be a 431.
             self._head_bytes = 0
             size_line = self._read_line(MAX_HEADER_LINE, 400, "chunk size line")
-            size_text = size_line.partition(";")[0].strip()  # chunk extensions are ignored
-            if not _HEX.match(size_text):
-                raise HTTPError(400, f"bad chunk size {size_text[:40]!r}")
-            size = int(size_text, 16)
+            size = _chunk_size(size_line)
             total += size
             if total > MAX_BODY:
                 raise HTTPError(413, f"body larger than {MAX_BODY} bytes")
@@ -280,6 +287,25 @@ def _parse_header(line):
     return name, value
 
 
+def _chunk_size(line):
+    """RFC 9112 7.1: chunk-size is 1*HEXDIG at the start of the line; whitespace may stand only before a
+    chunk extension's ";" (BWS), and an extension is tokens or quoted strings, never a bare CR or a control."""
+    size_text, semicolon, extensions = line.partition(";")
+    if not _HEX.match(size_text.rstrip(" \t") if semicolon else size_text):
+        raise HTTPError(400, f"bad chunk size {size_text[:40]!r}")
+    if semicolon and not _CHUNK_EXTENSIONS.match(";" + extensions):
+        raise HTTPError(400, f"bad chunk extension {extensions[:40]!r}")
+    return int(size_text, 16)
+
+
+def _check_single_fields(request):
+    """Fields whose grammar allows one value: a second line of one is a request no recipient can trust."""
+    names = [key.lower() for key, _ in request.headers]
+    for name in SINGLE_VALUE_FIELDS:
+        if names.count(name) > 1:
+            raise HTTPError(400, f"more than one {name} header")
+
+
 def _check_host(request):
     hosts = [value for key, value in request.headers if key.lower() == "host"]
     # RFC 9112 3.2: an HTTP/1.1 request without exactly one Host gets 400.
@@ -291,6 +317,9 @@ def _is_chunked(request):
     coding = request.header("Transfer-Encoding")
     if coding is None:
         return False
+    if request.version == "HTTP/1.0":
+        # RFC 9112 6.1: 1.0 has no transfer codings, so its framing cannot be trusted.
+        raise HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request")
     if request.header("Content-Length") is not None:
         # Both framings at once is how requests are smuggled past proxies (RFC 9112 6.1).
         raise HTTPError(400, "both Transfer-Encoding and Content-Length")
