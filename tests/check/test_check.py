@@ -1,4 +1,4 @@
-"""`lbaws check` on learner-style server files (tests/check/servers/, written for these tests): it says
+"""`lbaws check` on learner-style server files (tests/servers/, written for these tests): it says
 yes to a file that behaves as the text's stage and no, with the reason, to one that does not.
 
 The checks that need containers start together, two at a time, and each test reads its own result.
@@ -18,7 +18,7 @@ from lab.inventory import RUN_LABEL
 from lab.paths import CACHE
 
 HERE = Path(__file__).resolve().parent
-SERVERS = HERE / "servers"
+SERVERS = HERE.parent / "servers"
 ROOT = HERE.parents[1]
 LBAWS = str(Path(sys.executable).with_name("lbaws")) if Path(sys.executable).with_name("lbaws").exists() \
     else shutil.which("lbaws")

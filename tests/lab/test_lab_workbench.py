@@ -21,7 +21,8 @@ from labhelp import project_env
 
 HEADING = "## The text's commands, by hand"
 HERE = Path(__file__).resolve().parent
-READER_FILES = HERE / "workbench_files"
+# The learner-style files tests/check judges too: the reader's folder of the workbench.
+READER_FILES = HERE.parent / "servers"
 SERVICE = "workbench"
 # The text's commands that the section must keep, as the text types them.
 THE_TEXTS = ["ulimit -n 256", "python webserver3d.py &", "python client3.py --max-clients=300",

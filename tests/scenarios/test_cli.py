@@ -66,7 +66,7 @@ def test_trials_lists_each_trial_with_its_stage_and_what_only_the_lab_can_run(ru
     assert lines[1].endswith("lab's only (--python2-signals)") and "lab's only" not in lines[0]
 
 
-SERVER_3G = str(ROOT / "tests" / "check" / "servers" / "webserver3g.py")
+SERVER_3G = str(ROOT / "tests" / "servers" / "webserver3g.py")
 
 
 @pytest.mark.parametrize("args,message", [
