@@ -61,6 +61,9 @@ def build_parser():
                        help="seconds to sleep after each response (default: the text's, per stage)")
     serve.add_argument("--timeout", type=_non_negative, default=10.0,
                        help="seconds to wait for a request before giving up on a client (default 10; 0: no limit)")
+    serve.add_argument("--drain", type=_non_negative, default=2.0,
+                       help="seconds a fixed stage (3g, 3h) lets its responses in flight finish after SIGTERM "
+                            "or SIGINT (default 2, under the lab's 3 s stop grace period)")
     serve.add_argument("--quiet", action="store_true", help="do not print what the text prints")
     serve.add_argument("--python2-signals", action="store_true",
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
@@ -162,6 +165,7 @@ def serve(args):
             sleep=stage.sleep if args.sleep is None else args.sleep,
             timeout=args.timeout,
             python2_signals=unix.Python2Signals(args.python2_signals),
+            drain=args.drain,
         )
         unix.install_shutdown_handlers()
         logs.log.info("%sServing HTTP on port %d ...", stage.log_prefix, port)

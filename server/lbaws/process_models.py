@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from lbaws import unix
+from lbaws.backoff import Backoff
 from lbaws.logs import log
 from lbaws.stages import ProcessModel, Reaper, Stage
 
@@ -20,6 +21,7 @@ class ServerLoop:
     sleep: float
     timeout: float
     python2_signals: unix.Python2Signals
+    drain: float = 2.0  # how long a stage with graceful_shutdown lets its responses in flight finish
 
     def serve_connection(self, conn, address):
         """Handle one connection, then sleep as the stage says; the caller closes the socket."""
@@ -57,6 +59,7 @@ def serve_forking(server):
         log.info("Parent PID (PPID): %d\n", os.getpid())
     # 3d: "store the reference otherwise it's garbage collected on the next loop run"
     clients = []
+    accepting, forking = Backoff("accept()"), Backoff("fork()")
     try:
         while True:
             try:
@@ -67,39 +70,58 @@ def serve_forking(server):
                     raise
                 continue
             except OSError as exc:
-                if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED | {errno.ECONNABORTED}:
-                    log.warning("accept() failed: %s; retrying", exc)
-                    time.sleep(0.1)
+                if stage.survive_exhaustion and exc.errno == errno.ECONNABORTED:
+                    continue  # that client gave up while queued; the next one is waiting
+                if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED:
+                    # The connection stays queued, to be accepted once a descriptor is free.
+                    accepting.failed(exc)
                     continue
                 raise
+            accepting.succeeded()
             if not stage.close_parent_copy:
                 clients.append(conn)
             try:
                 pid = os.fork()
             except OSError as exc:
                 if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED:
-                    log.warning("fork() failed: %s; dropping %s:%s", exc, address[0], address[1])
                     conn.close()
-                    time.sleep(0.1)
+                    forking.failed(exc, f"dropping {address[0]}:{address[1]}")
                     continue
                 raise
+            forking.succeeded()
             if pid == 0:
                 _run_child(server, conn, address)
             if stage.close_parent_copy:
                 conn.close()  # close parent copy and loop over
             elif stage.log_client_count:
                 log.info("%d", len(clients))
+    except unix.Shutdown as stop:
+        if stage.graceful_shutdown:
+            _drain(server, stop)
+        raise
     finally:
         # 3d's kept sockets stay open for the server's whole life, and not a moment longer.
         for conn in clients:
             conn.close()
 
 
+def _drain(server, stop):
+    """Refuse new connections at once, let the responses in flight finish, within server.drain seconds."""
+    server.listener.close()
+    log.info("Signal %d: no new connections; waiting up to %g s for the responses in flight",
+             stop.signum, server.drain)
+    waited, killed = unix.wait_for_children(server.drain)
+    if killed:
+        log.warning("%d responses still running after %g s: killed", killed, server.drain)
+    else:
+        log.info("Every response finished after %.2f s", waited)
+
+
 def _run_child(server, conn, address):
     """The child's whole life: it never returns into the parent's accept loop."""
     code = unix.CHILD_CRASHED
     try:
-        unix.restore_default_signals()
+        unix.restore_default_signals(ignore_interrupt=server.stage.graceful_shutdown)
         server.listener.close()  # close child copy
         if server.stage.log_child_pid:
             log.info("Child PID: %d. Parent PID %d", os.getpid(), os.getppid())

@@ -54,6 +54,8 @@ class Stage:
     restart_accept: bool = False
     # 3d's lesson ends with a traceback when descriptors or processes run out; the correct stage lives on.
     survive_exhaustion: bool = False
+    # SIGTERM/SIGINT close the listener at once and let the responses in flight finish (up to --drain).
+    graceful_shutdown: bool = False
     log_child_pid: bool = False
     log_client_count: bool = False
     log_prefix: str = ""
@@ -101,10 +103,10 @@ STAGES = (
           ProcessModel.FORK, backlog=1024, reaper=Reaper.WAIT_ONE, restart_accept=True),
     Stage("3g", "webserver3g.py", "reaps every finished child with waitpid(-1, WNOHANG) in a loop",
           ProcessModel.FORK, backlog=1024, reaper=Reaper.WAITPID_ALL, restart_accept=True,
-          survive_exhaustion=True),
+          survive_exhaustion=True, graceful_shutdown=True),
     Stage("3h", "webserver3h.py", "concurrent WSGI server: 3g's process model serving an app",
           ProcessModel.FORK, backlog=1024, app=AppUse.REQUIRED, reaper=Reaper.WAITPID_ALL,
-          restart_accept=True, survive_exhaustion=True, log_prefix="WSGIServer: "),
+          restart_accept=True, survive_exhaustion=True, graceful_shutdown=True, log_prefix="WSGIServer: "),
 )
 
 _BY_ALIAS = {alias: stage for stage in STAGES for alias in stage.aliases}

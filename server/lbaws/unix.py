@@ -4,6 +4,7 @@ import errno
 import os
 import signal
 import socket
+import time
 import warnings
 
 # Exit codes of a forked child, so the parent (and a reader of `ps`) can tell a crash from a normal end.
@@ -62,10 +63,55 @@ def install_sigchld(handler):
     signal.signal(signal.SIGCHLD, handler)
 
 
-def restore_default_signals():
-    """A forked child must die of SIGTERM/SIGINT and must not run the parent's SIGCHLD reaper."""
+def restore_default_signals(ignore_interrupt=False):
+    """A forked child must die of SIGTERM/SIGINT and must not run the parent's SIGCHLD reaper.
+
+    With ignore_interrupt, Ctrl-C (sent to the whole foreground process group) leaves the child to
+    finish its response: the parent that drains on shutdown decides when children stop.
+    """
     for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
+    if ignore_interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def running_children():
+    """PIDs of this process's children still running (Linux /proc; empty where it cannot tell)."""
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children") as listing:
+            return [int(pid) for pid in listing.read().split()]
+    except OSError:
+        return []
+
+
+def wait_for_children(timeout, poll=0.02):
+    """Reap children until none is left, for at most `timeout` s; then SIGKILL the rest.
+
+    Returns (seconds waited, children killed). SIGCHLD goes back to its default first: a reaper in a
+    handler would race this loop for the same children.
+    """
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    start = time.monotonic()
+    deadline = start + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return time.monotonic() - start, 0
+        if pid:
+            continue
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(poll)
+    killed = 0
+    for pid in running_children():
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            killed += 1
+        except (ProcessLookupError, ChildProcessError):
+            pass
+    return time.monotonic() - start, killed
 
 
 def reap_one_with_wait():
