@@ -101,10 +101,13 @@ def run_netcat(action: spec.Netcat, ctx: TrialContext) -> NetcatResult:
 
 
 def load_command(action: spec.Load, url: str, scale: float) -> list:
-    command = ["lbaws-client", "--max-clients", str(action.clients), "--max-conns", str(action.max_conns),
-               "--url", url]
-    # The repository's copy exits right after sending; the client refuses a hold for it.
-    if action.pattern is not spec.ClientPattern.REPOSITORY:
+    command = ["lbaws-client", "--max-clients", str(action.clients)]
+    if action.requests:
+        command += ["--requests", str(action.requests), "--url", url]
+    else:
+        command += ["--max-conns", str(action.max_conns), "--url", url]
+    # The repository's copy exits right after sending; the client refuses a hold for it, and for a load run.
+    if action.pattern is not spec.ClientPattern.REPOSITORY and not action.requests:
         command += ["--hold", str(spec.seconds(action.hold, scale))]
     command += ["--deadline", str(spec.seconds(action.deadline, scale)), "--json"]
     if action.read:

@@ -124,6 +124,9 @@ class Load:
     deadline: Seconds = 30.0
     connect_timeout: Optional[float] = None  # the client's default (10 s) unless set
     pattern: ClientPattern = ClientPattern.LAB
+    # A load run: this many requests in all, `clients` at a time, each connection closed once answered
+    # (`lbaws-client --requests`); conns and hold then do not apply.
+    requests: Optional[int] = None
     key: str = "load"
 
     def __post_init__(self):

@@ -142,3 +142,33 @@ def test_rate_spreads_the_connections(loopback):
     assert 0.5 <= summary["last_connected_s"] < 1.5
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert max(gaps) < 0.2
+
+
+def test_requests_shares_a_total_over_the_clients_and_closes_each_once_answered(loopback):
+    server = loopback("answer")
+    code, summary, err = run_client("--url", server.url, "--max-clients", 7, "--requests", 50, "--json")
+    assert code == 0, err
+    assert server.accepted == 50, "50 in all, not 7 x 8"
+    assert summary["connections_attempted"] == summary["responses"] == 50
+    assert summary["status_counts"] == {"200": 50} and summary["unended"] == 0
+    # Each client sends its next request only after closing the last: never more than 7 at once.
+    assert summary["max_concurrent_open"] <= 7 and server.max_open <= 7
+
+
+def test_requests_counts_every_failure_exactly():
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    try:
+        url = "http://127.0.0.1:%d/hello" % closed.getsockname()[1]
+        code, summary, _ = run_client("--url", url, "--max-clients", 3, "--requests", 10, "--json")
+    finally:
+        closed.close()
+    assert code == 0
+    assert summary["connections_attempted"] == summary["refused"] == 10
+    assert summary["responses"] == 0
+
+
+@pytest.mark.parametrize("extra", [["--max-conns", "2"], ["--hold", "1"], ["--pattern", "text"]])
+def test_requests_refuses_the_options_of_held_connections(extra):
+    code, _, err = run_client("--requests", 10, *extra)
+    assert code == 2 and "--requests closes each connection once answered" in err

@@ -3,6 +3,7 @@
     lbaws-client --max-clients 300            # the text's command: 300 connections
     lbaws-client --max-clients 4 --max-conns 3 --read --hold 5 --json
     lbaws-client --max-clients 300 --pattern repository   # the copy readers download
+    lbaws-client --max-clients 256 --requests 10000       # load: 256 at a time, 10000 in all
 
 Exit codes: 0 the run finished; 1 a client could not be forked or crashed;
 2 bad arguments, URL or host; 3 the deadline stopped the run; 128+N stopped
@@ -71,6 +72,10 @@ def build_parser():
                         "child; %s: the copy in the text's repository, whose os._exit(0) is inside "
                         "the loop: each client opens one connection, sends the request and exits at "
                         "once, closing it (no --max-conns, no --hold)" % (LAB, TEXT, REPOSITORY))
+    p.add_argument("--requests", type=_bounded(int, 1, MAX_CONNECTIONS), default=0,
+                   help="load: this many requests in all, shared out over the --max-clients, each "
+                        "client sending its next one once it has read and closed the last (implies "
+                        "--read; instead of --max-conns and --hold). 0: off")
     p.add_argument("--url", default=DEFAULT_URL, help="http://host:port/path to request")
     p.add_argument("--hold", type=_bounded(float, 0, MAX_SECONDS), default=0.0,
                    help="seconds each client keeps its sockets open after sending (and reading)")
@@ -98,6 +103,9 @@ def main(argv=None):
                      "inside the loop): --max-conns does not apply")
     if args.pattern == REPOSITORY and args.hold:
         parser.error("--pattern repository exits right after sending: --hold does not apply")
+    if args.requests and (args.max_conns != 1 or args.hold or args.pattern != LAB):
+        parser.error("--requests closes each connection once answered: --max-conns, --hold and "
+                     "--pattern do not apply")
     if args.max_clients * args.max_conns > MAX_CONNECTIONS:
         parser.error("--max-clients x --max-conns is %d, more than %d"
                      % (args.max_clients * args.max_conns, MAX_CONNECTIONS))
@@ -107,15 +115,16 @@ def main(argv=None):
         parser.error(str(exc))
 
     t0 = time.monotonic()
-    plan = Plan(target=target, max_conns=args.max_conns, hold=args.hold, rate=args.rate,
-                read=args.read, connect_timeout=args.connect_timeout,
+    per_client = -(-args.requests // args.max_clients) if args.requests else args.max_conns
+    plan = Plan(target=target, max_conns=per_client, hold=args.hold, rate=args.rate,
+                read=args.read or bool(args.requests), connect_timeout=args.connect_timeout,
                 read_timeout=args.read_timeout, t0=t0, deadline=t0 + args.deadline,
-                pattern=args.pattern)
+                pattern=args.pattern, total=args.requests, clients=args.max_clients)
     progress = None if args.quiet else _stderr_progress()
     if progress:
-        progress("%d clients x %d connections to %s%s" % (
-            args.max_clients, args.max_conns, args.url,
-            "" if args.pattern == LAB else " (pattern %s)" % args.pattern))
+        what = ("%d requests, %d at a time" % (args.requests, args.max_clients) if args.requests
+                else "%d clients x %d connections" % (args.max_clients, args.max_conns))
+        progress("%s to %s%s" % (what, args.url, "" if args.pattern == LAB else " (pattern %s)" % args.pattern))
     result = ClientParent(plan, args.max_clients, progress=progress).run()
 
     try:

@@ -41,6 +41,17 @@ class Plan:
     t0: float
     deadline: float
     pattern: str = LAB
+    # --requests: this many connections over `clients`, each closed once its response is read (a load
+    # run: `clients` connections at a time); 0: every client opens max_conns and holds them.
+    total: int = 0
+    clients: int = 1
+
+    def conns_of(self, client):
+        """How many connections client `client` opens: max_conns, or its share of the total."""
+        if not self.total:
+            return self.max_conns
+        share, extra = divmod(self.total, self.clients)
+        return share + (client < extra)
 
     def slot(self, client, conn):
         """When connection `conn` of client `client` may start."""
@@ -69,11 +80,14 @@ class Client:
         plan = self.plan
         open_socks = []
         try:
-            for conn in range(plan.max_conns):
+            for conn in range(plan.conns_of(self.index)):
                 if not self._wait_until(plan.slot(self.index, conn)):
                     break
                 sock, failed_in = self._open(conn)
-                if sock is not None:
+                if sock is not None and plan.total:
+                    sock.close()
+                    self.emit(events.CLOSED, conn)
+                elif sock is not None:
                     open_socks.append((conn, sock))
                 if plan.pattern == TEXT and failed_in in _FATAL_IN_TEXT:
                     # The text's child dies here of the exception; the kernel closes what it held.
