@@ -20,6 +20,10 @@ RUN_LABEL = "org.lbaws-lab.run"
 SCENARIO_LABEL = "org.lbaws-lab.scenario"
 ROLE_LABEL = "org.lbaws-lab.role"
 STAGE_LABEL = "org.lbaws-lab.stage"
+# Who runs a scenario (host/boot/PID/start time), so a later run can remove what a killed runner left;
+# and the mark of a run kept with --keep, which no later run removes.
+RUNNER_LABEL = "org.lbaws-lab.runner"
+KEPT_LABEL = "org.lbaws-lab.kept"
 # On images: what they were built from, so a current one is not built again.
 RECIPE_LABEL = "org.lbaws-lab.recipe"
 CONTEXT_LABEL = "org.lbaws-lab.context"

@@ -14,6 +14,7 @@ import docker.errors
 import docker.types
 
 from lab import inventory, paths
+from scenarios import leftovers
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
 from scenarios.spec import ServerSpec
 
@@ -42,11 +43,12 @@ def server_uid() -> int:
 
 
 class RunContainers:
-    def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str):
+    def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str, keep: bool = False):
         self.engine = engine
         self.scenario = scenario
         self.run_id = run_id
-        self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: scenario}
+        self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: scenario,
+                       **leftovers.labels(keep)}
         self.network = None
         self.client = None
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import inventory
-from scenarios import actions, spec
+from scenarios import actions, leftovers, spec
 from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
 from scenarios.probe import Probe
 from scenarios.progress import Progress
@@ -73,13 +73,14 @@ class ScenarioRunner:
         self.progress = progress
         self.engine = engine or connect()
         self.run_id = new_run_id(scenario.name)
-        self.containers = RunContainers(self.engine, scenario.name, self.run_id)
+        self.containers = RunContainers(self.engine, scenario.name, self.run_id, keep=options.keep)
 
     def run(self) -> RunResult:
         started_wall, started = time.time(), time.monotonic()
         observations = Observations(planned=tuple(trial.key for trial in self.scenario.trials))
         error = ""
         self.progress.prefix = f"[{self.scenario.name}] "
+        leftovers.remove_orphans(self.engine, self.progress.say)
         self.progress.say(f"run {self.run_id}: containers and network labelled "
                           f"{inventory.label_filter(inventory.RUN_LABEL, self.run_id)}, "
                           f"sleep scale {self.options.scale:g}")

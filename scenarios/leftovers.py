@@ -1,0 +1,117 @@
+"""Containers a dead runner left behind: every run labels its objects with who runs it (host, boot, PID
+and the PID's start time), and the next run removes those whose runner is gone before it starts.
+
+A runner killed with SIGKILL runs no cleanup; its containers would live on, holding a server's limits
+and its UID. Only a runner on this host can be checked, so objects labelled from another host, or
+kept on purpose with --keep, or made without the label, are never touched.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+
+import docker.errors
+
+from lab import inventory
+from lab.inventory import KEPT_LABEL, PROJECT_LABEL, RUN_LABEL, RUNNER_LABEL
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return "unknown"
+
+
+def _started(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot, or None when there is no such process.
+
+    With the PID it names one process for the life of the boot: a PID reused by another process
+    has another start time.
+    """
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    return stat[stat.rindex(")") + 2:].split()[19]
+
+
+@dataclass(frozen=True)
+class Runner:
+    host: str
+    boot: str
+    pid: int
+    started: str
+
+    @classmethod
+    def this(cls) -> "Runner":
+        return cls(socket.gethostname(), _boot_id(), os.getpid(), _started(os.getpid()) or "?")
+
+    @classmethod
+    def parse(cls, label: str) -> "Runner | None":
+        try:
+            host, boot, pid, started = label.rsplit("/", 3)
+            return cls(host, boot, int(pid), started)
+        except ValueError:
+            return None
+
+    @property
+    def label(self) -> str:
+        return f"{self.host}/{self.boot}/{self.pid}/{self.started}"
+
+    def gone(self) -> bool:
+        """True only when this host can tell: the same machine, and that process no longer runs.
+
+        A runner from an earlier boot is gone too; one from another host is never judged.
+        """
+        here = Runner.this()
+        if self.host != here.host:
+            return False
+        if self.boot != here.boot:
+            return True
+        return _started(self.pid) != self.started
+
+
+def labels(keep: bool) -> dict:
+    """The labels that tie a run's objects to this runner (and, with --keep, keep them from sweeps)."""
+    return {RUNNER_LABEL: Runner.this().label, **({KEPT_LABEL: "true"} if keep else {})}
+
+
+def orphaned_runs(engine) -> dict:
+    """run id -> the Runner that made it, for every run whose runner is gone and which was not kept."""
+    runs = {}
+    objects = (engine.containers.list(all=True, filters={"label": [PROJECT_LABEL, RUNNER_LABEL]})
+               + engine.networks.list(filters={"label": [PROJECT_LABEL, RUNNER_LABEL]}))
+    for obj in objects:
+        found = obj.attrs.get("Config", {}).get("Labels") or obj.attrs.get("Labels") or {}
+        runner = Runner.parse(found.get(RUNNER_LABEL, ""))
+        run_id = found.get(RUN_LABEL)
+        if run_id and runner and KEPT_LABEL not in found and runner.gone():
+            runs[run_id] = runner
+    return runs
+
+
+def remove_orphans(engine, say=inventory.quiet) -> dict:
+    """Remove the objects (and file copies) of every run whose runner is gone; run id -> names removed."""
+    from scenarios.containers import files_folder, remove_labelled
+
+    removed = {}
+    for run_id, runner in orphaned_runs(engine).items():
+        try:
+            names = remove_labelled(engine, inventory.label_filter(RUN_LABEL, run_id))
+        except docker.errors.APIError as exc:
+            say(f"could not remove the leftovers of run {run_id}: {exc}")
+            continue
+        folder = files_folder(run_id)
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            names.append(str(folder))
+        removed[run_id] = names
+        say(f"removed what run {run_id} left behind (its runner, PID {runner.pid} on {runner.host}, is gone): "
+            f"{', '.join(names)}")
+    return removed
