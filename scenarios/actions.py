@@ -116,6 +116,8 @@ def load_command(action: spec.Load, url: str, scale: float) -> list:
         command += ["--rate", str(action.rate)]
     if action.connect_timeout:
         command += ["--connect-timeout", str(action.connect_timeout)]
+    if action.read_timeout:
+        command += ["--read-timeout", str(action.read_timeout)]
     if action.pattern is not spec.ClientPattern.LAB:
         command += ["--pattern", action.pattern.value]
     return command

@@ -123,6 +123,7 @@ class Load:
     path: str = "/hello"
     deadline: Seconds = 30.0
     connect_timeout: Optional[float] = None  # the client's default (10 s) unless set
+    read_timeout: Optional[float] = None  # the client's default (10 s) unless set
     pattern: ClientPattern = ClientPattern.LAB
     # A load run: this many requests in all, `clients` at a time, each connection closed once answered
     # (`lbaws-client --requests`); conns and hold then do not apply.
