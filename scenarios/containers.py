@@ -14,8 +14,8 @@ import docker.errors
 import docker.types
 
 from lab import inventory, paths
-from scenarios import leftovers
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
+from scenarios import leftovers
 from scenarios.spec import ServerSpec
 
 PORT = 8888

@@ -110,9 +110,9 @@ def _drain(server, stop):
     server.listener.close()
     log.info("Signal %d: no new connections; waiting up to %g s for the responses in flight",
              stop.signum, server.drain)
-    waited, killed = unix.wait_for_children(server.drain)
-    if killed:
-        log.warning("%d responses still running after %g s: killed", killed, server.drain)
+    waited, timed_out, killed = unix.wait_for_children(server.drain)
+    if timed_out:
+        log.warning("Responses still running after %g s: %d killed", server.drain, killed)
     else:
         log.info("Every response finished after %.2f s", waited)
 

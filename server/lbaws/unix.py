@@ -85,10 +85,10 @@ def running_children():
 
 
 def wait_for_children(timeout, poll=0.02):
-    """Reap children until none is left, for at most `timeout` s; then SIGKILL the rest.
+    """Reap children until none is left, for at most `timeout` s; then SIGKILL those still running.
 
-    Returns (seconds waited, children killed). SIGCHLD goes back to its default first: a reaper in a
-    handler would race this loop for the same children.
+    Returns (seconds waited, whether the time ran out, how many were killed). SIGCHLD goes back to its
+    default first: a reaper in a handler would race this loop for the same children.
     """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     start = time.monotonic()
@@ -97,7 +97,7 @@ def wait_for_children(timeout, poll=0.02):
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return time.monotonic() - start, 0
+            return time.monotonic() - start, False, 0
         if pid:
             continue
         if time.monotonic() >= deadline:
@@ -111,7 +111,7 @@ def wait_for_children(timeout, poll=0.02):
             killed += 1
         except (ProcessLookupError, ChildProcessError):
             pass
-    return time.monotonic() - start, killed
+    return time.monotonic() - start, True, killed
 
 
 def reap_one_with_wait():

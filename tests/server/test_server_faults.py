@@ -214,7 +214,7 @@ def test_sigterm_exits_by_the_drain_bound_when_a_response_never_ends(serve, stag
     assert server.wait_exit(10) == 0, server.log()
     took = time.monotonic() - term
     assert 1.0 <= took < 2.5, took
-    assert "1 responses still running after 1 s: killed" in server.log()
+    assert "Responses still running after 1 s: 1 killed" in server.log()
     flight.join(10)
     assert b"Hello world" not in flight.response
     measured[f"{stage} SIGTERM, a response that never ends, --drain 1"] = f"exited {took:.2f} s after SIGTERM"
@@ -242,3 +242,30 @@ def test_sigint_to_the_process_group_lets_3h_children_finish(serve):
     flight.join(10)
     assert status_of(flight.response) == 200 and flight.response.endswith(b"\n")
     assert wait_until(lambda: not server.alive())
+
+
+def test_backoff_doubles_its_pause_up_to_the_ceiling_and_logs_each_episode_twice_at_most():
+    import logging
+
+    from lbaws.backoff import Backoff
+    from lbaws.logs import log
+
+    slept, lines = [], []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    log.addHandler(handler)
+    try:
+        clock = iter(range(100)).__next__
+        backoff = Backoff("accept()", first=0.01, longest=0.08, sleep=slept.append, clock=clock)
+        error = OSError(24, "Too many open files")
+        for _ in range(6):
+            backoff.failed(error)
+        backoff.succeeded()
+        backoff.succeeded()
+        backoff.failed(error)
+    finally:
+        log.removeHandler(handler)
+    assert slept == [0.01, 0.02, 0.04, 0.08, 0.08, 0.08, 0.01]
+    assert lines == ["accept() failed: [Errno 24] Too many open files; retrying, backing off until it works again",
+                     "accept() works again after 6 failures over 1.00 s",
+                     "accept() failed: [Errno 24] Too many open files; retrying, backing off until it works again"]
