@@ -4,6 +4,7 @@ import dataclasses
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -40,8 +41,9 @@ def test_a_label_that_is_not_a_runner_is_left_alone(label):
 @pytest.mark.container
 @pytest.mark.timeout(300)
 def test_next_run_removes_a_killed_runners_containers_and_leaves_a_live_runs(run_cli, tmp_path):
-    live, live_id = start_a_long_run(run_cli, tmp_path / "live")
-    killed, killed_id = start_a_long_run(run_cli, tmp_path / "killed")
+    with ThreadPoolExecutor(2) as pool:  # both at once: each takes a while to get its containers up
+        (live, live_id), (killed, killed_id) = pool.map(lambda name: start_a_long_run(run_cli, tmp_path / name),
+                                                        ["live", "killed"])
     try:
         killed.send_signal(signal.SIGKILL)
         killed.communicate(timeout=30)
