@@ -108,7 +108,8 @@ class Arbiter:
             retired = pid in self.retiring
             self.retiring.discard(pid)
             if unix.exit_code(status) == unix.CHILD_BOOT_ERROR:
-                self.failure = self._boot_failure(pid)
+                # Both workers may fail in one batch: the first line read says it for all.
+                self.failure = self.failure or self._boot_failure(pid)
             elif self.stop_by is None and not retired:
                 log.warning("Worker %d %s; starting another", pid, unix.describe_status(status))
                 if time.monotonic() - started < QUICK_DEATH:
