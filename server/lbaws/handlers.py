@@ -1,5 +1,6 @@
 """Request handlers: what a stage answers on one connection, whatever process model accepted it."""
 
+import logging
 import socket
 import sys
 
@@ -94,12 +95,15 @@ class WSGIHandler(RequestHandler):
 
     def respond(self, channel, request, address):
         """Answer one request; True when the connection may carry the next one."""
-        log.info("%s\n", "\n".join(f"< {line}" for line in request.head_lines))
+        # Formatting the text's printout costs more than the rest of a keep-alive request: only when shown.
+        shown = log.isEnabledFor(logging.INFO)
+        if shown:
+            log.info("%s\n", "\n".join(f"< {line}" for line in request.head_lines))
         environ = wsgi.request_environ(self.base_environ, request, address)
         # A channel that is about to close (its worker stopping) says so: the response then says close.
         keep_alive = self.keep_alive and getattr(channel, "open_for_more", False) and wants_keep_alive(request)
-        exchange = wsgi.Exchange(channel, head_only=request.method == "HEAD", on_head=_log_response_head,
-                                 keep_alive=keep_alive)
+        exchange = wsgi.Exchange(channel, head_only=request.method == "HEAD",
+                                 on_head=_log_response_head if shown else None, keep_alive=keep_alive)
         try:
             exchange.run(self.app, environ)
         except Exception as exc:

@@ -105,8 +105,7 @@ class Exchange:
                 exc_info = None  # avoid a frame <-> traceback cycle
         elif self.status is not None:
             raise AssertionError("start_response() called again without exc_info")
-        _check_status(status)
-        _check_headers(headers)
+        _check_response(status, headers)
         self.status = status
         self.headers = list(headers)
         return self.write
@@ -180,6 +179,27 @@ class Exchange:
         except OSError:
             self.client_gone = True
             raise
+
+
+# (status, headers) pairs already checked: an app sends the same few again and again, and a keep-alive
+# worker answers thousands a second. Keyed by value, so a pair is only ever trusted for what it holds.
+_CHECKED = {}
+_CHECKED_MAX = 256
+
+
+def _check_response(status, headers):
+    key = None
+    # Exact types only: a str or tuple subclass compares equal to a checked value but is no valid header.
+    if type(status) is str and type(headers) is list and all(
+            type(item) is tuple and len(item) == 2 and type(item[0]) is str and type(item[1]) is str
+            for item in headers):
+        key = (status, tuple(headers))
+        if key in _CHECKED:
+            return
+    _check_status(status)
+    _check_headers(headers)
+    if key is not None and len(_CHECKED) < _CHECKED_MAX:
+        _CHECKED[key] = True
 
 
 def _check_status(status):

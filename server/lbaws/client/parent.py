@@ -74,6 +74,9 @@ class ClientParent:
         if self.plan.pattern == KEEP_ALIVE:
             result["reconnects"] = self.tally.reconnects
             result["per_second"] = self.tally.per_second(end)
+            # CLOCK_MONOTONIC is the kernel's, shared by every container on it: a harness outside can
+            # place these seconds on its own timeline.
+            result["t0_monotonic"] = round(self.plan.t0, 6)
         return result
 
     def _loop(self, rfd):
