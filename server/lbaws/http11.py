@@ -390,10 +390,12 @@ def _chunk_size(line):
 
 def _check_single_fields(request):
     """Fields whose grammar allows one value: a second line of one is a request no recipient can trust."""
-    names = [key.lower() for key, _ in request.headers]
-    for name in SINGLE_VALUE_FIELDS:
-        if names.count(name) > 1:
+    seen = set()
+    for key, _ in request.headers:
+        name = key.lower()
+        if name in seen and name in SINGLE_VALUE_FIELDS:
             raise HTTPError(400, f"more than one {name} header")
+        seen.add(name)
 
 
 def _check_host(request):

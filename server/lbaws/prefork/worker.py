@@ -72,7 +72,7 @@ class Worker:
                 self._accept(now)
             elif conn is _SIGNALS:
                 continue
-            else:
+            elif not conn.closed:  # an earlier event of this batch may have closed it
                 if mask & selectors.EVENT_READ:
                     conn.on_readable(now)
                 if mask & selectors.EVENT_WRITE and not conn.closed:
