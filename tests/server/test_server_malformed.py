@@ -12,6 +12,8 @@ from srvnet import raw_exchange, read_all, status_of
 pytestmark = pytest.mark.timeout(90)
 
 GOOD = b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
+# A keep-alive stage (prefork) holds GOOD's connection open; this one ends in EOF on every stage.
+GOOD_THEN_CLOSE = b"GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 
 # (name, bytes sent, expected status or None for a clean close without a response)
 CASES = [
@@ -67,7 +69,7 @@ def test_malformed_requests_get_4xx_or_clean_close_and_the_server_lives(serve, s
     outcomes = {}
     for name, payload, expected in CASES:
         outcomes[name] = status_of(_send_case(server.port, payload))
-        response = raw_exchange(server.port, GOOD, until=b"Hello")
+        response = raw_exchange(server.port, GOOD_THEN_CLOSE, until=b"Hello")
         assert status_of(response) == 200, f"the server did not serve the next client after {name!r}"
     assert outcomes == {name: expected for name, _, expected in CASES}
     log = server.log()
