@@ -1,7 +1,9 @@
 """Looking inside the server container with testinfra: processes by state and parent, fds, limits.
 
 Probes run as root (`docker://root@...`) on purpose: root is exempt from RLIMIT_NPROC and has its own
-UID, so looking never counts against the server's process limit.
+UID, so looking never counts against the server's process limit. Root here holds no capability (lab
+containers drop them all), so everything a probe reads is world-readable: ps, /proc/PID/limits,
+/proc/net, ss, and the size of /proc/PID/fd; only the fd listing runs as the server's own UID.
 """
 from __future__ import annotations
 
@@ -12,7 +14,11 @@ import testinfra
 
 from scenarios.results import Proc, SnapshotResult, TcpCounters
 
-SAMPLE = "echo @@fds; ls /proc/{pid}/fd | wc -l; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
+# The size of /proc/PID/fd is its count of open descriptors (Linux 6.2 on), which root reads without
+# the DAC capabilities a listing of another UID's descriptors needs: lab containers have none. An
+# older kernel says 0 there, and then the listing is tried.
+FD_COUNT = "n=$(stat -c %s /proc/{pid}/fd); [ \"$n\" -gt 0 ] 2>/dev/null || n=$(ls /proc/{pid}/fd | wc -l); echo $n"
+SAMPLE = "echo @@fds; " + FD_COUNT + "; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
 SNAPSHOT = (
     "echo @@ps; ps -eo pid,ppid,user,stat,etime,args; "
     "echo @@limits; cat /proc/{pid}/limits; "
@@ -131,7 +137,7 @@ class Probe:
     def __init__(self, container_name: str, server_uid: int | None = None):
         self.host = testinfra.get_host(f"docker://root@{container_name}")
         # Reading where fds point needs ptrace rights over the server: its own UID has them, root
-        # without CAP_SYS_PTRACE (a container's default) does not. One short process, outside the load.
+        # without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH does not. One short process, outside the load.
         self.owner = testinfra.get_host(f"docker://{server_uid}@{container_name}") if server_uid else None
 
     def run(self, command: str):

@@ -62,6 +62,22 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """A capability a trial's server container gets back, with why the experiment or its probes need it.
+
+    Every lab container starts with none (lab.lockdown); a grant is the only way one comes back, and each
+    report lists it with its reason.
+    """
+
+    capability: str  # as Docker names it, without CAP_: "KILL", "SYS_PTRACE"
+    why: str
+
+    def __post_init__(self):
+        if not self.capability.isupper() or self.capability.startswith("CAP_") or not self.why.strip():
+            raise ValueError(f"Grant({self.capability!r}, ...) needs Docker's name (KILL, not CAP_KILL) and a reason")
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """One server container: a stage of the text, optionally serving a WSGI app from an app image."""
 
@@ -75,6 +91,8 @@ class ServerSpec:
     # A reader's own server file on the host, run as `python3 FILE [APP]` in this stage's place. Its
     # sleeps are its own: `sleep` then only tells the judges what the text's stage sleeps.
     file: Optional[str] = None
+    # Capabilities added back to this locked-down container, each with its reason (default: none).
+    grants: tuple = ()
 
     @property
     def lab_only_switches(self) -> list:
@@ -99,6 +117,12 @@ class ServerSpec:
             raise ValueError(f"ServerSpec.stage {self.stage!r} is no stage; stages: {stages.names()}")
         if self.image not in inventory.IMAGES:
             raise ValueError(f"ServerSpec.image {self.image!r} is no image role; roles: {', '.join(inventory.IMAGES)}")
+        if not all(isinstance(grant, Grant) for grant in self.grants):
+            raise TypeError(f"ServerSpec.grants holds Grant(capability, why) only, not {self.grants!r}")
+
+    @property
+    def cap_add(self) -> list:
+        return [grant.capability for grant in self.grants]
 
 
 # Client actions, run in order while the sampler watches the server. Each result is stored under `key`.
@@ -193,7 +217,7 @@ class Settle:
 
 @dataclass(frozen=True)
 class KillZombies:
-    """`kill -9` every zombie child of the server, as root, and look again."""
+    """`kill -9` every zombie child of the server, as its own UID (the text's reader), and look again."""
 
     key: str = "kill"
 

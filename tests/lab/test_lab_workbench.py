@@ -165,7 +165,7 @@ def workbench_config():
 
 def test_the_workbench_service_has_its_own_uid_limits_and_no_network(workbench_config):
     service = workbench_config
-    assert service["image"] == inventory.WORKBENCH_IMAGE.rpartition(":")[0] + ":latest"
+    assert service["image"] == inventory.WORKBENCH_IMAGE
     assert service["labels"][inventory.PROJECT_LABEL] == inventory.PROJECT
     assert service["user"] == str(inventory.WORKBENCH_UID)
     assert inventory.WORKBENCH_UID not in (inventory.SERVER_UID, inventory.CLIENT_UID, 0)
