@@ -80,6 +80,7 @@ def as_markdown(result: RunResult) -> str:
     lines += ["", "## Trials", ""]
     titles = {trial.key: trial.title for trial in scenario.trials}
     grants = {trial.key: trial.server.grants for trial in scenario.trials}
+    kernel_counts = {trial.key for trial in scenario.trials if trial.fd_count.value == "kernel"}
     for key, runs in result.observations.trials.items():
         first = runs[0]
         lines.append(f"### {key}: stage {first.stage}{' ' + first.app if first.app else ''}"
@@ -93,6 +94,10 @@ def as_markdown(result: RunResult) -> str:
         lines.append("Capabilities: " + ("; ".join(f"{g.capability} ({g.why})" for g in grants.get(key, ()))
                                          or "none (all dropped, read-only root filesystem, no-new-privileges)")
                      + ".")
+        if key in kernel_counts:
+            lines.append("Descriptors sampled as root, by the size of /proc/PID/fd (no process of the server's "
+                         "UID): it counts the one accept() reserves, so it shows one more than `ls` while the "
+                         "server waits in accept().")
         in_force = first.baseline.limits if first.baseline else {}
         if in_force:
             lines.append("In force (/proc/PID/limits, soft/hard): "

@@ -66,7 +66,10 @@ class Grant:
     """A capability a trial's server container gets back, with why the experiment or its probes need it.
 
     Every lab container starts with none (lab.lockdown); a grant is the only way one comes back, and each
-    report lists it with its reason.
+    report lists it with its reason. It enters the container's bounding set; a process holds it only if
+    it starts as root in a container whose user is root: with no-new-privileges, whatever runs as (or
+    is exec'd from) a non-root container user keeps that user's empty set. No trial needs one today:
+    the probes do without (spec.FdCount, KillZombies as the server's UID).
     """
 
     capability: str  # as Docker names it, without CAP_: "KILL", "SYS_PTRACE"
@@ -248,6 +251,18 @@ class Watch(Enum):
     NPROC = "nproc"  # its children, live and zombies, against RLIMIT_NPROC
 
 
+class FdCount(Enum):
+    """How the sampler counts the server's open descriptors. Lab containers hold no capability, so
+    root may not list another UID's /proc/PID/fd (and a grant cannot help: with no-new-privileges a
+    process exec'd as root gets none of the container's added capabilities)."""
+
+    LISTING = "listing"  # `ls /proc/PID/fd` as the server's UID: what the text's reader sees
+    # The size of /proc/PID/fd, read as root: no process of the server's UID, for a trial where one
+    # would take a slot of the nproc the lesson counts; it includes the descriptor accept() reserves
+    # while it waits, one more than the listing whenever the server is idle in accept().
+    KERNEL = "kernel"
+
+
 @dataclass(frozen=True)
 class Trial:
     """One fresh server container and the actions played against it; `repeat` runs it that many times."""
@@ -258,9 +273,11 @@ class Trial:
     repeat: int = 1
     title: str = ""
     watch: Watch = Watch.NOTHING
+    fd_count: FdCount = FdCount.LISTING
 
     def __post_init__(self):
         _require(self, "watch", Watch)
+        _require(self, "fd_count", FdCount)
         unknown = [a for a in self.actions if not isinstance(a, ACTIONS)]
         if unknown:
             raise TypeError(f"trial {self.key}: {unknown[0]!r} is not an action of scenarios.spec")
