@@ -17,6 +17,8 @@ from lab.paths import ROOT
 from labhelp import free_ports, project_env
 
 COMPOSE_DOCKERFILE = ROOT / "images" / "compose.Dockerfile"
+UIDS_BY_SERVICE = {**{app.service: app.uid for app in inventory.APPS}, "client": inventory.CLIENT_UID,
+                   "workbench": inventory.WORKBENCH_UID}
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 CHECK_JSONSCHEMA = [str(ROOT / ".venv" / "bin" / "check-jsonschema")
                     if (ROOT / ".venv" / "bin" / "check-jsonschema").exists() else "check-jsonschema"]
@@ -135,6 +137,10 @@ def test_with_the_images_present_up_uses_them_and_builds_and_pulls_nothing(lab_i
     (port,) = free_ports(1)
     project = ComposeProject(f"lbaws-test-{secrets.token_hex(4)}", project_env(LBAWS_FLASK_PORT=port))
     try:
+        # Even asked to pull, compose asks no registry for the lab's tags.
+        pulled = project.run("--profile", "workbench", "pull")
+        skipped = re.findall(r"^ (\S+) Skipped", pulled.stderr + pulled.stdout, re.MULTILINE)
+        assert sorted(skipped) == sorted([*UIDS_BY_SERVICE]), pulled.stderr
         result = project.up(app.service)
         said = result.stdout + result.stderr
         assert not re.search(r"Pull|Build|Built", said), said
