@@ -32,6 +32,7 @@ LABELS = {PROJECT_LABEL: PROJECT}
 # Where the app images keep the tutorial's apps, and the working directory every server runs in.
 APP_DIR = "/app"
 # UIDs nothing on the host uses: RLIMIT_NPROC counts every process of a UID on the host kernel.
+# SERVER_UID is the images' user `lbaws` (and the Flask service's); each App names its service's own.
 SERVER_UID = 18888
 CLIENT_UID = 18889
 # The workbench's shell and everything the reader starts in it, so their `ulimit -u` counts only that.
@@ -66,6 +67,7 @@ class App:
     role: str  # the image's role, and the framework's package name when it has one
     spec: str  # MODULE:CALLABLE, as `lbaws serve 2 flaskapp:app` takes it
     greeting: str
+    uid: int  # its compose service's UID: one per service, so their RLIMIT_NPROC budgets are apart
     framework: bool = True  # False for the bare WSGI app: no wheels to install
 
     @property
@@ -78,10 +80,10 @@ class App:
 
 
 APPS = (
-    App("flask", "flaskapp:app", "Hello world from Flask!"),
-    App("pyramid", "pyramidapp:app", "Hello world from Pyramid!"),
-    App("django", "djangoapp:app", "Hello world from Django!"),
-    App("wsgi", "wsgiapp:app", "Hello world from a simple WSGI application!", framework=False),
+    App("flask", "flaskapp:app", "Hello world from Flask!", SERVER_UID),
+    App("pyramid", "pyramidapp:app", "Hello world from Pyramid!", 18891),
+    App("django", "djangoapp:app", "Hello world from Django!", 18892),
+    App("wsgi", "wsgiapp:app", "Hello world from a simple WSGI application!", 18893, framework=False),
 )
 APPS_BY_ROLE = {app.role: app for app in APPS}
 

@@ -13,7 +13,7 @@ import docker
 import docker.errors
 import docker.types
 
-from lab import inventory, paths
+from lab import inventory, lockdown, paths
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
 from scenarios import leftovers
 from scenarios.spec import ServerSpec
@@ -73,6 +73,8 @@ class RunContainers:
             # 1000 held connections need more than the default; stay under hosts whose engine cannot raise
             # its own hard limit (no CAP_SYS_RESOURCE, e.g. 20000 here).
             ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
+            user=str(inventory.CLIENT_UID),
+            **lockdown.container_options(),
         )
         return self.client
 
@@ -129,6 +131,7 @@ class RunContainers:
             ],
             pids_limit=limits.pids_limit,
             mem_limit=limits.memory,
+            **lockdown.container_options(spec.cap_add),
             network=self.network.name,
             networking_config={
                 self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])
@@ -145,7 +148,10 @@ class RunContainers:
         return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
 
     def exec_root(self, container, command: list) -> tuple:
-        result = container.exec_run(command, user="root", demux=True)
+        return self.exec_as(container, "root", command)
+
+    def exec_as(self, container, user: str, command: list) -> tuple:
+        result = container.exec_run(command, user=str(user), demux=True)
         out, err = result.output
         return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
 

@@ -1,7 +1,10 @@
 """Looking inside the server container with testinfra: processes by state and parent, fds, limits.
 
-Probes run as root (`docker://root@...`) on purpose: root is exempt from RLIMIT_NPROC and has its own
-UID, so looking never counts against the server's process limit.
+Probes run as root (`docker://root@...`): root is exempt from RLIMIT_NPROC and has its own UID, so
+looking never counts against the server's process limit. Root here holds no capability (lab containers
+drop them all), so it reads only what is world-readable: ps, /proc/PID/limits, /proc/net, ss, and the
+size of /proc/PID/fd. Listing /proc/PID/fd takes the server's own UID: the samples run as that UID,
+unless the trial says one more process of the UID would disturb its lesson (spec.FdCount).
 """
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ import testinfra
 
 from scenarios.results import Proc, SnapshotResult, TcpCounters
 
-SAMPLE = "echo @@fds; ls /proc/{pid}/fd | wc -l; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
+SAMPLE = "echo @@fds; {count}; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
+LISTED = "ls /proc/{pid}/fd | wc -l"
+# Linux 6.2 on: the size of the folder is the count of the descriptors the process holds or reserves.
+KERNEL_COUNT = "stat -c %s /proc/{pid}/fd"
 SNAPSHOT = (
     "echo @@ps; ps -eo pid,ppid,user,stat,etime,args; "
     "echo @@limits; cat /proc/{pid}/limits; "
@@ -130,11 +136,13 @@ FD_LISTING = "ls -l /proc/{pid}/fd"
 
 
 class Probe:
-    def __init__(self, container_name: str, server_uid: int | None = None):
+    def __init__(self, container_name: str, server_uid: int | None = None, kernel_count: bool = False):
         self.host = testinfra.get_host(f"docker://root@{container_name}")
         # Reading where fds point needs ptrace rights over the server: its own UID has them, root
-        # without CAP_SYS_PTRACE (a container's default) does not. One short process, outside the load.
+        # without CAP_SYS_PTRACE does not. One short process, outside the load.
         self.owner = testinfra.get_host(f"docker://{server_uid}@{container_name}") if server_uid else None
+        self.kernel_count = kernel_count or self.owner is None
+        self.sampler = self.host if self.kernel_count else self.owner
 
     def run(self, command: str):
         return self.host.run(command)
@@ -158,7 +166,8 @@ class Probe:
         )
 
     def sample(self, server_pid: int, t0: float) -> Sample:
-        result = self.run(SAMPLE.format(pid=server_pid))
+        count = (KERNEL_COUNT if self.kernel_count else LISTED).format(pid=server_pid)
+        result = self.sampler.run(SAMPLE.format(count=count))
         now = time.monotonic() - t0
         if result.rc != 0 and "@@ps" not in result.stdout:
             return Sample(t=round(now, 3), alive=False)

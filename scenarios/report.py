@@ -22,6 +22,9 @@ def as_json(result: RunResult) -> dict:
         "duration_s": result.duration_s,
         "sleep_scale": result.options.scale,
         "limits": {t.key: t.server.limits.as_dict() for t in scenario.trials},
+        # What each trial's locked-down server container got back, and why (lab.lockdown: none by default).
+        "capabilities": {t.key: [{"capability": g.capability, "why": g.why} for g in t.server.grants]
+                         for t in scenario.trials},
         "timings": {key: [{"ready_s": r.ready_s, "duration_s": r.duration_s} for r in runs]
                     for key, runs in result.observations.trials.items()},
         "verdict": {
@@ -76,6 +79,8 @@ def as_markdown(result: RunResult) -> str:
     lines += [f"| {k} | {v} |" for k, v in result.verdict.numbers.items()]
     lines += ["", "## Trials", ""]
     titles = {trial.key: trial.title for trial in scenario.trials}
+    grants = {trial.key: trial.server.grants for trial in scenario.trials}
+    kernel_counts = {trial.key for trial in scenario.trials if trial.fd_count.value == "kernel"}
     for key, runs in result.observations.trials.items():
         first = runs[0]
         lines.append(f"### {key}: stage {first.stage}{' ' + first.app if first.app else ''}"
@@ -86,6 +91,13 @@ def as_markdown(result: RunResult) -> str:
             lines.append(f"Ran your file `{first.server_file}` (sha256 `{first.server_sha256}`) in stage "
                          f"{first.stage}'s place, as `python3 FILE{' ' + first.app if first.app else ''}`.")
         lines.append(f"Limits: {first.limits}; UID {first.uid}; image `{first.image}`.")
+        lines.append("Capabilities: " + ("; ".join(f"{g.capability} ({g.why})" for g in grants.get(key, ()))
+                                         or "none (all dropped, read-only root filesystem, no-new-privileges)")
+                     + ".")
+        if key in kernel_counts:
+            lines.append("Descriptors sampled as root, by the size of /proc/PID/fd (no process of the server's "
+                         "UID): it counts the one accept() reserves, so it shows one more than `ls` while the "
+                         "server waits in accept().")
         in_force = first.baseline.limits if first.baseline else {}
         if in_force:
             lines.append("In force (/proc/PID/limits, soft/hard): "

@@ -133,7 +133,7 @@ class ScenarioRunner:
         t0 = time.monotonic()
         server = self.containers.start_server(server_spec, alias, uid, sleep)
         record.container = server.name
-        probe = Probe(server.name, uid)
+        probe = Probe(server.name, uid, kernel_count=trial.fd_count is spec.FdCount.KERNEL)
         sampler = None
         try:
             record.server_pid = self.wait_ready(server, probe)

@@ -62,6 +62,25 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """A capability a trial's server container gets back, with why the experiment or its probes need it.
+
+    Every lab container starts with none (lab.lockdown); a grant is the only way one comes back, and each
+    report lists it with its reason. It enters the container's bounding set; a process holds it only if
+    it starts as root in a container whose user is root: with no-new-privileges, whatever runs as (or
+    is exec'd from) a non-root container user keeps that user's empty set. No trial needs one today:
+    the probes do without (spec.FdCount, KillZombies as the server's UID).
+    """
+
+    capability: str  # as Docker names it, without CAP_: "KILL", "SYS_PTRACE"
+    why: str
+
+    def __post_init__(self):
+        if not self.capability.isupper() or self.capability.startswith("CAP_") or not self.why.strip():
+            raise ValueError(f"Grant({self.capability!r}, ...) needs Docker's name (KILL, not CAP_KILL) and a reason")
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """One server container: a stage of the text, optionally serving a WSGI app from an app image."""
 
@@ -75,6 +94,8 @@ class ServerSpec:
     # A reader's own server file on the host, run as `python3 FILE [APP]` in this stage's place. Its
     # sleeps are its own: `sleep` then only tells the judges what the text's stage sleeps.
     file: Optional[str] = None
+    # Capabilities added back to this locked-down container, each with its reason (default: none).
+    grants: tuple = ()
 
     @property
     def lab_only_switches(self) -> list:
@@ -99,6 +120,12 @@ class ServerSpec:
             raise ValueError(f"ServerSpec.stage {self.stage!r} is no stage; stages: {stages.names()}")
         if self.image not in inventory.IMAGES:
             raise ValueError(f"ServerSpec.image {self.image!r} is no image role; roles: {', '.join(inventory.IMAGES)}")
+        if not all(isinstance(grant, Grant) for grant in self.grants):
+            raise TypeError(f"ServerSpec.grants holds Grant(capability, why) only, not {self.grants!r}")
+
+    @property
+    def cap_add(self) -> list:
+        return [grant.capability for grant in self.grants]
 
 
 # Client actions, run in order while the sampler watches the server. Each result is stored under `key`.
@@ -223,7 +250,7 @@ class Settle:
 
 @dataclass(frozen=True)
 class KillZombies:
-    """`kill -9` every zombie child of the server, as root, and look again."""
+    """`kill -9` every zombie child of the server, as its own UID (the text's reader), and look again."""
 
     key: str = "kill"
 
@@ -254,6 +281,18 @@ class Watch(Enum):
     NPROC = "nproc"  # its children, live and zombies, against RLIMIT_NPROC
 
 
+class FdCount(Enum):
+    """How the sampler counts the server's open descriptors. Lab containers hold no capability, so
+    root may not list another UID's /proc/PID/fd (and a grant cannot help: with no-new-privileges a
+    process exec'd as root gets none of the container's added capabilities)."""
+
+    LISTING = "listing"  # `ls /proc/PID/fd` as the server's UID: what the text's reader sees
+    # The size of /proc/PID/fd, read as root: no process of the server's UID, for a trial where one
+    # would take a slot of the nproc the lesson counts; it includes the descriptor accept() reserves
+    # while it waits, one more than the listing whenever the server is idle in accept().
+    KERNEL = "kernel"
+
+
 @dataclass(frozen=True)
 class Trial:
     """One fresh server container and the actions played against it; `repeat` runs it that many times."""
@@ -264,9 +303,11 @@ class Trial:
     repeat: int = 1
     title: str = ""
     watch: Watch = Watch.NOTHING
+    fd_count: FdCount = FdCount.LISTING
 
     def __post_init__(self):
         _require(self, "watch", Watch)
+        _require(self, "fd_count", FdCount)
         unknown = [a for a in self.actions if not isinstance(a, ACTIONS)]
         if unknown:
             raise TypeError(f"trial {self.key}: {unknown[0]!r} is not an action of scenarios.spec")

@@ -2,14 +2,15 @@
 import os
 import socket
 
-from lab.inventory import APPS, SERVER_UID
+from lab.inventory import APPS
 
 # Service suffix (an App's role) -> the text its /hello answers (apps/).
 TEXTS = {app.role: app.greeting for app in APPS}
 # Limits unlike the defaults and unlike each other, so a probe cannot pass by accident.
 NOFILE = 1111
 NPROC = 333
-UID = SERVER_UID
+# Each server service's own UID (RLIMIT_NPROC counts per UID).
+UIDS = {app.role: app.uid for app in APPS}
 STAGE = "3h"
 
 
@@ -26,10 +27,8 @@ def free_ports(count):
 
 
 def project_env(**overrides):
-    """The host environment without any LBAWS_ setting the user may have, plus ours.
-
-    LBAWS_IMAGE_TAG stays: it names the images this session built (lab.inventory reads it too).
-    """
+    """The host environment without any LBAWS_ setting the user may have, plus ours. The image tag
+    stays: it names the images this session built (lab.inventory.TAG), which compose must run."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("LBAWS_") or key == "LBAWS_IMAGE_TAG"}
     env.update({key: str(value) for key, value in overrides.items()})

@@ -26,7 +26,7 @@ def test_status_shows_each_service_with_stage_limits_port_and_health(lab):
     assert set(rows) == {f"server-{name}" for name in TEXTS} | {"client"}
     for name, port in lab.ports.items():
         project, service, stage, user, nofile, nproc, published, health = rows[f"server-{name}"]
-        assert (project, stage, user) == (lab.name, STAGE, "18888")
+        assert (project, stage, user) == (lab.name, STAGE, str(inventory.APPS_BY_ROLE[name].uid))
         assert (nofile, nproc) == (f"{NOFILE}/{NOFILE}", f"{NPROC}/{NPROC}")
         assert (published, health) == (f"127.0.0.1:{port}", "healthy")
 

@@ -67,8 +67,8 @@ def compose_config():
 
 
 def test_compose_services_run_lab_images_with_the_project_label(compose_config):
-    # The file's default tag is "latest", whatever LBAWS_IMAGE_TAG this test session has.
-    images = {name.rpartition(":")[0] + ":latest" for name in inventory.IMAGES.values()}
+    # The tag is the session's LBAWS_IMAGE_TAG ("latest" by default), as lab.inventory reads it.
+    images = set(inventory.IMAGES.values())
     for name, service in compose_config["services"].items():
         assert service["image"] in images, name
         assert service["labels"][inventory.PROJECT_LABEL] == inventory.PROJECT, name
@@ -79,8 +79,12 @@ def test_each_app_has_a_compose_service_serving_it(compose_config):
     services = compose_config["services"]
     for app in inventory.APPS:
         service = services[app.service]
-        assert service["image"] == app.image.rpartition(":")[0] + ":latest"
+        assert service["image"] == app.image
         assert service["command"][:2] == ["lbaws", "serve"]
         assert service["command"][3] == app.spec
-        assert (service["working_dir"], service["user"]) == (inventory.APP_DIR, str(inventory.SERVER_UID))
-    assert services["client"]["image"] == inventory.CLIENT_IMAGE.rpartition(":")[0] + ":latest"
+        assert (service["working_dir"], service["user"]) == (inventory.APP_DIR, str(app.uid))
+    assert services["client"]["image"] == inventory.CLIENT_IMAGE
+    assert services["client"]["user"] == str(inventory.CLIENT_UID)
+    # One UID per service, none shared with the client, the workbench or root: RLIMIT_NPROC is per UID.
+    uids = [app.uid for app in inventory.APPS] + [inventory.CLIENT_UID, inventory.WORKBENCH_UID, 0]
+    assert len(set(uids)) == len(uids)

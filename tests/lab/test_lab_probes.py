@@ -5,7 +5,8 @@ import time
 import pytest
 import testinfra
 
-from labhelp import NOFILE, NPROC, STAGE, TEXTS, UID, read_limits
+from lab.inventory import SERVER_UID
+from labhelp import NOFILE, NPROC, STAGE, TEXTS, UIDS, read_limits
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 
@@ -23,11 +24,11 @@ def serve_process(host):
     return process
 
 
-def test_server_runs_as_the_lab_uid(server):
-    _, host = server
+def test_server_runs_as_its_own_services_uid(server):
+    name, host = server
     process = serve_process(host)
-    assert (process.ruid, process.euid) == (UID, UID)
-    assert host.user("lbaws").uid == UID
+    assert (process.ruid, process.euid) == (UIDS[name], UIDS[name])
+    assert host.user("lbaws").uid == SERVER_UID
 
 
 def test_limits_in_force_are_the_configured_ones(server):

@@ -2,7 +2,8 @@
 import pytest
 
 from scenarios import catalog
-from scenarios.spec import (Curl, Limits, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict, Watch)
+from scenarios.spec import (Curl, Grant, Limits, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict,
+                            Watch)
 
 
 def test_a_mistyped_settle_condition_is_refused_naming_the_field_and_the_choices():
@@ -46,3 +47,12 @@ def test_every_catalog_switch_is_a_member_of_its_enum():
             for action in trial.actions:
                 if isinstance(action, Settle):
                     assert isinstance(action.until, Until)
+
+
+def test_a_grant_names_a_docker_capability_and_says_why():
+    with pytest.raises(ValueError):
+        Grant("CAP_KILL", "Docker's names have no CAP_ prefix")
+    with pytest.raises(ValueError):
+        Grant("KILL", " ")
+    with pytest.raises(TypeError):
+        ServerSpec(stage="3d", grants=("KILL",))

@@ -1,0 +1,108 @@
+"""Every scenario's containers, started by the runner's own code, are locked down: `docker inspect` of
+each running server and client, item by item, with exactly the capabilities its catalog data grants;
+and the probes still read what the judges need without any capability."""
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import inventory, lockdown
+from scenarios import catalog, spec
+from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
+from scenarios.probe import Probe
+
+pytestmark = [pytest.mark.container, pytest.mark.timeout(600)]
+
+SERVERS = Path(__file__).resolve().parents[1] / "servers"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return connect()
+
+
+@pytest.fixture
+def run(engine):
+    """A run's network and client, as the runner starts them; everything labelled with it removed after."""
+    started = []
+
+    def start(name):
+        containers = RunContainers(engine, name, new_run_id(f"lockdown-{name}"))
+        started.append(containers)
+        containers.start_network()
+        containers.start_client()
+        return containers
+    yield start
+    for containers in started:
+        containers.cleanup()
+
+
+def check_locked_down(attrs, user, cap_add=()):
+    config, host = attrs["Config"], attrs["HostConfig"]
+    assert attrs["State"]["Running"]
+    assert config["User"] == str(user) and str(user) not in ("0", "root", "")
+    assert host["CapDrop"] == list(lockdown.CAP_DROP)
+    # The engine names them CAP_KILL where the data says KILL.
+    assert sorted(cap.removeprefix("CAP_") for cap in host["CapAdd"] or []) == sorted(cap_add)
+    assert host["SecurityOpt"] == list(lockdown.SECURITY_OPT)
+    assert host["ReadonlyRootfs"] is True
+    assert host["Tmpfs"] == lockdown.TMPFS
+    assert host["PidsLimit"] > 0 and host["Memory"] > 0
+    assert not host["Privileged"] and not host["PortBindings"]  # nothing published: the run's own network
+    assert all(not mount["RW"] for mount in attrs["Mounts"])
+
+
+def wait_listening(server, probe):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        server.reload()
+        assert server.status == "running", server.logs().decode(errors="replace")
+        if probe.listening(PORT):
+            return probe.find_server()
+        time.sleep(0.2)
+    pytest.fail(f"{server.name} never listened on {PORT}")
+
+
+def start_trial(containers, server_spec, alias, kernel_count=False):
+    uid = server_uid()
+    sleep = spec.seconds(server_spec.sleep, 0.1) if server_spec.sleep is not None else None
+    server = containers.start_server(server_spec, alias, uid, sleep)
+    probe = Probe(server.name, uid, kernel_count)
+    pid = wait_listening(server, probe)
+    return server, uid, probe, pid
+
+
+@pytest.mark.parametrize("name", catalog.names())
+def test_every_container_of_the_scenario_is_locked_down_with_its_granted_capabilities(run, engine, name):
+    scenario = catalog.get(name)
+    containers = run(name)
+    check_locked_down(containers.engine.api.inspect_container(containers.client.id), inventory.CLIENT_UID)
+    for trial in scenario.trials:
+        kernel = trial.fd_count is spec.FdCount.KERNEL
+        server, uid, probe, pid = start_trial(containers, trial.server, f"server-{trial.key}", kernel)
+        check_locked_down(engine.api.inspect_container(server.id), uid, trial.server.cap_add)
+        # The probes as the runner takes them, without a capability: the samples as the server's UID
+        # (or by the kernel's count as root), the fd listing as the server's UID. The server waits in
+        # accept(), which holds one reserved descriptor that only the kernel's count includes.
+        sample = probe.sample(pid, time.monotonic())
+        snapshot = probe.snapshot(pid)
+        assert sample.alive and sample.fds == snapshot.fd_count + kernel, (sample, snapshot.fd_listing)
+        assert "socket:" in snapshot.fd_listing
+        assert snapshot.limits["Max processes"][0] == str(trial.server.limits.nproc)
+        server.remove(force=True)
+
+
+def test_a_readers_file_comes_in_read_only_and_a_grant_is_the_only_capability_added(run, engine):
+    containers = run("lockdown-grant")
+    grant = spec.Grant("KILL", "this test: a grant reaches the container by name and nothing else does")
+    server_spec = spec.ServerSpec(stage="3g", file=str(SERVERS / "webserver3g.py"), grants=(grant,))
+    server, uid, probe, pid = start_trial(containers, server_spec, "server-mine")
+    attrs = engine.api.inspect_container(server.id)
+    check_locked_down(attrs, uid, ["KILL"])
+    (mount,) = attrs["Mounts"]
+    assert (mount["Destination"], mount["RW"]) == ("/srv/lbaws-check/webserver3g.py", False)
+    # The grant is in the bounding set (bit 5, CAP_KILL), and only it. A process exec'd as root gets
+    # none of it in effect: no-new-privileges keeps what the container's non-root user had, nothing.
+    status = dict(line.split(":\t") for line in probe.run("grep ^Cap /proc/self/status").stdout.splitlines())
+    assert status["CapBnd"] == f"{1 << 5:016x}"
+    assert status["CapEff"] == status["CapPrm"] == "0" * 16
