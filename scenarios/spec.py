@@ -38,6 +38,9 @@ def seconds(value: Seconds, scale: float) -> float:
     return value.resolve(scale) if isinstance(value, Scaled) else float(value)
 
 
+UNLIMITED = -1  # what the engine takes for an rlimit of RLIM_INFINITY
+
+
 @dataclass(frozen=True)
 class Limits:
     """What the tutorial sets with `ulimit`, plus the container's safety net above it.
@@ -48,17 +51,34 @@ class Limits:
     """
 
     nofile: int = 1024
-    nproc: int = 1024
+    nproc: int = 1024  # UNLIMITED: no `ulimit -u` at all (then pids must be set)
     pids: Optional[int] = None
     memory: str = "1g"
+
+    def __post_init__(self):
+        if self.nproc == UNLIMITED and self.pids is None:
+            raise ValueError("Limits: with nproc unlimited the pids cgroup is the only net; set pids")
 
     @property
     def pids_limit(self) -> int:
         return self.pids or self.nproc + 128
 
+    @property
+    def nproc_text(self) -> str:
+        """nproc as `ulimit -u` and /proc/PID/limits print it."""
+        return "unlimited" if self.nproc == UNLIMITED else str(self.nproc)
+
     def as_dict(self) -> dict:
         return {"nofile": self.nofile, "nproc": self.nproc, "pids_limit": self.pids_limit,
                 "memory": self.memory}
+
+
+class Sigterm(Enum):
+    """Whether the server handles SIGTERM, for the trials whose lesson that is."""
+
+    ANY = "any"  # the lab's server handles it; nothing the trial judges depends on that
+    HANDLED = "handled"  # the lesson needs a handler: a reader's file has none, so the trial keeps the lab's
+    DEFAULT = "default"  # `lbaws serve --no-sigterm-handler`: the default action, as in the text's files
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,15 @@ class ServerSpec:
     # A reader's own server file on the host, run as `python3 FILE [APP]` in this stage's place. Its
     # sleeps are its own: `sleep` then only tells the judges what the text's stage sleeps.
     file: Optional[str] = None
+    # What runs as the container's PID 1, the lesson of orphan-reaping and pid1-signals: the server
+    # itself (an exec-form CMD), a shell running it (a shell-form CMD: `/bin/sh -c "..."`), or the
+    # engine's init (`init: true`, tini) with the server as its child.
+    shell_form: bool = False
+    init: bool = False
+    sigterm: Sigterm = Sigterm.ANY
+    # UID 0 instead of the run's own UID, still with every capability dropped: root ignores RLIMIT_NPROC,
+    # which is the point of pids-cgroup's root trial. Nothing else runs as root.
+    root: bool = False
 
     @property
     def lab_only_switches(self) -> list:
@@ -88,13 +117,15 @@ class ServerSpec:
         texts = stages.find(self.stage).sleep
         own_sleep = self.sleep is None or (isinstance(self.sleep, Scaled) and self.sleep.seconds == texts)
         named = {"--python2-signals": self.python2_signals, "--backlog": self.backlog is not None,
-                 "a --sleep the text's stage does not have": not own_sleep}
+                 "a --sleep the text's stage does not have": not own_sleep,
+                 "a SIGTERM handler, which the text's files do not have": self.sigterm is Sigterm.HANDLED}
         return [name for name, needed in named.items() if needed]
 
     def __post_init__(self):
         # Imported here and not at the top: lbaws is the server's package, installed beside the harness.
         from lbaws import stages
 
+        _require(self, "sigterm", Sigterm)
         if stages.find(self.stage) is None:
             raise ValueError(f"ServerSpec.stage {self.stage!r} is no stage; stages: {stages.names()}")
         if self.image not in inventory.IMAGES:
@@ -212,8 +243,16 @@ class ServerCode:
     key: str = "code"
 
 
-Action = Union[Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode]
-ACTIONS = (Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode)
+@dataclass(frozen=True)
+class Stop:
+    """`docker stop -t timeout`: SIGTERM to PID 1, SIGKILL after `timeout` seconds; timed, exit code kept."""
+
+    timeout: int = 3
+    key: str = "stop"
+
+
+Action = Union[Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode, Stop]
+ACTIONS = (Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode, Stop)
 
 
 class Watch(Enum):
@@ -222,6 +261,25 @@ class Watch(Enum):
     NOTHING = "nothing"
     NOFILE = "nofile"  # the server's open descriptors against RLIMIT_NOFILE
     NPROC = "nproc"  # its children, live and zombies, against RLIMIT_NPROC
+    # The container's pids cgroup against pids_limit, read from the host or the engine: once the
+    # cgroup is full, docker exec cannot start the probes.
+    PIDS = "pids"
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A second server container beside the trial's own: both start first, then the neighbour's actions
+    play, then the trial's, while the neighbour still runs (nproc-shared-uid)."""
+
+    server: ServerSpec
+    actions: tuple
+    same_uid: bool  # as the trial's server's UID: the two then share one RLIMIT_NPROC count
+    role: str = "neighbour"
+
+    def __post_init__(self):
+        unknown = [a for a in self.actions if not isinstance(a, ACTIONS)]
+        if unknown:
+            raise TypeError(f"neighbour: {unknown[0]!r} is not an action of scenarios.spec")
 
 
 @dataclass(frozen=True)
@@ -234,6 +292,7 @@ class Trial:
     repeat: int = 1
     title: str = ""
     watch: Watch = Watch.NOTHING
+    neighbour: Optional[Neighbour] = None
 
     def __post_init__(self):
         _require(self, "watch", Watch)
@@ -243,6 +302,8 @@ class Trial:
         keys = [action.key for action in self.actions]
         if len(set(keys)) != len(keys):
             raise ValueError(f"trial {self.key}: two actions store their result under the same key: {keys}")
+        if self.watch is Watch.PIDS and self.server.limits.pids is None:
+            raise ValueError(f"trial {self.key}: watching the pids cgroup needs Limits.pids stated")
 
     @property
     def action_keys(self) -> tuple:
@@ -260,6 +321,15 @@ class Verdict:
         return "REPRODUCED" if self.reproduced else "NOT REPRODUCED"
 
 
+class Needs(Enum):
+    """What an engine must do for a scenario to reproduce there; `lbaws doctor` checks each."""
+
+    PIDS_LIMIT = "pids-limit"  # the engine applies pids_limit (no pids cgroup: rootless on cgroup v1)
+    INIT = "init"  # `init: true` has the engine's docker-init (tini) to run
+    UNLIMITED_NPROC = "unlimited-nproc"  # the engine may set `ulimit -u unlimited` (rootless cannot raise it)
+    HOST_ROOT = "host-root"  # UID 0 in a container is root of the host kernel (no userns-remap, not rootless)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -270,11 +340,15 @@ class Scenario:
     trials: tuple
     judge: Callable  # (scenarios.record.Observations) -> Verdict
     repeatable: bool = False  # --repeat applies (races)
+    needs: tuple = ()  # Needs: what the engine must do, else the scenario says it cannot run there
 
     def __post_init__(self):
         keys = [trial.key for trial in self.trials]
         if len(set(keys)) != len(keys):
             raise ValueError(f"scenario {self.name}: two trials share a key: {keys}")
+        wrong = [need for need in self.needs if not isinstance(need, Needs)]
+        if wrong:
+            raise TypeError(f"scenario {self.name}: needs holds members of Needs, not {wrong[0]!r}")
 
     @property
     def stages(self) -> list:

@@ -64,6 +64,9 @@ def build_parser():
     serve.add_argument("--quiet", action="store_true", help="do not print what the text prints")
     serve.add_argument("--python2-signals", action="store_true",
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
+    serve.add_argument("--no-sigterm-handler", action="store_true",
+                       help="leave SIGTERM its default action, as the text's files do (as PID 1 in a "
+                            "container: ignored, so docker stop ends in SIGKILL)")
 
     commands.add_parser("stages", help="list the stages and the tutorial file of each")
     for name in sorted(plugged_commands()):
@@ -163,7 +166,7 @@ def serve(args):
             timeout=args.timeout,
             python2_signals=unix.Python2Signals(args.python2_signals),
         )
-        unix.install_shutdown_handlers()
+        unix.install_shutdown_handlers(sigterm=not args.no_sigterm_handler)
         logs.log.info("%sServing HTTP on port %d ...", stage.log_prefix, port)
         try:
             process_models.serve(server)
