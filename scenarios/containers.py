@@ -135,7 +135,6 @@ class RunContainers:
             mounts=mounts,
             ulimits=[
                 docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
-                # -1 is RLIM_INFINITY to the engine: `ulimit -u unlimited`.
                 docker.types.Ulimit(name="nproc", soft=limits.nproc, hard=limits.nproc),
             ],
             pids_limit=limits.pids_limit,

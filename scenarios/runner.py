@@ -186,7 +186,7 @@ class ScenarioRunner:
         pid1 = " under /bin/sh -c" if server_spec.shell_form else " under docker-init" if server_spec.init else ""
         self.progress.say(f"{label}: {what}{' ' + server_spec.app if server_spec.app else ''}{pid1} "
                           f"as UID {record.uid}, nofile={server_spec.limits.nofile} "
-                          f"nproc={server_spec.limits.nproc_text}"
+                          f"nproc={server_spec.limits.nproc}"
                           f"{f', sleep {sleep:g}s' if sleep is not None and not server_spec.file else ''}"
                           f"{', --python2-signals' if server_spec.python2_signals else ''}")
         t0 = time.monotonic()

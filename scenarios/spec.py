@@ -38,9 +38,6 @@ def seconds(value: Seconds, scale: float) -> float:
     return value.resolve(scale) if isinstance(value, Scaled) else float(value)
 
 
-UNLIMITED = -1  # what the engine takes for an rlimit of RLIM_INFINITY
-
-
 @dataclass(frozen=True)
 class Limits:
     """What the tutorial sets with `ulimit`, plus the container's safety net above it.
@@ -51,22 +48,13 @@ class Limits:
     """
 
     nofile: int = 1024
-    nproc: int = 1024  # UNLIMITED: no `ulimit -u` at all (then pids must be set)
+    nproc: int = 1024
     pids: Optional[int] = None
     memory: str = "1g"
-
-    def __post_init__(self):
-        if self.nproc == UNLIMITED and self.pids is None:
-            raise ValueError("Limits: with nproc unlimited the pids cgroup is the only net; set pids")
 
     @property
     def pids_limit(self) -> int:
         return self.pids or self.nproc + 128
-
-    @property
-    def nproc_text(self) -> str:
-        """nproc as `ulimit -u` and /proc/PID/limits print it."""
-        return "unlimited" if self.nproc == UNLIMITED else str(self.nproc)
 
     def as_dict(self) -> dict:
         return {"nofile": self.nofile, "nproc": self.nproc, "pids_limit": self.pids_limit,
@@ -326,8 +314,8 @@ class Needs(Enum):
 
     PIDS_LIMIT = "pids-limit"  # the engine applies pids_limit (no pids cgroup: rootless on cgroup v1)
     INIT = "init"  # `init: true` has the engine's docker-init (tini) to run
-    UNLIMITED_NPROC = "unlimited-nproc"  # the engine may set `ulimit -u unlimited` (rootless cannot raise it)
-    HOST_ROOT = "host-root"  # UID 0 in a container is root of the host kernel (no userns-remap, not rootless)
+    HOST_ROOT = "host-root"  # UID 0 in a container is the host kernel's root, exempt from RLIMIT_NPROC
+    # (not under userns-remap or a rootless engine, where it is an ordinary UID of the host)
 
 
 @dataclass(frozen=True)
