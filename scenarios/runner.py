@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import inventory
@@ -53,6 +53,7 @@ class Options:
     reports: Path = Path("reports")
     trial_bound: float = 600.0  # no trial samples longer than this, whatever happens
     ready_timeout: float = READY_TIMEOUT  # how long a server may take to listen
+    engine: dict = field(default_factory=dict)  # the preflight's facts (scenarios.doctor), for the report
 
 
 @dataclass

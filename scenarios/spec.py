@@ -102,11 +102,14 @@ class ServerSpec:
         """
         from lbaws import stages
 
-        texts = stages.find(self.stage).sleep
+        stage = stages.find(self.stage)
+        texts = stage.sleep
         own_sleep = self.sleep is None or (isinstance(self.sleep, Scaled) and self.sleep.seconds == texts)
         named = {"--python2-signals": self.python2_signals, "--backlog": self.backlog is not None,
                  "a --sleep the text's stage does not have": not own_sleep,
-                 "a SIGTERM handler, which the text's files do not have": self.sigterm is Sigterm.HANDLED}
+                 "a SIGTERM handler, which the text's files do not have": self.sigterm is Sigterm.HANDLED,
+                 f"an app, which the text's {stage.tutorial_file} does not serve":
+                     self.app is not None and stage.app is not stages.AppUse.REQUIRED}
         return [name for name, needed in named.items() if needed]
 
     def __post_init__(self):

@@ -4,7 +4,8 @@ from scenarios.spec import Load, Needs, Pause, Scenario, ServerSpec, Snapshot, T
 REQUESTS = 5
 LIFE = 3  # seconds each orphan outlives the child that forked it
 ORPHAN = "orphan"  # the name apps/orphans.py gives each grandchild, what ps shows
-ACTIONS = (Load(clients=REQUESTS, hold=0.5, deadline=15, path=f"/?seconds={LIFE}"), Snapshot(key="during"),
+# One connection per client whichever client3.py plays it (--client): one orphan per request.
+ACTIONS = (Load(clients=REQUESTS, conns=1, hold=0.5, deadline=15, path=f"/?seconds={LIFE}"), Snapshot(key="during"),
            Pause(LIFE + 0.5), Snapshot(key="after"))
 # (trial, what PID 1 should be, whether the orphans' zombies stay, whether the server keeps its own)
 EXPECTED = {"3d": ("lbaws", True, True), "3d-sh": ("sh", False, True), "3d-init": ("docker-init", False, True),
