@@ -32,7 +32,6 @@ EXIT_USAGE = 2
 EXIT_ENGINE = 3
 EXIT_CANNOT = 4
 EXIT_INTERRUPTED = 130
-CANNOT = "NOT ON THIS ENGINE"  # the verdict of a scenario the preflight ruled out
 FAST = 0.1
 
 
@@ -282,7 +281,7 @@ def main(argv=None) -> int:
                 reasons = doctor.blockers(scenarios[name], facts)
                 if reasons:
                     print(f"lbaws scenario: {doctor.cannot_line(name, reasons)}", file=sys.stderr)
-                    rows.append({"scenario": name, "verdict": CANNOT, "duration_s": 0.0, "report": None,
+                    rows.append({"scenario": name, "verdict": report.CANNOT, "duration_s": 0.0, "report": None,
                                  "why": "; ".join(reasons)})
                     continue
                 runner = ScenarioRunner(scenarios[name], options, Progress(out), engine=engine)
@@ -304,7 +303,7 @@ def main(argv=None) -> int:
     if args.all:
         print(report.summary_table(rows), file=out)
         print(f"summary: {report.write_summary(rows, options.reports)}", file=out)
-    ran = [row for row in rows if row["verdict"] != CANNOT]
+    ran = [row for row in rows if row["verdict"] != report.CANNOT]
     if not ran:
         return EXIT_CANNOT
     reproduced = all(row["verdict"] == "REPRODUCED" for row in ran)

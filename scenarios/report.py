@@ -118,13 +118,16 @@ def write(result: RunResult) -> Path:
     return folder
 
 
+CANNOT = "NOT ON THIS ENGINE"  # the verdict of a scenario the preflight ruled out (scenarios.doctor)
+
+
 def summary_table(rows: list) -> str:
     width = max([len(r["scenario"]) for r in rows] + [8])
     lines = [f"{'scenario':<{width}}  {'verdict':<18} duration", f"{'-' * width}  {'-' * 18} --------"]
     lines += [f"{r['scenario']:<{width}}  {r['verdict']:<18} {r['duration_s']:7.1f}s" for r in rows]
     total = sum(r["duration_s"] for r in rows)
     reproduced = sum(1 for r in rows if r["verdict"] == "REPRODUCED")
-    cannot = sum(1 for r in rows if r["verdict"] == "NOT ON THIS ENGINE")
+    cannot = sum(1 for r in rows if r["verdict"] == CANNOT)
     lines.append(f"{reproduced}/{len(rows)} reproduced in {total:.1f}s"
                  + (f"; {cannot} cannot reproduce on this engine" if cannot else ""))
     return "\n".join(lines)
