@@ -21,7 +21,7 @@ def reading(record) -> dict:
     during, after = record.snapshot("during"), record.snapshot("after")
     pid1 = after.pid1()
     adopted = [p for p in during.processes if p.comm == ORPHAN and not p.zombie and p.ppid == 1]
-    own = [p for p in after.zombies if p.comm != ORPHAN]
+    own = [p for p in after.zombies_of(record.server_pid) if p.comm != ORPHAN]
     return {"pid1": pid1.comm if pid1 else None, "server_pid": record.server_pid, "orphans_adopted": len(adopted),
             "orphan_zombies_of_pid1": len(after.zombies_of(1, ORPHAN)),
             "orphan_zombies_anywhere": sum(1 for p in after.processes if p.zombie and p.comm == ORPHAN),

@@ -264,6 +264,19 @@ def test_sigterm_stops_a_forking_server_and_its_children_die_by_default(serve):
                           open(f"/proc/{kids[0][0]}/stat").read().rpartition(")")[2].split()[0] == "Z", 5)
 
 
+def test_no_sigterm_handler_leaves_sigterm_its_default_action_as_the_texts_files(serve):
+    # Not PID 1 here, so the default action applies: the process dies of the signal, with no clean-up.
+    server = serve("3g", "--no-sigterm-handler")
+    assert server.alive()
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.wait_exit(5) == -signal.SIGTERM
+    assert "Shutting down" not in server.log()
+    # SIGINT still ends it as Ctrl-C does.
+    server = serve("3g", "--no-sigterm-handler")
+    server.proc.send_signal(signal.SIGINT)
+    assert server.wait_exit(5) == 0 and "Shutting down (signal 2)" in server.log()
+
+
 @pytest.mark.parametrize("option,value", [("--port", "70000"), ("--port", "-1"), ("--sleep", "nan"),
                                           ("--sleep", "inf"), ("--timeout", "inf")])
 def test_out_of_range_numbers_are_usage_errors_not_tracebacks(option, value):
