@@ -40,8 +40,8 @@ def judge(obs) -> Verdict:
     return Verdict(
         reproduced=reproduced,
         observed=(f"A 3d neighbour made {shared['neighbour_zombies']} zombies as UID {shared['neighbour_uid']}. "
-                  f"3g in another container as the same UID answered {shared['answered']} of {CURLS} curls: its "
-                  f"fork() failed {shared['forks_failed']} times. With a UID of its own ({own['uid']}, the "
+                  f"3g in another container as the same UID answered {shared['answered']} of {CURLS} curls, with "
+                  f"{shared['forks_failed']} failed forks. With a UID of its own ({own['uid']}, the "
                   f"neighbour's {own['neighbour_uid']} with {own['neighbour_zombies']} zombies) it answered "
                   f"{own['answered']} of {CURLS}, with {own['forks_failed']} failed forks."),
         numbers={"nproc": NPROC, "zombies": ZOMBIES, "curls": CURLS,

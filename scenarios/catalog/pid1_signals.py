@@ -33,7 +33,7 @@ def judge(obs) -> Verdict:
 SCENARIO = Scenario(
     name="pid1-signals",
     section="Part 3's servers as a container's PID 1: no SIGTERM handler, so `docker stop` waits and kills",
-    summary="no handler as PID 1: docker stop waits its grace period and SIGKILLs (137); an init or a handler stops at once",
+    summary="no SIGTERM handler as PID 1: docker stop waits and SIGKILLs (137); an init or a handler stops at once",
     prediction=(f"The text's server has no SIGTERM handler. As PID 1, `docker stop -t {TIMEOUT}` waits the whole "
                 f"{TIMEOUT}s and ends in SIGKILL (exit 137). The same server under docker-init (`init: true`) "
                 "dies of SIGTERM at once (143); a server that handles SIGTERM stops at once (0), unless a "
