@@ -105,11 +105,15 @@ def pids_source(desktop: bool) -> str:
     return f"host cgroup files under {where[0]}" if where else "the engine's stats API (no cgroup mounted here)"
 
 
+def is_desktop(info: dict) -> bool:
+    return "Docker Desktop" in (info.get("OperatingSystem") or "") or info.get("Name") == "docker-desktop"
+
+
 def from_engine(version: dict, info: dict, daemon: tuple, source: str) -> Facts:
     """Facts from the engine's /version and /info answers and what this host says about dockerd."""
     security = " ".join(info.get("SecurityOptions") or [])
     components = {c.get("Name"): c.get("Version", "") for c in version.get("Components") or []}
-    desktop = "Docker Desktop" in (info.get("OperatingSystem") or "") or info.get("Name") == "docker-desktop"
+    desktop = is_desktop(info)
     nofile, nproc, raises = daemon
     return Facts(
         engine=f"Docker Engine {version.get('Version', '?')} (API {version.get('ApiVersion', '?')})",
@@ -124,7 +128,7 @@ def from_engine(version: dict, info: dict, daemon: tuple, source: str) -> Facts:
 
 def gather(engine) -> Facts:
     info = engine.info()
-    desktop = "Docker Desktop" in (info.get("OperatingSystem") or "")
+    desktop = is_desktop(info)
     return from_engine(engine.version(), info, daemon_limits(desktop), pids_source(desktop))
 
 

@@ -172,7 +172,9 @@ class ScenarioRunner:
 
     def start_neighbour(self, trial: spec.Trial, alias: str, uid: int, label: str, record: TrialRecord) -> Running:
         neighbour = trial.neighbour
-        own = uid if neighbour.same_uid else server_uid()
+        own = uid
+        while own == uid and not neighbour.same_uid:
+            own = server_uid()
         sleep = spec.seconds(neighbour.server.sleep, self.options.scale) if neighbour.server.sleep is not None else None
         record.neighbour = self.new_record(f"{trial.key}/{neighbour.role}", neighbour.server, own, sleep,
                                            tuple(action.key for action in neighbour.actions))

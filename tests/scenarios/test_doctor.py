@@ -95,12 +95,14 @@ def test_lbaws_doctor_prints_this_machines_facts(run_cli):
     assert as_json["cannot_reproduce"] == {} and as_json["facts"]["cgroup_version"] in ("1", "2")
 
 
-@pytest.mark.container
 def test_a_scenario_the_engine_cannot_reproduce_ends_in_one_line(monkeypatch, tmp_path, capsys):
-    from scenarios import command
+    from scenarios import command, runner
 
     rootless = facts(SecurityOptions=["name=seccomp,profile=default", "name=rootless"], PidsLimit=False)
+    # The engine as a rootless one on cgroup v1 answers: nothing of the run may start.
+    monkeypatch.setattr(command, "ready_engine", lambda prog, out: (object(), None))
     monkeypatch.setattr(doctor, "gather", lambda engine: rootless)
+    monkeypatch.setattr(runner.ScenarioRunner, "__init__", lambda *a, **k: pytest.fail("a run started"))
     assert command.main(["pids-cgroup", "--reports", str(tmp_path)]) == command.EXIT_CANNOT
     out, err = capsys.readouterr()
     assert err.splitlines() == ["lbaws scenario: pids-cgroup cannot reproduce on this engine: the engine applies no "
@@ -108,3 +110,31 @@ def test_a_scenario_the_engine_cannot_reproduce_ends_in_one_line(monkeypatch, tm
                                 "cgroups); under a rootless engine, UID 0 in a container is an ordinary UID of the "
                                 "host, which RLIMIT_NPROC binds like any other"]
     assert "rootless" in out.splitlines()[-1] and not (tmp_path / "pids-cgroup").exists()
+
+
+def test_all_goes_on_past_a_scenario_the_engine_cannot_reproduce(monkeypatch, tmp_path, capsys):
+    from scenarios import command, report, runner
+
+    no_init = facts(Components=[c for c in RECORDED["version"]["Components"] if c["Name"] != "docker-init"])
+    ran = []
+
+    class Ran:
+        def __init__(self, scenario, options, progress, engine=None):
+            self.scenario, self.options, self.run_id = scenario, options, f"{scenario.name}-0"
+
+        def run(self):
+            ran.append(self.scenario.name)
+            return runner.RunResult(self.scenario, self.run_id, runner.spec.Verdict(True, "x"),
+                                    runner.Observations(), 0.0, 0.5, self.options)
+
+    monkeypatch.setattr(command, "ready_engine", lambda prog, out: (object(), None))
+    monkeypatch.setattr(doctor, "gather", lambda engine: no_init)
+    monkeypatch.setattr(runner, "ScenarioRunner", Ran)
+    monkeypatch.setattr(report, "write", lambda result: tmp_path)
+    assert command.main(["--all", "--reports", str(tmp_path)]) == command.EXIT_REPRODUCED
+    out, err = capsys.readouterr()
+    assert "orphan-reaping" not in ran and "pid1-signals" not in ran and len(ran) == len(catalog.names()) - 2
+    assert [line.split(":")[1].split()[0] for line in err.splitlines()] == ["orphan-reaping", "pid1-signals"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert {r["scenario"]: r["verdict"] for r in summary["scenarios"]}["pid1-signals"] == report.CANNOT
+    assert out.splitlines()[-2].endswith("; 2 cannot reproduce on this engine")
