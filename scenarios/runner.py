@@ -175,7 +175,7 @@ class ScenarioRunner:
         own = uid
         while own == uid and not neighbour.same_uid:
             own = server_uid()
-        sleep = spec.seconds(neighbour.server.sleep, self.options.scale) if neighbour.server.sleep is not None else None
+        sleep = None if neighbour.server.sleep is None else spec.seconds(neighbour.server.sleep, self.options.scale)
         record.neighbour = self.new_record(f"{trial.key}/{neighbour.role}", neighbour.server, own, sleep,
                                            tuple(action.key for action in neighbour.actions))
         return self.launch(neighbour.server, record.neighbour, f"{alias}-{neighbour.role}", own, sleep,
@@ -208,7 +208,7 @@ class ScenarioRunner:
         record.started = True
         record.baseline = running.probe.snapshot(record.server_pid)
         running.sampler = Sampler(running.probe, record.server_pid, t0, self.options.period, self.options.trial_bound,
-                                  on_sample=lambda s: self.progress.counters(label, s)).start()
+                                  on_sample=lambda sample: self.progress.counters(label, sample)).start()
         return running
 
     def play(self, running: Running, trial_actions: tuple) -> None:
@@ -220,7 +220,7 @@ class ScenarioRunner:
     def conclude(self, running: Running) -> None:
         """The final snapshot, when the server still lives."""
         running.server.reload()
-        if running.server.status not in ("exited", "dead") and running.sampler.alive():
+        if running.server.status not in ("exited", "dead"):
             running.sampler.take()
             running.record.final = running.probe.snapshot(running.record.server_pid)
 
