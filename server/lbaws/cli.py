@@ -20,6 +20,8 @@ EXIT_APP = 3
 EXIT_LISTEN = 4
 COMMANDS = "lbaws.commands"
 BUILTIN_COMMANDS = ("serve", "stages")
+# What lbaws-lab adds on the host; inside an image (or with the server alone) each gets one line saying so.
+HARNESS_COMMANDS = ("scenario", "check", "doctor")
 
 
 def _fail(code, message):
@@ -89,8 +91,8 @@ def main(argv=None):
     plugged = plugged_commands()
     if argv[:1] and argv[0] in plugged:
         return run_plugged(argv[0], plugged[argv[0]], argv[1:])
-    if argv[:1] == ["scenario"]:
-        return _fail(EXIT_USAGE, "`lbaws scenario` comes with the lab harness, which is not installed here "
+    if argv[:1] and argv[0] in HARNESS_COMMANDS:
+        return _fail(EXIT_USAGE, f"`lbaws {argv[0]}` comes with the lab harness, which is not installed here "
                                  "(on the host: make setup, or pip install -e ./server -e .)")
     args = build_parser().parse_args(argv)
     if args.command == "stages":

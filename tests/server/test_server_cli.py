@@ -183,11 +183,12 @@ def test_scenario_without_the_harness_is_one_line_and_exit_2():
     alone = subprocess.run([*ISOLATED, "-c", PROBE], cwd=server, capture_output=True, text=True, timeout=30)
     assert alone.stdout == f"[] False {server / 'lbaws' / '__init__.py'}\n", alone.stderr
 
-    result = subprocess.run([*ISOLATED, "-m", "lbaws", "scenario", "x"], cwd=server,
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert _one_line(result.stderr).startswith("lbaws: ")
+    for command in ("scenario", "check", "doctor"):
+        result = subprocess.run([*ISOLATED, "-m", "lbaws", command, "x"], cwd=server,
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert _one_line(result.stderr).startswith(f"lbaws: `lbaws {command}` comes with the lab harness")
 
 
 HARNESS = {"lab", "scenarios"}
