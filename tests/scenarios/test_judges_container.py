@@ -60,7 +60,7 @@ def test_orphan_reaping_notices_a_shell_that_leaves_the_orphans_zombies():
     assert not verdict.reproduced and verdict.numbers["3d-sh_orphan_zombies_of_pid1"] == K
 
 
-def test_orphan_reaping_needs_the_orphans_seen_alive_under_pid1_first():
+def test_orphan_reaping_needs_the_orphans_seen_under_pid1_first():
     obs = orphan_runs()
     obs["3g"].results["during"] = SnapshotResult(processes=procs("lbaws", 1, K, 0, None))
     assert not orphan_reaping.judge(obs).reproduced
