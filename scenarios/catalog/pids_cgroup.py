@@ -7,10 +7,12 @@ NPROC = 100
 # One set of limits for both trials: root ignores the nproc that stops the other UID. (Not `ulimit -u
 # unlimited`: an engine without CAP_SYS_RESOURCE, as on the lab's own machine, cannot raise it.)
 LIMITS = Limits(nofile=1024, nproc=NPROC, pids=PIDS)
-LOAD = Load(clients=300, hold=5, deadline=30, connect_timeout=3, rate=150)
+# At 100 connections a second the host, reading the cgroup every 50 ms, sees it within a few of its peak.
+LOAD = Load(clients=300, hold=5, deadline=30, connect_timeout=3, rate=100)
 ACTIONS = (LOAD, Settle(until=Until.EXITED, timeout=15))
-# Processes of the container that are not 3d's: the probes docker exec starts while the count climbs.
-SLACK = 8
+# Processes of the container that are not 3d's (the probes docker exec starts while the count climbs),
+# and what the host's last reading may lag behind: 194-197 of 200 were 3d's at its death on the lab's machine.
+SLACK = 15
 
 
 def fork_failed(record) -> bool:
