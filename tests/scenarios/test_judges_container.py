@@ -13,7 +13,7 @@ from scenarios.record import TrialRecord
 from scenarios.results import CurlResult, CurlsResult, Proc, SnapshotResult, StopResult
 from scenarios.runner import judge
 
-from recorded import EAGAIN_TRACEBACK, curl, observations, trial
+from recorded import EAGAIN_TRACEBACK, curl, observations, samples, trial
 
 K = orphan_reaping.REQUESTS
 UID = 42982
@@ -113,6 +113,17 @@ def test_pids_cgroup_root_stopped_at_nproc_is_not_the_lesson():
     # Under userns-remap the container's root is an ordinary UID of the host: nproc stops it at 100.
     verdict = pids_cgroup.judge(observations(pids_trial("root", 0, 99, 103, 0), pids_trial("nproc", UID, 99, 106, 0)))
     assert not verdict.reproduced
+
+
+def test_pids_cgroup_with_a_readers_3d_counts_root_from_outside_and_the_uid_from_its_samples():
+    # As measured with tests/servers/webserver3d.py: the cgroup peaked at 200 and 106, probes included.
+    root, user = pids_trial("root", 0, 0, 200, 1), pids_trial("nproc", UID, 0, 106, 0)
+    user.samples = samples([(1.0, 50, 1, 40), (1.5, 101, 2, 97), (1.7, None, 0, 0)])
+    for record in (root, user):
+        record.server_file, record.logs = "/srv/webserver3d.py", EAGAIN_TRACEBACK
+    verdict = pids_cgroup.judge(observations(root, user))
+    assert verdict.reproduced
+    assert (verdict.numbers["root_processes_at_death"], verdict.numbers["user_processes_at_death"]) == (200, 100)
 
 
 def test_pids_cgroup_never_read_is_named():
