@@ -13,7 +13,7 @@ NAME    ?= $(ARGS)
 SERVICE ?= $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup images up down ps clean test test-server scenario scenarios check load
+.PHONY: help setup images up down ps clean test test-server scenario scenarios check load doctor
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ scenarios: setup ## Run every scenario and print the summary table
 
 load: setup ## The fixed stages under load: 10,000 requests, 256 at a time [OPTS="--requests 1000"]
 	$(LBAWS) load $(OPTS)
+
+doctor: $(VENV)/.installed ## What kind of Docker engine this is, and which scenarios cannot run on it
+	$(LBAWS) doctor
 
 check: setup ## Judge your own server file: make check SERVER=webserver3g.py [STAGE=3g]
 	@test -n "$(SERVER)" || { echo "usage: make check SERVER=PATH [STAGE=S]" >&2; exit 2; }

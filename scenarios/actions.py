@@ -12,7 +12,7 @@ from lab import inventory
 from scenarios import spec
 from scenarios.containers import PORT, RunContainers
 from scenarios.results import (CurlResult, CurlsResult, KillChildResult, KillResult, LoadResult, Missing,
-                               NetcatResult, PauseResult, ServerCodeResult, SettleResult)
+                               NetcatResult, PauseResult, ServerCodeResult, SettleResult, StopResult)
 from scenarios.sampler import Sampler
 
 # N curls in flight together, launched GAP apart. Each reports on one line of its own, its body in
@@ -307,6 +307,19 @@ def run_server_code(action: spec.ServerCode, ctx: TrialContext) -> ServerCodeRes
                             contains_server_layers=image_layers[:len(server_layers)] == server_layers)
 
 
+def run_stop(action: spec.Stop, ctx: TrialContext) -> StopResult:
+    ctx.say(f"docker stop -t {action.timeout} {ctx.server.name}")
+    started = time.monotonic()
+    try:
+        ctx.server.stop(timeout=action.timeout)
+    except Exception as exc:  # the engine refused or timed out: the reading is what is missing
+        return StopResult(timeout_s=action.timeout, seconds=round(time.monotonic() - started, 2), exit_code=None,
+                          error=f"{type(exc).__name__}: {exc}")
+    seconds = round(time.monotonic() - started, 2)
+    ctx.server.reload()
+    return StopResult(timeout_s=action.timeout, seconds=seconds, exit_code=ctx.server.attrs["State"]["ExitCode"])
+
+
 RUNNERS = {
     spec.ServerCode: run_server_code,
     spec.Curl: run_curl,
@@ -318,6 +331,7 @@ RUNNERS = {
     spec.Settle: run_settle,
     spec.KillZombies: run_kill_zombies,
     spec.Snapshot: run_snapshot,
+    spec.Stop: run_stop,
 }
 
 

@@ -10,7 +10,8 @@ Every scenario with a trial of the file's stage runs with the file in that trial
 BEHAVES AS THE TEXT'S stage where the scenario's prediction still holds, and DIFFERS elsewhere.
 
 Exit status: 0 it behaves as the text's stage in every scenario, 1 it differs somewhere, 2 bad arguments
-or a file the lab cannot run, 3 no Docker engine or images, 130 interrupted.
+or a file the lab cannot run, 3 no Docker engine or images, 4 no experiment of its stage can reproduce on
+this engine (lbaws doctor says why), 130 interrupted.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ EXIT_AGREES = 0
 EXIT_DIFFERS = 1
 EXIT_USAGE = 2
 EXIT_ENGINE = 3
+EXIT_CANNOT = 4
 EXIT_INTERRUPTED = 130
 START_TIMEOUT = 20.0  # how long a reader's server may take to listen before it DIFFERS
 PORT = 8888
@@ -212,6 +214,16 @@ def main(argv=None) -> int:
     engine, failed = ready_engine("lbaws check", out)
     if engine is None:
         return failed
+    from scenarios import doctor
+
+    facts = doctor.gather(engine)
+    print(facts.summary(), file=out)
+    for sub in [sub for sub in runnable if doctor.blockers(sub.scenario, facts)]:
+        print(f"  {doctor.cannot_line(sub.scenario.name, doctor.blockers(sub.scenario, facts))}", file=out)
+        runnable.remove(sub)
+    if not runnable:
+        print(f"lbaws check: no experiment of stage {stage.name} can reproduce on this engine", file=sys.stderr)
+        return EXIT_CANNOT
     rows = []
     try:
         with sigterm_as_interrupt():

@@ -9,8 +9,11 @@ The sleep-scale knob shortens the text's sleeps (3b's and 3c's 60 s): --sleep-sc
 environment variable LBAWS_SLEEP_SCALE; --fast is --sleep-scale 0.1. A single run defaults to 1 (the
 text's 60 s), --all to 0.1. Limits and client counts (256, 300, 400, 500, 128) are never scaled.
 
-Exit status: 0 reproduced (every one, with --all), 1 not reproduced, 2 bad arguments or unknown
-scenario, 3 no Docker engine or images, 130 interrupted.
+Before any run, the preflight of `lbaws doctor` reads what kind of engine this is; a scenario it cannot
+reproduce on (scenarios.spec.Needs) ends in one line saying why, and --all goes on with the others.
+
+Exit status: 0 reproduced (every one that can run here, with --all), 1 not reproduced, 2 bad arguments
+or unknown scenario, 3 no Docker engine or images, 4 this engine cannot reproduce it, 130 interrupted.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ EXIT_REPRODUCED = 0
 EXIT_NOT_REPRODUCED = 1
 EXIT_USAGE = 2
 EXIT_ENGINE = 3
+EXIT_CANNOT = 4
 EXIT_INTERRUPTED = 130
 FAST = 0.1
 
@@ -262,16 +266,26 @@ def main(argv=None) -> int:
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
-    options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
-                      reports=args.reports or default_reports())
     engine, failed = ready_engine("lbaws scenario", out)
     if engine is None:
         return failed
+    from scenarios import doctor
+
+    facts = doctor.gather(engine)
+    print(facts.summary(), file=out)
+    options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
+                      reports=args.reports or default_reports(), engine=facts.as_dict())
     rows = []
     runner = None
     try:
         with sigterm_as_interrupt():
             for name in names:
+                reasons = doctor.blockers(scenarios[name], facts)
+                if reasons:
+                    print(f"lbaws scenario: {doctor.cannot_line(name, reasons)}", file=sys.stderr)
+                    rows.append({"scenario": name, "verdict": report.CANNOT, "duration_s": 0.0, "report": None,
+                                 "why": "; ".join(reasons)})
+                    continue
                 runner = ScenarioRunner(scenarios[name], options, Progress(out), engine=engine)
                 result = runner.run()
                 folder = report.write(result)
@@ -291,7 +305,10 @@ def main(argv=None) -> int:
     if args.all:
         print(report.summary_table(rows), file=out)
         print(f"summary: {report.write_summary(rows, options.reports)}", file=out)
-    reproduced = all(row["verdict"] == "REPRODUCED" for row in rows)
+    ran = [row for row in rows if row["verdict"] != report.CANNOT]
+    if not ran:
+        return EXIT_CANNOT
+    reproduced = all(row["verdict"] == "REPRODUCED" for row in ran)
     return EXIT_REPRODUCED if reproduced else EXIT_NOT_REPRODUCED
 
 

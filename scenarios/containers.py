@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import shlex
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import docker.types
 from lab import inventory, lockdown, paths
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
 from scenarios import leftovers
-from scenarios.spec import ServerSpec
+from scenarios.spec import ServerSpec, Sigterm
 
 PORT = 8888
 SERVER_FILES = "/srv/lbaws-check"  # where a reader's server file is mounted, read-only
@@ -107,10 +108,18 @@ class RunContainers:
             command += ["--backlog", str(spec.backlog)]
         if spec.python2_signals:
             command.append("--python2-signals")
+        if spec.sigterm is Sigterm.DEFAULT:
+            command.append("--no-sigterm-handler")
         return command, []
 
-    def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
+    def pid1_command(self, spec: ServerSpec, sleep: float | None) -> tuple:
+        """server_command as the container runs it: a shell-form CMD is `/bin/sh -c "COMMAND"`, and the
+        shell stays PID 1 with the server as its child."""
         command, mounts = self.server_command(spec, sleep)
+        return (["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command), mounts
+
+    def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
+        command, mounts = self.pid1_command(spec, sleep)
         limits = spec.limits
         container = self.engine.containers.create(
             inventory.image(spec.image),
@@ -118,7 +127,10 @@ class RunContainers:
             name=self.name(alias),
             # The text's server names itself with getfqdn(); Django must accept that name as a Host.
             hostname=alias,
-            user=str(uid),
+            user="0" if spec.root else str(uid),
+            # Root on purpose (pids-cgroup) is still root without any capability.
+            cap_drop=["ALL"] if spec.root else None,
+            init=spec.init or None,
             working_dir=inventory.APP_DIR,
             detach=True,
             labels={**self.labels, ROLE_LABEL: "server", STAGE_LABEL: spec.stage},

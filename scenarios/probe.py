@@ -178,7 +178,8 @@ class Probe:
         parts = sections(result.stdout)
         listing = (self.owner or self.host).run(FD_LISTING.format(pid=server_pid)).stdout
         fd_lines = [line for line in listing.splitlines() if line.startswith("l")]
-        children = [p for p in parse_ps(parts.get("procs", "")) if p.ppid == server_pid]
+        processes = parse_ps(parts.get("procs", ""))
+        children = [p for p in processes if p.ppid == server_pid]
         return SnapshotResult(
             children=tuple(children),
             ps=parts.get("ps", ""),
@@ -188,4 +189,5 @@ class Probe:
                     if k in ("Max open files", "Max processes")},
             listening=parts.get("listen", "").strip(),
             tcp=parse_tcp_counters(parts.get("snmp", ""), parts.get("netstat", "")),
+            processes=tuple(processes),
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from scenarios.cgroups import PidsReading
 from scenarios.probe import Sample
 from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, MissingResult, NetcatResult,
-                               ServerCodeResult, SnapshotResult, TcpCounters)
+                               ServerCodeResult, SnapshotResult, StopResult, TcpCounters)
 
 
 # The last line of a traceback: "OSError: [Errno 24] Too many open files", "InterruptedError: ...".
@@ -38,6 +39,9 @@ class TrialRecord:
     exit_code: int | None = None  # None: still running at the end
     logs: str = ""
     error: str = ""
+    pids: list = field(default_factory=list)  # PidsReading of the container's pids cgroup (Watch.PIDS)
+    pids_source: str = ""  # where they were read: the host's cgroup files or the engine's stats API
+    neighbour: TrialRecord | None = None  # the second server container of the trial, if it has one
 
     # Small readings the judges share; each says what it means in the text's terms.
 
@@ -81,6 +85,16 @@ class TrialRecord:
         """Connections the listener dropped for any reason, the overflows included."""
         tcp = self.tcp_since_baseline()
         return tcp.listen_drops if tcp else None
+
+    def pids_peak(self) -> PidsReading:
+        """The highest count of the container's pids cgroup read from outside it."""
+        if not self.pids:
+            raise MissingResult(f"{self.key}: the pids cgroup was never read ({self.pids_source or 'no watch'})")
+        return max(self.pids, key=lambda r: (r.current, r.t))
+
+    def pids_refused(self) -> int | None:
+        """Forks the pids cgroup refused by the last reading (None where the engine does not say)."""
+        return self.pids[-1].refused if self.pids else None
 
     def peak(self, what: str) -> int:
         """The highest sampled "fds", "live" or "zombies"."""
@@ -142,6 +156,19 @@ class TrialRecord:
     def server_code(self, key: str = "code") -> ServerCodeResult:
         return self.result(key, ServerCodeResult)
 
+    def stop(self, key: str = "stop") -> StopResult:
+        return self.result(key, StopResult)
+
+    def partner(self) -> TrialRecord:
+        """The trial's second server (Trial.neighbour)."""
+        if self.neighbour is None:
+            raise MissingResult(f"{self.key}: its neighbour server never ran: {self._why_missing()}")
+        return self.neighbour
+
+    def log_lines(self, text: str) -> int:
+        """How many lines of the server's log contain `text`."""
+        return sum(1 for line in self.logs.splitlines() if text in line)
+
     def traceback(self) -> str:
         """The server's last traceback, without the lines its children wrote into the middle of it."""
         lines = self.logs.splitlines()
@@ -170,6 +197,7 @@ class TrialRecord:
         out["results"] = {key: dict(asdict(value), kind=type(value).__name__) for key, value in self.results.items()}
         out["logs_tail"] = "\n".join(self.logs.splitlines()[-60:])
         del out["logs"]
+        out["neighbour"] = self.neighbour.as_dict() if self.neighbour else None
         return out
 
 

@@ -21,6 +21,7 @@ def as_json(result: RunResult) -> dict:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(result.started)),
         "duration_s": result.duration_s,
         "sleep_scale": result.options.scale,
+        "engine": result.options.engine,
         "limits": {t.key: t.server.limits.as_dict() for t in scenario.trials},
         # What each trial's locked-down server container got back, and why (lab.lockdown: none by default).
         "capabilities": {t.key: [{"capability": g.capability, "why": g.why} for g in t.server.grants]
@@ -62,6 +63,8 @@ def as_markdown(result: RunResult) -> str:
         f"{scenario.summary}  ",
         f"Reproduces: {scenario.section}. Run `{result.run_id}`, {result.duration_s:.1f} s, "
         f"sleep scale {result.options.scale:g}.",
+        *([f"Engine: {', '.join(f'{k} {v}' for k, v in result.options.engine.items())}."] if result.options.engine
+          else []),
         "",
         f"**Prediction (the text).** {scenario.prediction}",
         "",
@@ -127,13 +130,18 @@ def write(result: RunResult) -> Path:
     return folder
 
 
+CANNOT = "NOT ON THIS ENGINE"  # the verdict of a scenario the preflight ruled out (scenarios.doctor)
+
+
 def summary_table(rows: list) -> str:
     width = max([len(r["scenario"]) for r in rows] + [8])
-    lines = [f"{'scenario':<{width}}  {'verdict':<15} duration", f"{'-' * width}  {'-' * 15} --------"]
-    lines += [f"{r['scenario']:<{width}}  {r['verdict']:<15} {r['duration_s']:7.1f}s" for r in rows]
+    lines = [f"{'scenario':<{width}}  {'verdict':<18} duration", f"{'-' * width}  {'-' * 18} --------"]
+    lines += [f"{r['scenario']:<{width}}  {r['verdict']:<18} {r['duration_s']:7.1f}s" for r in rows]
     total = sum(r["duration_s"] for r in rows)
     reproduced = sum(1 for r in rows if r["verdict"] == "REPRODUCED")
-    lines.append(f"{reproduced}/{len(rows)} reproduced in {total:.1f}s")
+    cannot = sum(1 for r in rows if r["verdict"] == CANNOT)
+    lines.append(f"{reproduced}/{len(rows)} reproduced in {total:.1f}s"
+                 + (f"; {cannot} cannot reproduce on this engine" if cannot else ""))
     return "\n".join(lines)
 
 

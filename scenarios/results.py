@@ -177,14 +177,37 @@ class SnapshotResult:
     limits: dict = field(default_factory=dict)  # "Max open files" -> [soft, hard], "Max processes" -> ...
     listening: str = ""
     tcp: TcpCounters | None = None  # None: the counters could not be read
+    processes: tuple = ()  # Proc, every process of the container (the probe's own included)
 
     @property
     def zombies(self) -> list:
         return [c for c in self.children if c.zombie]
 
+    def pid1(self) -> Proc | None:
+        """The container's PID 1: the server, the shell of a shell-form CMD, or docker-init."""
+        return next((p for p in self.processes if p.pid == 1), None)
+
+    def zombies_of(self, ppid: int, comm: str | None = None) -> list:
+        """The zombies whose parent is `ppid`, only those named `comm` when given."""
+        return [p for p in self.processes if p.zombie and p.ppid == ppid and comm in (None, p.comm)]
+
     @property
     def live(self) -> list:
         return [c for c in self.children if not c.zombie]
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """`docker stop -t timeout_s`: how long it took and how the container ended."""
+
+    timeout_s: int
+    seconds: float
+    exit_code: int | None  # 137: SIGKILL after the timeout; 143: SIGTERM's default action; 0: a handler
+    error: str = ""
+
+    @property
+    def killed(self) -> bool:
+        return self.exit_code == 137
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import inventory
 from scenarios import actions, leftovers, spec
+from scenarios.cgroups import PidsWatch
 from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
 from scenarios.probe import Probe
 from scenarios.progress import Progress
@@ -52,6 +53,25 @@ class Options:
     reports: Path = Path("reports")
     trial_bound: float = 600.0  # no trial samples longer than this, whatever happens
     ready_timeout: float = READY_TIMEOUT  # how long a server may take to listen
+    engine: dict = field(default_factory=dict)  # the preflight's facts (scenarios.doctor), for the report
+
+
+@dataclass
+class Running:
+    """One server container while its trial runs, and what watches it."""
+
+    server: object  # the docker container
+    record: TrialRecord
+    alias: str
+    label: str
+    t0: float
+    probe: Probe
+    sampler: Sampler | None = None
+    pids: PidsWatch | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.record.started
 
 
 @dataclass
@@ -116,51 +136,107 @@ class ScenarioRunner:
         sleep = spec.seconds(server_spec.sleep, self.options.scale) if server_spec.sleep is not None else None
         alias = f"server-{trial.key}" + (f"-{index + 1}" if repeat > 1 else "")
         uid = server_uid()
-        record = TrialRecord(key=trial.key, stage=server_spec.stage, app=server_spec.app,
+        record = self.new_record(trial.key, server_spec, uid, sleep, trial.action_keys)
+        label = trial.key + (f" {index + 1}/{repeat}" if repeat > 1 else "")
+        running = neighbour = None
+        t0 = time.monotonic()
+        try:
+            if trial.neighbour is not None:
+                # Started first, and both before any load: a UID already at its nproc cannot even start
+                # a container's first process (execve fails after setuid).
+                neighbour = self.start_neighbour(trial, alias, uid, label, record)
+            running = self.launch(server_spec, record, alias, uid, sleep, trial.watch, label, trial.fd_count)
+            if neighbour is not None and neighbour.ready:
+                self.play(neighbour, trial.neighbour.actions)
+            if running.ready:
+                self.play(running, trial.actions)
+                self.conclude(running)
+            if neighbour is not None and neighbour.ready:
+                self.conclude(neighbour)
+        finally:
+            with uninterrupted():
+                for each in (running, neighbour):
+                    if each is not None:
+                        self.land(each)
+            record.duration_s = round(time.monotonic() - t0, 3)
+        return record
+
+    def new_record(self, key: str, server_spec: spec.ServerSpec, uid: int, sleep, planned: tuple) -> TrialRecord:
+        record = TrialRecord(key=key, stage=server_spec.stage, app=server_spec.app,
                              image=inventory.image(server_spec.image), limits=server_spec.limits.as_dict(),
-                             uid=uid, sleep=sleep, python2_signals=server_spec.python2_signals,
-                             planned=trial.action_keys)
+                             uid=0 if server_spec.root else uid, sleep=sleep,
+                             python2_signals=server_spec.python2_signals, planned=planned)
         if server_spec.file:
             record.server_file = server_spec.file
             record.server_sha256 = hashlib.sha256(Path(server_spec.file).read_bytes()).hexdigest()
-        label = trial.key + (f" {index + 1}/{repeat}" if repeat > 1 else "")
+        return record
+
+    def start_neighbour(self, trial: spec.Trial, alias: str, uid: int, label: str, record: TrialRecord) -> Running:
+        neighbour = trial.neighbour
+        own = uid
+        while own == uid and not neighbour.same_uid:
+            own = server_uid()
+        sleep = None if neighbour.server.sleep is None else spec.seconds(neighbour.server.sleep, self.options.scale)
+        record.neighbour = self.new_record(f"{trial.key}/{neighbour.role}", neighbour.server, own, sleep,
+                                           tuple(action.key for action in neighbour.actions))
+        return self.launch(neighbour.server, record.neighbour, f"{alias}-{neighbour.role}", own, sleep,
+                           spec.Watch.NOTHING, f"{label} {neighbour.role}")
+
+    def launch(self, server_spec: spec.ServerSpec, record: TrialRecord, alias: str, uid: int, sleep,
+               watch: spec.Watch, label: str, fd_count: spec.FdCount = spec.FdCount.LISTING) -> Running:
+        """Start one server container and wait until it listens; its sampler runs from then on."""
         what = (f"your {Path(server_spec.file).name} in stage {server_spec.stage}'s place" if server_spec.file
                 else f"stage {server_spec.stage}")
-        self.progress.say(f"{label}: {what}{' ' + server_spec.app if server_spec.app else ''} "
-                          f"as UID {uid}, nofile={server_spec.limits.nofile} nproc={server_spec.limits.nproc}"
+        pid1 = " under /bin/sh -c" if server_spec.shell_form else " under docker-init" if server_spec.init else ""
+        self.progress.say(f"{label}: {what}{' ' + server_spec.app if server_spec.app else ''}{pid1} "
+                          f"as UID {record.uid}, nofile={server_spec.limits.nofile} "
+                          f"nproc={server_spec.limits.nproc}"
                           f"{f', sleep {sleep:g}s' if sleep is not None and not server_spec.file else ''}"
                           f"{', --python2-signals' if server_spec.python2_signals else ''}")
         t0 = time.monotonic()
         server = self.containers.start_server(server_spec, alias, uid, sleep)
         record.container = server.name
-        probe = Probe(server.name, uid, kernel_count=trial.fd_count is spec.FdCount.KERNEL)
-        sampler = None
-        try:
-            record.server_pid = self.wait_ready(server, probe)
-            record.ready_s = round(time.monotonic() - t0, 3)
-            if record.server_pid is None:
-                record.error = f"the server never listened on port {PORT}"
-                return record
-            record.started = True
-            record.baseline = probe.snapshot(record.server_pid)
-            sampler = Sampler(probe, record.server_pid, t0, self.options.period, self.options.trial_bound,
-                              on_sample=lambda s: self.progress.counters(label, s)).start()
-            ctx = actions.TrialContext(self.containers, server, alias, sampler, self.options.scale,
-                                       self.progress.say)
-            for action in trial.actions:
-                record.results[action.key] = actions.execute(action, ctx)
-            record.results.update(ctx.collect_background())
-            if not ctx.server_exited():
-                sampler.take()
-                record.final = probe.snapshot(record.server_pid)
-        finally:
-            with uninterrupted():
-                if sampler is not None:
-                    record.samples = sampler.stop()
-                self.progress.done()
-                self.finish(server, record)
-            record.duration_s = round(time.monotonic() - t0, 3)
-        return record
+        probe = Probe(server.name, record.uid, kernel_count=fd_count is spec.FdCount.KERNEL)
+        running = Running(server, record, alias, label, t0, probe)
+        if watch is spec.Watch.PIDS:
+            server.reload()  # the host PID of its first process, which locates its cgroup
+            running.pids = PidsWatch(server, t0).start()
+            record.pids_source = running.pids.source
+        record.server_pid = self.wait_ready(server, running.probe)
+        record.ready_s = round(time.monotonic() - t0, 3)
+        if record.server_pid is None:
+            record.error = f"the server never listened on port {PORT}"
+            return running
+        record.started = True
+        record.baseline = running.probe.snapshot(record.server_pid)
+        running.sampler = Sampler(running.probe, record.server_pid, t0, self.options.period, self.options.trial_bound,
+                                  on_sample=lambda sample: self.progress.counters(label, sample)).start()
+        return running
+
+    def play(self, running: Running, trial_actions: tuple) -> None:
+        ctx = actions.TrialContext(self.containers, running.server, running.alias, running.sampler,
+                                   self.options.scale, self.progress.say)
+        for action in trial_actions:
+            running.record.results[action.key] = actions.execute(action, ctx)
+        running.record.results.update(ctx.collect_background())
+
+    def conclude(self, running: Running) -> None:
+        """The final snapshot, when the server still lives."""
+        running.server.reload()
+        if running.server.status not in ("exited", "dead"):
+            running.sampler.take()
+            running.record.final = running.probe.snapshot(running.record.server_pid)
+
+    def land(self, running: Running) -> None:
+        """Stop watching, keep the logs and exit status, remove the container (unless kept)."""
+        record = running.record
+        if running.sampler is not None:
+            record.samples = running.sampler.stop()
+        if running.pids is not None:
+            record.pids = running.pids.stop()
+        self.progress.done()
+        self.finish(running.server, record)
+        record.duration_s = round(time.monotonic() - running.t0, 3)
 
     def wait_ready(self, server, probe: Probe) -> int | None:
         deadline = time.monotonic() + self.options.ready_timeout

@@ -61,6 +61,14 @@ class Limits:
                 "memory": self.memory}
 
 
+class Sigterm(Enum):
+    """Whether the server handles SIGTERM, for the trials whose lesson that is."""
+
+    ANY = "any"  # the lab's server handles it; nothing the trial judges depends on that
+    HANDLED = "handled"  # the lesson needs a handler: a reader's file has none, so the trial keeps the lab's
+    DEFAULT = "default"  # `lbaws serve --no-sigterm-handler`: the default action, as in the text's files
+
+
 @dataclass(frozen=True)
 class Grant:
     """A capability a trial's server container gets back, with why the experiment or its probes need it.
@@ -96,6 +104,15 @@ class ServerSpec:
     file: Optional[str] = None
     # Capabilities added back to this locked-down container, each with its reason (default: none).
     grants: tuple = ()
+    # What runs as the container's PID 1, the lesson of orphan-reaping and pid1-signals: the server
+    # itself (an exec-form CMD), a shell running it (a shell-form CMD: `/bin/sh -c "..."`), or the
+    # engine's init (`init: true`, tini) with the server as its child.
+    shell_form: bool = False
+    init: bool = False
+    sigterm: Sigterm = Sigterm.ANY
+    # UID 0 instead of the run's own UID, still with every capability dropped: root ignores RLIMIT_NPROC,
+    # which is the point of pids-cgroup's root trial. Nothing else runs as root.
+    root: bool = False
 
     @property
     def lab_only_switches(self) -> list:
@@ -106,16 +123,21 @@ class ServerSpec:
         """
         from lbaws import stages
 
-        texts = stages.find(self.stage).sleep
+        stage = stages.find(self.stage)
+        texts = stage.sleep
         own_sleep = self.sleep is None or (isinstance(self.sleep, Scaled) and self.sleep.seconds == texts)
         named = {"--python2-signals": self.python2_signals, "--backlog": self.backlog is not None,
-                 "a --sleep the text's stage does not have": not own_sleep}
+                 "a --sleep the text's stage does not have": not own_sleep,
+                 "a SIGTERM handler, which the text's files do not have": self.sigterm is Sigterm.HANDLED,
+                 f"an app, which the text's {stage.tutorial_file} does not serve":
+                     self.app is not None and stage.app is not stages.AppUse.REQUIRED}
         return [name for name, needed in named.items() if needed]
 
     def __post_init__(self):
         # Imported here and not at the top: lbaws is the server's package, installed beside the harness.
         from lbaws import stages
 
+        _require(self, "sigterm", Sigterm)
         if stages.find(self.stage) is None:
             raise ValueError(f"ServerSpec.stage {self.stage!r} is no stage; stages: {stages.names()}")
         if self.image not in inventory.IMAGES:
@@ -269,8 +291,16 @@ class ServerCode:
     key: str = "code"
 
 
-Action = Union[Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode]
-ACTIONS = (Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode)
+@dataclass(frozen=True)
+class Stop:
+    """`docker stop -t timeout`: SIGTERM to PID 1, SIGKILL after `timeout` seconds; timed, exit code kept."""
+
+    timeout: int = 3
+    key: str = "stop"
+
+
+Action = Union[Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode, Stop]
+ACTIONS = (Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode, Stop)
 
 
 class Watch(Enum):
@@ -279,6 +309,25 @@ class Watch(Enum):
     NOTHING = "nothing"
     NOFILE = "nofile"  # the server's open descriptors against RLIMIT_NOFILE
     NPROC = "nproc"  # its children, live and zombies, against RLIMIT_NPROC
+    # The container's pids cgroup against pids_limit, read from the host or the engine: once the
+    # cgroup is full, docker exec cannot start the probes.
+    PIDS = "pids"
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A second server container beside the trial's own: both start first, then the neighbour's actions
+    play, then the trial's, while the neighbour still runs (nproc-shared-uid)."""
+
+    server: ServerSpec
+    actions: tuple
+    same_uid: bool  # as the trial's server's UID: the two then share one RLIMIT_NPROC count
+    role: str = "neighbour"
+
+    def __post_init__(self):
+        unknown = [a for a in self.actions if not isinstance(a, ACTIONS)]
+        if unknown:
+            raise TypeError(f"neighbour: {unknown[0]!r} is not an action of scenarios.spec")
 
 
 class FdCount(Enum):
@@ -304,6 +353,7 @@ class Trial:
     title: str = ""
     watch: Watch = Watch.NOTHING
     fd_count: FdCount = FdCount.LISTING
+    neighbour: Optional[Neighbour] = None
 
     def __post_init__(self):
         _require(self, "watch", Watch)
@@ -314,6 +364,8 @@ class Trial:
         keys = [action.key for action in self.actions]
         if len(set(keys)) != len(keys):
             raise ValueError(f"trial {self.key}: two actions store their result under the same key: {keys}")
+        if self.watch is Watch.PIDS and self.server.limits.pids is None:
+            raise ValueError(f"trial {self.key}: watching the pids cgroup needs Limits.pids stated")
 
     @property
     def action_keys(self) -> tuple:
@@ -331,6 +383,15 @@ class Verdict:
         return "REPRODUCED" if self.reproduced else "NOT REPRODUCED"
 
 
+class Needs(Enum):
+    """What an engine must do for a scenario to reproduce there; `lbaws doctor` checks each."""
+
+    PIDS_LIMIT = "pids-limit"  # the engine applies pids_limit (no pids cgroup: rootless on cgroup v1)
+    INIT = "init"  # `init: true` has the engine's docker-init (tini) to run
+    HOST_ROOT = "host-root"  # UID 0 in a container is the host kernel's root, exempt from RLIMIT_NPROC
+    # (not under userns-remap or a rootless engine, where it is an ordinary UID of the host)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -341,11 +402,15 @@ class Scenario:
     trials: tuple
     judge: Callable  # (scenarios.record.Observations) -> Verdict
     repeatable: bool = False  # --repeat applies (races)
+    needs: tuple = ()  # Needs: what the engine must do, else the scenario says it cannot run there
 
     def __post_init__(self):
         keys = [trial.key for trial in self.trials]
         if len(set(keys)) != len(keys):
             raise ValueError(f"scenario {self.name}: two trials share a key: {keys}")
+        wrong = [need for need in self.needs if not isinstance(need, Needs)]
+        if wrong:
+            raise TypeError(f"scenario {self.name}: needs holds members of Needs, not {wrong[0]!r}")
 
     @property
     def stages(self) -> list:

@@ -17,7 +17,8 @@ from scenarios.spec import Watch  # noqa: E402
 def limit_line(record, watch: Watch) -> tuple:
     if watch is Watch.NOTHING:
         return None, ""
-    return record.limits[watch.value], f"{watch.value} limit = {record.limits[watch.value]}"
+    name = "pids_limit" if watch is Watch.PIDS else watch.value
+    return record.limits[name], f"{name} = {record.limits[name]}"
 
 
 def _requests_per_second(ax, record) -> None:
@@ -58,6 +59,9 @@ def draw(observations: Observations, trials: dict, title: str, path: Path) -> Pa
         if watch is Watch.NPROC:
             ax.plot(t, [s.live + s.zombies for s in samples], label="children (live + zombies)",
                     color="tab:purple", linestyle="-.")
+        if watch is Watch.PIDS and record.pids:
+            ax.plot([r.t for r in record.pids], [r.current for r in record.pids], color="tab:orange",
+                    label=f"pids cgroup (from {'the host' if 'host' in record.pids_source else 'the engine'})")
         value, text = limit_line(record, watch)
         if value is not None:
             ax.axhline(value, color="black", linestyle="--", linewidth=1, label=text)

@@ -6,17 +6,24 @@ LIMITS = Limits(nofile=500, nproc=400, memory="2g")
 LOAD = Load(clients=500, hold=5, deadline=45, connect_timeout=3)
 
 
+def children_at_death(record) -> int:
+    """The lab's 3d prints len(clients) after each successful fork, as the text's does: the last number is
+    how many children existed. A reader's file may print anything: count its sampled children instead."""
+    counts = record.counts_printed()
+    if counts and not record.server_file:
+        return counts[-1]
+    last = record.last_alive()
+    return last.live + last.zombies
+
+
 def judge(obs) -> Verdict:
     record = obs["3d"]
     error = record.error_line()
     eagain = "Resource temporarily unavailable" in error and "11" in error
     in_fork = "fork" in record.traceback()
-    counts = record.counts_printed()
     last = record.last_alive()
     sampled = last.live + last.zombies
-    # The lab's 3d prints len(clients) after each successful fork, as the text's does: the last number is
-    # how many children existed. A reader's file may print anything: count its sampled children instead.
-    children = counts[-1] if counts and not record.server_file else sampled
+    children = children_at_death(record)
     reproduced = record.died and eagain and in_fork and 0 < children < LIMITS.nproc
     overflow = "" if reproduced else overflow_reason(record)
     fate = f"fork() failed with {error!r}" if record.died else "3d was still running"

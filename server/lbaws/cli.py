@@ -21,6 +21,8 @@ EXIT_APP = 3
 EXIT_LISTEN = 4
 COMMANDS = "lbaws.commands"
 BUILTIN_COMMANDS = ("serve", "stages")
+# What lbaws-lab adds on the host; inside an image (or with the server alone) each gets one line saying so.
+HARNESS_COMMANDS = ("scenario", "check", "doctor")
 
 
 def _fail(code, message):
@@ -80,6 +82,9 @@ def build_parser():
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
     serve.add_argument("--workers", type=_positive_int,
                        help="worker processes of a pre-forked stage (default: the stage's, 2 for prefork)")
+    serve.add_argument("--no-sigterm-handler", action="store_true",
+                       help="leave SIGTERM its default action, as the text's files do (as PID 1 in a "
+                            "container: ignored, so docker stop ends in SIGKILL)")
 
     commands.add_parser("stages", help="list the stages and the tutorial file of each")
     for name in sorted(plugged_commands()):
@@ -102,8 +107,8 @@ def main(argv=None):
     plugged = plugged_commands()
     if argv[:1] and argv[0] in plugged:
         return run_plugged(argv[0], plugged[argv[0]], argv[1:])
-    if argv[:1] == ["scenario"]:
-        return _fail(EXIT_USAGE, "`lbaws scenario` comes with the lab harness, which is not installed here "
+    if argv[:1] and argv[0] in HARNESS_COMMANDS:
+        return _fail(EXIT_USAGE, f"`lbaws {argv[0]}` comes with the lab harness, which is not installed here "
                                  "(on the host: make setup, or pip install -e ./server -e .)")
     args = build_parser().parse_args(argv)
     if args.command == "stages":
@@ -186,7 +191,7 @@ def serve(args):
             boot=functools.partial(_boot_worker, stage, args.app, server_name, port),
             workers=args.workers or stage.workers,
         )
-        unix.install_shutdown_handlers()
+        unix.install_shutdown_handlers(sigterm=not args.no_sigterm_handler)
         logs.log.info("%sServing HTTP on port %d ...", stage.log_prefix, port)
         try:
             return process_models.serve(server)

@@ -52,9 +52,14 @@ def _raise_shutdown(signum, frame):
     raise Shutdown(signum)
 
 
-def install_shutdown_handlers():
-    """SIGTERM and SIGINT stop the server at once: as PID 1 in a container it gets no default action."""
-    signal.signal(signal.SIGTERM, _raise_shutdown)
+def install_shutdown_handlers(sigterm=True):
+    """SIGTERM and SIGINT stop the server at once: as PID 1 in a container it gets no default action.
+
+    Without `sigterm`, SIGTERM keeps its default action, as in the text's files: the kernel then
+    ignores it for PID 1, and `docker stop` waits its whole timeout before SIGKILL (pid1-signals).
+    """
+    if sigterm:
+        signal.signal(signal.SIGTERM, _raise_shutdown)
     signal.signal(signal.SIGINT, _raise_shutdown)
 
 

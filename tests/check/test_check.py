@@ -108,7 +108,8 @@ def test_a_correct_3g_behaves_as_the_texts_3g_in_every_experiment(checked):
     check = checked["good-3g"]
     assert check.process.returncode == 0, out(check)
     assert check.verdicts() == {name: "BEHAVES AS THE TEXT'S 3G"
-                                for name in ("starts", "client-hang", "fd-exhaustion", "waitpid-reaper")}
+                                for name in ("starts", "client-hang", "fd-exhaustion", "waitpid-reaper",
+                                             "pid1-signals", "nproc-shared-uid")}
     summary = check.summary
     assert summary["stage"] == "3g" and len(summary["sha256"]) == 64
     report = json.loads(Path(summary["scenarios"][2]["report"]).read_text())
@@ -121,7 +122,8 @@ def test_a_correct_3g_behaves_as_the_texts_3g_in_every_experiment(checked):
 def test_a_3d_like_file_behaves_as_the_texts_3d(checked):
     check = checked["3d"]
     assert check.process.returncode == 0, out(check)
-    assert set(check.verdicts()) == {"starts", "client-hang", "fd-exhaustion", "zombies", "nproc-exhaustion"}
+    assert set(check.verdicts()) == {"starts", "client-hang", "fd-exhaustion", "zombies", "nproc-exhaustion",
+                                     "pids-cgroup"}
     assert "Too many open files" in check.observed("fd-exhaustion")
 
 

@@ -68,7 +68,7 @@ def test_a_scenario_without_a_load_is_one_line_and_exit_2(run_cli):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         "lbaws scenario: --client applies to a scenario that runs client3.py (fd-exhaustion, zombies, "
-        "nproc-exhaustion, missed-signals, waitpid-reaper); hello does not"]
+        "nproc-exhaustion, missed-signals, waitpid-reaper, orphan-reaping, pids-cgroup); hello does not"]
 
 
 def test_an_unknown_client_is_a_usage_error(run_cli):

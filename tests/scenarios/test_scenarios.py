@@ -16,6 +16,7 @@ import pytest
 
 from lab.inventory import RUN_LABEL, label_filter
 from scenarios import catalog
+from scenarios.catalog import pids_cgroup
 from scenarios.command import removal_command
 
 pytestmark = [pytest.mark.scenario, pytest.mark.container]
@@ -104,6 +105,39 @@ def check_prefork_respawn(n):
     assert n["rps_after"] >= 0.8 * n["rps_before"] > 0
 
 
+def check_orphan_reaping(n):
+    k = n["requests"]
+    assert n["3d_pid1"] == "lbaws" and n["3d_orphan_zombies_of_pid1"] == k and n["3d_own_zombies_of_server"] == k
+    assert n["3d-sh_pid1"] == "sh" and n["3d-sh_orphan_zombies_of_pid1"] == 0
+    assert n["3d-init_pid1"] == "docker-init" and n["3d-init_orphan_zombies_of_pid1"] == 0
+    assert n["3d-init_own_zombies_of_server"] == k, "an init cannot reap another process's children"
+    assert n["3g_orphans_adopted"] == k and n["3g_orphan_zombies_anywhere"] == n["3g_own_zombies_of_server"] == 0
+
+
+def check_pid1_signals(n):
+    timeout = n["timeout_s"]
+    assert n["no-handler_exit"] == n["handler-sh_exit"] == 137
+    assert n["no-handler_stop_s"] >= timeout and n["handler-sh_stop_s"] >= timeout
+    assert (n["no-handler-init_exit"], n["handler_exit"]) == (143, 0)
+    assert n["no-handler-init_stop_s"] < timeout and n["handler_stop_s"] < timeout
+
+
+def check_pids_cgroup(n):
+    assert n["root_uid"] == 0 and n["root_processes_at_death"] > n["nproc"]
+    assert n["root_pids_limit_read"] == n["user_pids_limit_read"] == n["pids_limit"]
+    assert n["root_pids_peak"] >= n["pids_limit"] - pids_cgroup.SLACK
+    assert n["user_processes_at_death"] <= n["nproc"] and n["user_pids_peak"] < n["pids_limit"] - pids_cgroup.SLACK
+    for who in ("root", "user"):
+        assert "[Errno 11] Resource temporarily unavailable" in n[f"{who}_error"]
+
+
+def check_nproc_shared_uid(n):
+    assert n["shared_uid"] == n["shared_neighbour_uid"] and n["own_uid"] != n["own_neighbour_uid"]
+    assert n["shared_neighbour_zombies"] == n["own_neighbour_zombies"] == n["zombies"]
+    assert n["shared_forks_failed"] > 0 and n["shared_answered"] < n["curls"]
+    assert n["own_forks_failed"] == 0 and n["own_answered"] == n["curls"]
+
+
 CHECKS = {name: globals()[f"check_{name.replace('-', '_')}"] for name in catalog.names()}
 
 
@@ -120,6 +154,8 @@ def test_scenario_reproduces(run_cli, tmp_path, name):
             in_force = record["baseline"]["limits"]
             assert in_force["Max open files"] == [str(record["limits"]["nofile"])] * 2
             assert in_force["Max processes"] == [str(record["limits"]["nproc"])] * 2
+            if record["neighbour"]:
+                assert record["neighbour"]["baseline"]["limits"]["Max processes"] == in_force["Max processes"]
     assert (tmp_path / name / "timeline.png").stat().st_size > 10_000
     assert (tmp_path / name / "report.md").read_text().startswith(f"# {name}: REPRODUCED")
 

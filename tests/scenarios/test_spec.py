@@ -2,8 +2,9 @@
 import pytest
 
 from scenarios import catalog
-from scenarios.spec import (Curl, Grant, Limits, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict,
-                            Watch)
+from scenarios.containers import RunContainers
+from scenarios.spec import (Curl, Grant, Limits, Load, Needs, Neighbour, Scenario, ServerSpec, Settle, Sigterm,
+                            Snapshot, Stop, Trial, Until, Verdict, Watch)
 
 
 def test_a_mistyped_settle_condition_is_refused_naming_the_field_and_the_choices():
@@ -14,7 +15,7 @@ def test_a_mistyped_settle_condition_is_refused_naming_the_field_and_the_choices
 
 
 def test_a_mistyped_watch_is_refused():
-    with pytest.raises(TypeError, match=r"Trial.watch must be one of Watch.NOTHING, Watch.NOFILE, Watch.NPROC"):
+    with pytest.raises(TypeError, match=r"Trial.watch must be one of Watch.NOTHING, Watch.NOFILE, Watch.NPROC, Watch."):
         Trial("3d", ServerSpec(stage="3d"), (Curl(),), watch="nofle")
 
 
@@ -56,3 +57,35 @@ def test_a_grant_names_a_docker_capability_and_says_why():
         Grant("KILL", " ")
     with pytest.raises(TypeError):
         ServerSpec(stage="3d", grants=("KILL",))
+
+
+def test_what_runs_as_pid1_is_data_of_the_server_spec():
+    runs = RunContainers(engine=None, scenario="x", run_id="x-1")
+    assert runs.pid1_command(ServerSpec(stage="3g"), None)[0] == ["lbaws", "serve", "3g", "--port", "8888"]
+    shell, _ = runs.pid1_command(ServerSpec(stage="3d", app="orphans:app", image="wsgi", shell_form=True), None)
+    assert shell == ["/bin/sh", "-c", "lbaws serve 3d orphans:app --port 8888"]
+    bare, _ = runs.pid1_command(ServerSpec(stage="3g", sigterm=Sigterm.DEFAULT), None)
+    assert bare[-1] == "--no-sigterm-handler"
+    with pytest.raises(TypeError, match="ServerSpec.sigterm must be one of Sigterm.ANY"):
+        ServerSpec(stage="3g", sigterm="default")
+
+
+def test_a_trial_that_relies_on_the_labs_handler_or_an_app_keeps_the_labs_stage():
+    assert ServerSpec(stage="3g", sigterm=Sigterm.HANDLED).lab_only_switches == [
+        "a SIGTERM handler, which the text's files do not have"]
+    assert ServerSpec(stage="3g", sigterm=Sigterm.DEFAULT, init=True, shell_form=True).lab_only_switches == []
+    assert ServerSpec(stage="3d", app="orphans:app", image="wsgi").lab_only_switches == [
+        "an app, which the text's webserver3d.py does not serve"]
+    assert ServerSpec(stage="3h", app="wsgiapp:app", image="wsgi").lab_only_switches == []
+
+
+def test_a_neighbour_and_a_pids_watch_are_checked_where_written():
+    with pytest.raises(TypeError, match="not an action"):
+        Neighbour(ServerSpec(stage="3d"), ("load",), same_uid=True)
+    with pytest.raises(ValueError, match="needs Limits.pids stated"):
+        Trial("3d", ServerSpec(stage="3d"), (Stop(),), watch=Watch.PIDS)
+    with pytest.raises(TypeError, match="needs holds members of Needs"):
+        Scenario("x", "", "", "", "", (), judge=lambda obs: Verdict(True, ""), needs=("init",))
+    assert Trial("3g", ServerSpec(stage="3g"), (Curl(),),
+                 neighbour=Neighbour(ServerSpec(stage="3d"), (Load(clients=2),), same_uid=True)).neighbour.same_uid
+    assert all(isinstance(need, Needs) for s in catalog.all_scenarios().values() for need in s.needs)

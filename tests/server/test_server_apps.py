@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from srvproc import HERE
-from srvnet import curl, get, raw_exchange
+from srvnet import curl, get, raw_exchange, wait_until
 
 # A hung server must fail its test, not stall the whole run.
 pytestmark = pytest.mark.timeout(90)
@@ -249,3 +249,28 @@ def test_error_responses_to_head_have_no_body(serve, tmp_path):
         head, _, body = response.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 " + status) and b"Content-Length: " in head
         assert body == b"", response
+
+
+def _stat(pid):
+    """(comm, state, ppid) of a process, from /proc/PID/stat; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            name, fields = stat.read().rsplit(")", 1)
+    except FileNotFoundError:
+        return None
+    state, ppid = fields.split()[:2]
+    return name.split("(", 1)[1], state, int(ppid)
+
+
+def test_the_orphans_app_leaves_a_named_orphan_that_outlives_the_child_and_then_exits(serve):
+    # Served by 3g, the request's child answers and exits; its child, the orphan, lives on, re-parented.
+    server = serve("3g", "orphans:app")
+    status, headers, body = get(server.port, "/?seconds=1.5")
+    assert status == 200 and headers["content-length"] == str(len(body))
+    pid = int(body.split()[2].rstrip(b","))
+    name, state, parent = _stat(pid)
+    assert name == "orphan" and parent != server.pid
+    # Its parent, the request's child, exits: the orphan is adopted by someone outside the server's tree.
+    assert wait_until(lambda: (_stat(pid) or ("", "", 0))[2] not in (parent, server.pid), 5)
+    # And once its seconds are up it is gone, or a zombie of whoever adopted it.
+    assert wait_until(lambda: _stat(pid) is None or _stat(pid)[1] == "Z", 10)

@@ -185,11 +185,12 @@ def test_scenario_without_the_harness_is_one_line_and_exit_2():
     alone = subprocess.run([*ISOLATED, "-c", PROBE], cwd=server, capture_output=True, text=True, timeout=30)
     assert alone.stdout == f"[] False {server / 'lbaws' / '__init__.py'}\n", alone.stderr
 
-    result = subprocess.run([*ISOLATED, "-m", "lbaws", "scenario", "x"], cwd=server,
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert _one_line(result.stderr).startswith("lbaws: ")
+    for command in ("scenario", "check", "doctor"):
+        result = subprocess.run([*ISOLATED, "-m", "lbaws", command, "x"], cwd=server,
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert _one_line(result.stderr).startswith(f"lbaws: `lbaws {command}` comes with the lab harness")
 
 
 HARNESS = {"lab", "scenarios"}
@@ -264,6 +265,19 @@ def test_sigterm_stops_a_forking_server_and_its_children_die_by_default(serve):
         os.kill(kids[0][0], signal.SIGTERM)
         assert wait_until(lambda: not os.path.exists(f"/proc/{kids[0][0]}") or
                           open(f"/proc/{kids[0][0]}/stat").read().rpartition(")")[2].split()[0] == "Z", 5)
+
+
+def test_no_sigterm_handler_leaves_sigterm_its_default_action_as_the_texts_files(serve):
+    # Not PID 1 here, so the default action applies: the process dies of the signal, with no clean-up.
+    server = serve("3g", "--no-sigterm-handler")
+    assert server.alive()
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.wait_exit(5) == -signal.SIGTERM
+    assert "Shutting down" not in server.log()
+    # SIGINT still ends it as Ctrl-C does.
+    server = serve("3g", "--no-sigterm-handler")
+    server.proc.send_signal(signal.SIGINT)
+    assert server.wait_exit(5) == 0 and "Shutting down (signal 2)" in server.log()
 
 
 @pytest.mark.parametrize("option,value", [("--port", "70000"), ("--port", "-1"), ("--sleep", "nan"),

@@ -1,0 +1,75 @@
+"""Part 3's `ulimit -u` against the container's own limit: the pids cgroup binds root, nproc does not."""
+from scenarios.catalog.nproc_exhaustion import children_at_death
+from scenarios.spec import Limits, Load, Needs, Scenario, ServerSpec, Settle, Trial, Until, Verdict, Watch
+
+PIDS = 200
+NPROC = 100
+# One set of limits for both trials: root ignores the nproc that stops the other UID. (Not `ulimit -u
+# unlimited`: an engine without CAP_SYS_RESOURCE, as on the lab's own machine, cannot raise it.)
+LIMITS = Limits(nofile=1024, nproc=NPROC, pids=PIDS)
+# At 100 connections a second the host, reading the cgroup every 50 ms, sees it within a few of its peak.
+LOAD = Load(clients=300, hold=5, deadline=30, connect_timeout=3, rate=100)
+ACTIONS = (LOAD, Settle(until=Until.EXITED, timeout=15))
+# Processes of the container that are not 3d's (the probes docker exec starts while the count climbs),
+# and what the host's last reading may lag behind: 194-197 of 200 were 3d's at its death on the lab's machine.
+SLACK = 15
+
+
+def fork_failed(record) -> bool:
+    error = record.error_line()
+    return record.died and "[Errno 11]" in error and "fork" in record.traceback()
+
+
+def reading(record) -> dict:
+    peak = record.pids_peak()
+    # A reader's 3d prints what it likes: its sampled children count instead, except where the cgroup
+    # fills and no probe can count inside (as root): there the count read from outside, less 3d itself,
+    # is its children (and the probes of the moment).
+    children = peak.current - 1 if record.server_file and record.uid == 0 else children_at_death(record)
+    return {"uid": record.uid, "nproc": record.limits["nproc"], "children_at_death": children,
+            "processes_at_death": children + 1, "pids_peak": peak.current, "pids_limit_read": peak.limit,
+            "pids_refused": record.pids_refused(), "error": record.error_line(), "exit_code": record.exit_code}
+
+
+def judge(obs) -> Verdict:
+    root, user = reading(obs["root"]), reading(obs["nproc"])
+    # Root: past nproc, nothing but the cgroup stops it, so 3d and the probes fill it to the limit.
+    root_held = (fork_failed(obs["root"]) and root["uid"] == 0 and root["pids_limit_read"] == PIDS
+                 and NPROC < PIDS - SLACK <= root["processes_at_death"] <= PIDS and root["pids_peak"] > NPROC)
+    # A UID of its own: nproc stops 3d at NPROC processes, with the cgroup far from full.
+    user_held = (fork_failed(obs["nproc"]) and user["uid"] != 0 and user["processes_at_death"] <= NPROC
+                 and user["pids_peak"] < PIDS - SLACK and user["pids_limit_read"] == PIDS)
+    return Verdict(
+        reproduced=root_held and user_held,
+        observed=(f"root (UID 0, no capability, nproc={NPROC}): fork() failed with {root['error']!r} with "
+                  f"{root['processes_at_death']} processes of 3d; the pids cgroup, read from outside "
+                  f"({obs['root'].pids_source}), peaked at {root['pids_peak']} of {root['pids_limit_read']}. "
+                  f"UID {user['uid']} with nproc={NPROC}: fork() failed with {user['error']!r} with "
+                  f"{user['processes_at_death']} processes, the cgroup at {user['pids_peak']} of "
+                  f"{user['pids_limit_read']}."),
+        numbers={"pids_limit": PIDS, "nproc": NPROC, "clients": LOAD.clients,
+                 **{f"root_{name}": value for name, value in root.items()},
+                 **{f"user_{name}": value for name, value in user.items()}},
+    )
+
+
+SCENARIO = Scenario(
+    name="pids-cgroup",
+    section="Part 3: webserver3d.py's zombies against `ulimit -u`, and against the container's pids_limit",
+    summary=f"3d as root passes nproc={NPROC} and dies of EAGAIN at pids_limit={PIDS}; as a UID, nproc bites first",
+    prediction=(f"As root, with every capability dropped, 3d forks past nproc={NPROC} (root ignores it), yet "
+                f"fork() fails with EAGAIN once its container holds pids_limit={PIDS} processes. As a non-root "
+                f"UID under the same limits, fork() fails at {NPROC} processes, long before the cgroup is full."),
+    why=("RLIMIT_NPROC counts a UID's processes and the host's root is exempt from it, capabilities or not; the pids "
+         "cgroup counts the processes of the container, zombies included, whoever owns them, so it binds root "
+         "too. Once it is full, docker exec cannot start anything in the container either, so its count is read "
+         "from the host's cgroup files or the engine's stats API."),
+    trials=(
+        Trial("root", ServerSpec(stage="3d", limits=LIMITS, root=True), ACTIONS, watch=Watch.PIDS,
+              title=f"UID 0, no capability, nproc {NPROC}, pids_limit {PIDS}"),
+        Trial("nproc", ServerSpec(stage="3d", limits=LIMITS), ACTIONS, watch=Watch.PIDS,
+              title=f"the run's own UID, nproc {NPROC}, pids_limit {PIDS}"),
+    ),
+    judge=judge,
+    needs=(Needs.PIDS_LIMIT, Needs.HOST_ROOT),
+)
