@@ -1,7 +1,7 @@
 """`lbaws load`: the fixed stages under load, in containers with nofile=1024: every request answered,
 no zombie, the server's descriptors back where they started.
 
-    lbaws load                                   # 10,000 requests, 256 at a time, against 3g and 3h
+    lbaws load                                   # 10,000 requests, 256 at a time, against 3g, 3h and prefork
     lbaws load --requests 1000 --stages 3h       # smaller, one stage
 
 Not an experiment of the text (those are `lbaws scenario`): the same runner, probes and reports, asked
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
+from scenarios.spec import Limits, Load, Pause, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
 
 REQUESTS = 10_000
 CONCURRENCY = 256
@@ -21,10 +21,13 @@ LIMITS = Limits(nofile=1024, nproc=2048, memory="2g")
 # How a stage is done after the load: a forking stage once no child lives (a zombie left then is one
 # for good); a stage whose workers live on would only wait for a pause.
 CHILDREN_DONE = Settle(until=Until.NO_LIVE_CHILDREN, quiet=1.0, timeout=60)
+# prefork's workers live on: a short pause lets them close the last connections before the count.
+WORKERS_IDLE = Pause(seconds=2.0)
 # The stages under test, one trial each, with how each settles; a new fixed stage is one more entry.
 STAGES = {
     "3g": (ServerSpec(stage="3g", limits=LIMITS), CHILDREN_DONE),
     "3h": (ServerSpec(stage="3h", app="wsgiapp:app", image="wsgi", limits=LIMITS), CHILDREN_DONE),
+    "prefork": (ServerSpec(stage="prefork", app="wsgiapp:app", image="wsgi", limits=LIMITS), WORKERS_IDLE),
 }
 FAILURES = ("refused", "timed_out", "reset", "errors", "unended")
 # What one request may take before it counts as failed: 256 at a time queue for a server that forks
