@@ -160,6 +160,7 @@ class Arbiter:
                 os.write(self.boot_write, (str(exc) + "\n").encode("utf-8", "replace")[:512])
                 code = unix.CHILD_BOOT_ERROR
             else:
+                os.close(self.boot_write)  # only a failed start has anything to say there
                 # What the app's import built lives as long as the worker: leaving it out of every
                 # collection keeps the garbage collector's passes short while requests come and go.
                 gc.freeze()
