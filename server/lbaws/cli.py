@@ -75,8 +75,8 @@ def build_parser():
     serve.add_argument("--timeout", type=_non_negative, default=10.0,
                        help="seconds to wait for a request before giving up on a client (default 10; 0: no limit)")
     serve.add_argument("--drain", type=_non_negative, default=2.0,
-                       help="seconds a fixed stage (3g, 3h) lets its responses in flight finish after SIGTERM "
-                            "or SIGINT (default 2, under the lab's 3 s stop grace period)")
+                       help="seconds a fixed stage (3g, 3h, prefork) lets its responses in flight finish after SIGTERM "
+                            "(3g, 3h: SIGINT too; default 2, under the lab's 3 s stop grace period)")
     serve.add_argument("--quiet", action="store_true", help="do not print what the text prints")
     serve.add_argument("--python2-signals", action="store_true",
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")

@@ -17,8 +17,9 @@ from lbaws.apploader import AppLoadError
 from lbaws.logs import log
 from lbaws.prefork.worker import Worker, install_signals
 
-# How long workers get to finish the requests in hand after SIGTERM, before the master kills them.
-GRACEFUL_TIMEOUT = 10.0
+# How long workers get to finish the requests in hand after SIGTERM, before the master kills them
+# (`lbaws serve --drain` sets it: the lab's containers stop within a 3 s grace period).
+GRACEFUL_TIMEOUT = 2.0
 # A worker that dies sooner than this after its start is replaced only after the same pause, so a
 # worker that crashes at once cannot make the master fork in a tight loop.
 QUICK_DEATH = 1.0
