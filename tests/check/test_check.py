@@ -4,6 +4,7 @@ yes to a file that behaves as the text's stage and no, with the reason, to one t
 The checks that need containers start together, two at a time, and each test reads its own result.
 """
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,8 @@ ROOT = HERE.parents[1]
 LBAWS = str(Path(sys.executable).with_name("lbaws")) if Path(sys.executable).with_name("lbaws").exists() \
     else shutil.which("lbaws")
 AT_ONCE = 2
+# The line every run starts with names the label its containers carry.
+RUN_ID = re.compile(r"labelled org\.lbaws-lab\.run=(\S+?),")
 
 # name -> the `lbaws check` arguments after the file; each decides with the fewest experiments it can.
 CHECKS = {
@@ -91,7 +94,11 @@ def checked(tmp_path_factory):
     for thread in threads:
         thread.join()
     engine = docker.from_env()
-    left = [c.name for c in engine.containers.list(all=True, filters={"label": RUN_LABEL})]
+    # Only these checks' runs: other runs on the same engine (a scenario in another terminal) are not ours.
+    runs = {run for c in results.values() for run in RUN_ID.findall(c.process.stdout + c.process.stderr)}
+    assert runs, "no check said which run labels its containers"
+    left = [c.name for run in sorted(runs)
+            for c in engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run}"})]
     assert left == [], "a check left containers behind"
     assert not list((CACHE / "runs").glob("*")), "a check left copies of the files behind"
     print("\n".join(f"check {c.name}: exit {c.process.returncode} in {c.duration:.1f}s" for c in results.values()))
