@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml server/pyproject.toml
 	$(if $(PYTHON_OK),,$(error lbaws-lab needs Python 3.11 or newer; $(PYTHON) is $(PYTHON_VERSION)))
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test]'
+	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test,bench]'
 	touch $@
 
 setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium) and checks

@@ -42,7 +42,7 @@ def test_a_build_failing_in_a_pool_thread_reaches_the_caller_and_leaves_nothing(
     token, broken = broken_spec
     real_specs = images.specs
     # After runtime and server, so it builds on the pool beside the (current) leaves.
-    monkeypatch.setattr(images, "specs", lambda base, deps: [*real_specs(base, deps), broken])
+    monkeypatch.setattr(images, "specs", lambda *parts: [*real_specs(*parts), broken])
     heard = []
     with pytest.raises(inventory.LabError) as caught:
         images.ensure_images(heard.append)
