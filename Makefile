@@ -13,7 +13,7 @@ NAME    ?= $(ARGS)
 SERVICE ?= $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup images up down ps clean test test-server scenario scenarios check
+.PHONY: help setup images up down ps clean test test-server scenario scenarios check bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ $(VENV)/.installed: pyproject.toml server/pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test,bench]'
 	touch $@
 
-setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium) and checks
+setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium, wrk) and checks
 	$(PY) -m lab.setup
 
 images: setup ## Build every image (offline base from Debian's packages when no registry answers)
@@ -67,3 +67,6 @@ scenarios: setup ## Run every scenario and print the summary table
 check: setup ## Judge your own server file: make check SERVER=webserver3g.py [STAGE=3g]
 	@test -n "$(SERVER)" || { echo "usage: make check SERVER=PATH [STAGE=S]" >&2; exit 2; }
 	$(LBAWS) check $(SERVER) $(if $(STAGE),--stage $(STAGE)) $(OPTS)
+
+bench: setup ## lbaws against gunicorn, waitress, wsgiref under wrk: make bench [OPTS=--quick]
+	$(LBAWS) bench $(OPTS)
