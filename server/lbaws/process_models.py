@@ -5,10 +5,11 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 from lbaws import unix
 from lbaws.logs import log
+from lbaws.prefork.arbiter import Arbiter
 from lbaws.stages import ProcessModel, Reaper, Stage
 
 
@@ -20,6 +21,9 @@ class ServerLoop:
     sleep: float
     timeout: float
     python2_signals: unix.Python2Signals
+    # prefork: each worker calls boot() for its own handler (loading the app there), `workers` of them.
+    boot: Optional[Callable] = None
+    workers: int = 0
 
     def serve_connection(self, conn, address):
         """Handle one connection, then sleep as the stage says; the caller closes the socket."""
@@ -134,8 +138,14 @@ def waitpid_all_reaper(python2_signals):
 # Reaper -> the factory of its SIGCHLD handler; None keeps SIGCHLD's default, so children stay zombies.
 REAPERS = {Reaper.NONE: None, Reaper.WAIT_ONE: wait_one_reaper, Reaper.WAITPID_ALL: waitpid_all_reaper}
 
-MODELS = {ProcessModel.ITERATIVE: serve_iterative, ProcessModel.FORK: serve_forking}
+def serve_prefork(server):
+    return Arbiter(server.listener, server.boot, server.workers, server.timeout).run()
+
+
+MODELS = {ProcessModel.ITERATIVE: serve_iterative, ProcessModel.FORK: serve_forking,
+          ProcessModel.PREFORK: serve_prefork}
 
 
 def serve(server):
-    MODELS[server.stage.model](server)
+    """Run the stage's process model; the exit status when it returns (the text's loops never do)."""
+    return MODELS[server.stage.model](server)

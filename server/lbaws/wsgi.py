@@ -80,8 +80,11 @@ def request_environ(base, request, client_address):
 class Exchange:
     """One application call: collects status and headers, then streams the body to the channel."""
 
-    def __init__(self, channel, head_only=False, on_head=None):
+    def __init__(self, channel, head_only=False, on_head=None, keep_alive=False):
         self.channel = channel
+        # Asked for by the client and allowed by the stage; kept only if the response's end is known
+        # without closing (a Content-Length, or no body at all).
+        self.keep_alive = keep_alive
         self.on_head = on_head
         self.status = None
         self.headers = None
@@ -155,7 +158,10 @@ class Exchange:
             self.body_allowed = False
             content_length = None
         self.declared_length = _declared_length(self.headers)
-        head = response_head(self.status, self.headers, content_length=content_length)
+        framed = not self.body_allowed or content_length is not None or self.declared_length is not None
+        self.keep_alive = self.keep_alive and framed
+        head = response_head(self.status, self.headers, content_length=content_length,
+                             keep_alive=self.keep_alive)
         self.headers_sent = True
         if self.on_head is not None:
             self.on_head(head)

@@ -54,7 +54,8 @@ def _send_case(port, payload):
     return raw_exchange(port, payload, shut_write=True, until=b"\r\n\r\n")
 
 
-@pytest.mark.parametrize("stage,app", [("3a", None), ("2", "echoapp:app"), ("3g", None), ("3h", "wsgiapp:app")])
+@pytest.mark.parametrize("stage,app", [("3a", None), ("2", "echoapp:app"), ("3g", None), ("3h", "wsgiapp:app"),
+                                       ("prefork", "wsgiapp:app")])
 def test_malformed_requests_get_4xx_or_clean_close_and_the_server_lives(serve, stage, app):
     server = serve(stage, *([app] if app else []), "--sleep", "0")
     outcomes = {}

@@ -3,6 +3,7 @@
     lbaws-client --max-clients 300            # the text's command: 300 connections
     lbaws-client --max-clients 4 --max-conns 3 --read --hold 5 --json
     lbaws-client --max-clients 300 --pattern repository   # the copy readers download
+    lbaws-client --max-clients 8 --pattern keep-alive --hold 10 --rate 200 --json
 
 Exit codes: 0 the run finished; 1 a client could not be forked or crashed;
 2 bad arguments, URL or host; 3 the deadline stopped the run; 128+N stopped
@@ -19,7 +20,7 @@ import time
 from . import summary
 from .parent import ClientParent
 from .target import TargetError, resolve
-from .worker import LAB, PATTERNS, REPOSITORY, TEXT, Plan
+from .worker import KEEP_ALIVE, LAB, PATTERNS, REPOSITORY, TEXT, Plan
 
 DEFAULT_URL = "http://localhost:8888/hello"
 MAX_CLIENTS = 2000
@@ -70,7 +71,11 @@ def build_parser():
                         "socket, connect or send stops the client, as the exception kills the text's "
                         "child; %s: the copy in the text's repository, whose os._exit(0) is inside "
                         "the loop: each client opens one connection, sends the request and exits at "
-                        "once, closing it (no --max-conns, no --hold)" % (LAB, TEXT, REPOSITORY))
+                        "once, closing it (no --max-conns, no --hold); %s (beyond the text): each "
+                        "client keeps one connection and sends request after request on it for "
+                        "--hold seconds, reading each response, --rate requests per second over all "
+                        "clients, and opens a new connection whenever the server closes it (counted "
+                        "as reconnects, with per-second figures)" % (LAB, TEXT, REPOSITORY, KEEP_ALIVE))
     p.add_argument("--url", default=DEFAULT_URL, help="http://host:port/path to request")
     p.add_argument("--hold", type=_bounded(float, 0, MAX_SECONDS), default=0.0,
                    help="seconds each client keeps its sockets open after sending (and reading)")
@@ -98,6 +103,9 @@ def main(argv=None):
                      "inside the loop): --max-conns does not apply")
     if args.pattern == REPOSITORY and args.hold:
         parser.error("--pattern repository exits right after sending: --hold does not apply")
+    if args.pattern == KEEP_ALIVE and (args.max_conns != 1 or not args.hold):
+        parser.error("--pattern keep-alive keeps one connection per client for --hold seconds: "
+                     "give --hold, and no --max-conns")
     if args.max_clients * args.max_conns > MAX_CONNECTIONS:
         parser.error("--max-clients x --max-conns is %d, more than %d"
                      % (args.max_clients * args.max_conns, MAX_CONNECTIONS))
@@ -110,7 +118,7 @@ def main(argv=None):
     plan = Plan(target=target, max_conns=args.max_conns, hold=args.hold, rate=args.rate,
                 read=args.read, connect_timeout=args.connect_timeout,
                 read_timeout=args.read_timeout, t0=t0, deadline=t0 + args.deadline,
-                pattern=args.pattern)
+                pattern=args.pattern, clients=args.max_clients)
     progress = None if args.quiet else _stderr_progress()
     if progress:
         progress("%d clients x %d connections to %s%s" % (
