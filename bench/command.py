@@ -108,6 +108,8 @@ def main(argv=None) -> int:
     from bench import report, run
     from scenarios.command import sigterm_as_interrupt
 
+    from lab.build import ENGINE_ERRORS
+
     try:
         with sigterm_as_interrupt():
             try:
@@ -117,6 +119,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; this run's servers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ENGINE_ERRORS as exc:
+        print(f"{PROG}: the Docker engine failed during the run ({type(exc).__name__}: {exc}); "
+              f"this run's servers and network were removed", file=sys.stderr)
+        return EXIT_ENGINE
     table_rows = report.rows(results)
     print(f"\nlbaws bench on the {place.where}: wrk {results.wrk_version}, 1 thread; each figure the median of "
           f"{chosen.rounds} interleaved rounds of {chosen.duration_s} s, (min-max) beside it; errors summed over "
@@ -125,7 +131,11 @@ def main(argv=None) -> int:
     problems = report.failures(table_rows)
     for line in problems:
         print(f"FAILED {line}")
-    data, image = report.write(args.reports or default_reports(), results, table_rows, place)
+    try:
+        data, image = report.write(args.reports or default_reports(), results, table_rows, place)
+    except OSError as exc:
+        print(f"{PROG}: cannot write the reports: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"bench: {data}\nbench: {image}\nbench: took {results.duration_s:.0f} s")
     return EXIT_FAILED if problems else EXIT_OK
 

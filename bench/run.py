@@ -15,6 +15,7 @@ WARMUP_S = 1
 WARMUP_CONNECTIONS = 8
 # wrk ends by itself after its duration; past this much more, the run is cut short.
 WRK_GRACE_S = 20
+TIMED_OUT = 124  # coreutils timeout's status, which both places return for a wrk they had to stop
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def _measure(place, cell, duration_s):
         return wrk.parse(out, err)
     except wrk.WrkOutputError:
         place.check_alive(cell.server, cell.app)  # a dead server says more than wrk does
+        if code == TIMED_OUT:
+            raise wrk.WrkOutputError(f"wrk did not end within {duration_s + WRK_GRACE_S} s") from None
         raise
 
 
