@@ -41,6 +41,7 @@ def cpus(engine) -> tuple[str, str]:
 
 class LabNetwork:
     where = "lab network"
+    host = "0.0.0.0"
 
     def __init__(self, engine, run_id: str):
         self.engine = engine
@@ -93,7 +94,7 @@ class LabNetwork:
         deadline = time.monotonic() + timeout
         while True:
             self.check_alive(server, app)
-            code, out, _ = self._exec(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
+            _, out, _ = self._exec(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
                                        self.url(server, app)], 5)
             if out.strip() == "200":
                 return

@@ -44,6 +44,7 @@ def _free_port() -> int:
 
 class Loopback:
     where = "loopback"
+    host = HOST
 
     def __init__(self, run_id: str, wrk_path: str, bin_dir: Path):
         self.run_id = run_id

@@ -86,7 +86,8 @@ def document(results, table_rows: list[dict], place) -> dict:
                      "workers": servers.WORKERS, "path": servers.PATH, "wrk": results.wrk_version,
                      "wrk_threads": 1, "order": "interleaved: round 1 of every config, then round 2, ...",
                      "limits": place.limits()},
-        "commands": {name: servers.SERVERS_BY_NAME[name].command("MODULE:CALLABLE") for name in settings.servers},
+        "commands": {name: servers.SERVERS_BY_NAME[name].command("MODULE:CALLABLE", host=place.host)
+                     for name in settings.servers},
         "figures": "median of the rounds; min and max beside it; errors summed over the rounds",
         "results": table_rows,
     }

@@ -1,23 +1,14 @@
 """Bench tests: wrk's output and the figures on recorded text, the command's refusals, one real quick run."""
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(__file__).resolve().parent / "data"
-LBAWS = Path(sys.executable).with_name("lbaws")
+from benchhelp import DATA, ROOT, bench_command
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "container: needs the lab's Docker images and engine")
     config.addinivalue_line("markers", "bench: runs `lbaws bench` against real servers")
-
-
-def bench_command():
-    return [str(LBAWS) if LBAWS.exists() else shutil.which("lbaws"), "bench"]
 
 
 @pytest.fixture

@@ -87,6 +87,7 @@ def test_the_table_shows_median_spread_errors_ratio_and_failures():
 
 class FakePlace:
     where = "lab network"
+    host = "0.0.0.0"
 
     def limits(self):
         return {"cpuset": {"server": "0", "wrk": "1"}}

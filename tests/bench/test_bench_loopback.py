@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from benchhelp import ROOT
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(300)]
 APPS = ROOT / "apps"

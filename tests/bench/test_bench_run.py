@@ -11,7 +11,7 @@ import pytest
 
 from lab.inventory import RUN_LABEL, label_filter
 from bench import servers
-from conftest import ROOT, bench_command
+from benchhelp import ROOT, bench_command
 
 pytestmark = [pytest.mark.container, pytest.mark.bench, pytest.mark.timeout(600)]
 RUN_LINE = re.compile(r"^bench: run ([0-9a-f]+): starting", re.M)
