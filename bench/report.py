@@ -142,6 +142,6 @@ def _bars(ax, settings, table_rows, app, mode, metric):
             high = [figure["max"] - figure["median"] for _, figure in placed]
             ax.bar(xs, medians, width, yerr=[low, high], capsize=2, label=name)
     ax.set_xticks(range(len(counts)), [f"{c} conn" for c in counts])
-    if found and all(figure["min"] > 0 for figure in found.values()):
-        ax.set_yscale("log")
+    # Every panel on the same kind of scale; a round that got no response at all sits on the axis.
+    ax.set_yscale("log", nonpositive="clip")
     ax.grid(axis="y", alpha=0.3)
