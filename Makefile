@@ -13,7 +13,7 @@ NAME    ?= $(ARGS)
 SERVICE ?= $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup images up down ps clean test test-server scenario scenarios check load doctor
+.PHONY: help setup images up down ps clean test test-server scenario scenarios check load doctor bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,10 +28,10 @@ $(VENV)/.installed: pyproject.toml server/pyproject.toml
 	$(if $(PYTHON_OK),,$(error lbaws-lab needs Python 3.11 or newer; $(PYTHON) is $(PYTHON_VERSION)))
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test]'
+	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test,bench]'
 	touch $@
 
-setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium) and checks
+setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium, wrk) and checks
 	$(PY) -m lab.setup
 
 images: setup ## Build every image (offline base from Debian's packages when no registry answers)
@@ -73,3 +73,6 @@ doctor: $(VENV)/.installed ## What kind of Docker engine this is, and which scen
 check: setup ## Judge your own server file: make check SERVER=webserver3g.py [STAGE=3g]
 	@test -n "$(SERVER)" || { echo "usage: make check SERVER=PATH [STAGE=S]" >&2; exit 2; }
 	$(LBAWS) check $(SERVER) $(if $(STAGE),--stage $(STAGE)) $(OPTS)
+
+bench: setup ## lbaws against gunicorn, waitress, wsgiref under wrk: make bench [OPTS=--quick]
+	$(LBAWS) bench $(OPTS)

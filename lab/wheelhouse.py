@@ -2,6 +2,8 @@
 
 .cache/wheelhouse/deps/<role>: a framework app's framework and its dependencies for CPython 3.11
                                manylinux x86_64, one folder per App with framework=True.
+.cache/wheelhouse/bench: the servers `lbaws bench` measures lbaws against (gunicorn, waitress), as the
+                        root pyproject's "bench" extra pins them.
 .cache/wheelhouse/own:  the project's own wheel (lbaws), rebuilt only when its sources change.
 """
 import hashlib
@@ -19,6 +21,7 @@ from lab.paths import CACHE, ROOT
 
 WHEELHOUSE = CACHE / "wheelhouse"
 DEPS = WHEELHOUSE / "deps"
+BENCH = WHEELHOUSE / "bench"
 OWN = WHEELHOUSE / "own"
 CONSTRAINTS = ROOT / "images" / "constraints.txt"
 PLATFORM = ["--only-binary=:all:", "--implementation", "cp", "--python-version", "3.11", "--abi", "cp311",
@@ -125,6 +128,31 @@ def ensure_deps(say: Say = quiet) -> dict[str, Path]:
 
         _refill(DEPS, digest, fill)
     return {role: DEPS / role for role in pins}
+
+
+def bench_pins() -> list[str]:
+    """The competitors of `lbaws bench`, exactly pinned in the root pyproject's "bench" extra."""
+    pins = project().get("optional-dependencies", {}).get("bench", [])
+    loose = [pin for pin in pins if "==" not in pin]
+    if not pins or loose:
+        raise LabError(f"the \"bench\" extra of {ROOT / 'pyproject.toml'} must pin each server exactly "
+                       f"(name==version){': not ' + ', '.join(loose) if loose else ''}")
+    return sorted(pins)
+
+
+def ensure_bench(say: Say = quiet) -> Path:
+    """The folder of the bench image's wheels and a requirements.txt with their pins."""
+    pins = bench_pins()
+    digest = hashlib.sha256("\n".join(["bench", CONSTRAINTS.read_text(), *pins, *PLATFORM]).encode()).hexdigest()
+    if not _fresh(BENCH, digest):
+        def fill(tmp):
+            say(f"images: downloading wheels for {', '.join(pins)} (cp311 manylinux)")
+            _pip(["download", "--quiet", "--disable-pip-version-check", *PLATFORM, "-d", str(tmp),
+                  "--constraint", str(CONSTRAINTS), *pins], f"download the wheels for {', '.join(pins)}")
+            (tmp / "requirements.txt").write_text("".join(pin + "\n" for pin in pins))
+
+        _refill(BENCH, digest, fill)
+    return BENCH
 
 
 def wheel_tops(wheel: Path) -> set[str]:

@@ -22,7 +22,7 @@ EXIT_LISTEN = 4
 COMMANDS = "lbaws.commands"
 BUILTIN_COMMANDS = ("serve", "stages")
 # What lbaws-lab adds on the host; inside an image (or with the server alone) each gets one line saying so.
-HARNESS_COMMANDS = ("scenario", "check", "doctor")
+HARNESS_COMMANDS = ("scenario", "check", "doctor", "load", "bench")
 
 
 def _fail(code, message):

@@ -7,7 +7,7 @@ import textwrap
 import docker.errors
 import pytest
 
-from lab import build, images, inventory, wheelhouse
+from lab import build, debs, images, inventory, wheelhouse
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 TEST_LABEL = "org.lbaws-lab.test-build"
@@ -42,7 +42,7 @@ def test_a_build_failing_in_a_pool_thread_reaches_the_caller_and_leaves_nothing(
     token, broken = broken_spec
     real_specs = images.specs
     # After runtime and server, so it builds on the pool beside the (current) leaves.
-    monkeypatch.setattr(images, "specs", lambda base, deps: [*real_specs(base, deps), broken])
+    monkeypatch.setattr(images, "specs", lambda *parts: [*real_specs(*parts), broken])
     heard = []
     with pytest.raises(inventory.LabError) as caught:
         images.ensure_images(heard.append)
@@ -69,14 +69,32 @@ def test_the_images_wheel_holds_the_server_alone(lab_images):
     assert tops == {"lbaws", f"lbaws-{wheelhouse.version()}.dist-info"}
 
 
-def run_in_server_image(*command):
-    """`docker run --rm` of the server image under a name of its own, removed even on a timeout."""
+def run_in_server_image(*command, image=inventory.SERVER_IMAGE):
+    """`docker run --rm` of a lab image (the server's by default) under a name of its own, removed even on a
+    timeout."""
     name = f"lbaws-test-image-{secrets.token_hex(4)}"
     try:
-        return subprocess.run(["docker", "run", "--rm", "--name", name, inventory.SERVER_IMAGE, *command],
+        return subprocess.run(["docker", "run", "--rm", "--name", name, image, *command],
                               capture_output=True, text=True, timeout=120)
     finally:
         subprocess.run(["docker", "rm", "--force", name], capture_output=True, timeout=60)
+
+
+def test_the_client_image_has_debians_wrk_from_the_host_downloaded_debs(lab_images):
+    result = run_in_server_image("sh", "-c", "wrk --version; dpkg-query -W -f '${Version}' wrk",
+                                 image=inventory.CLIENT_IMAGE)
+    assert result.stdout.startswith("wrk debian/4.1.0"), result.stdout + result.stderr
+    deb = next(debs.DEBS.glob("wrk_*.deb")).name
+    assert deb.startswith(f"wrk_{result.stdout.splitlines()[-1]}_")
+
+
+def test_the_bench_image_has_the_pinned_competitors_and_the_apps(lab_images):
+    pins = wheelhouse.bench_pins()
+    result = run_in_server_image("python", "-c", "import importlib.metadata as m, flaskapp, wsgiapp; "
+                                 "print(' '.join(f'{n}=={m.version(n)}' for n in ('gunicorn', 'waitress')))",
+                                 image=inventory.BENCH_IMAGE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == pins
 
 
 @pytest.mark.parametrize("package", ["lab", "scenarios"])

@@ -59,6 +59,20 @@ def test_a_framework_app_without_a_pin_is_a_lab_error(monkeypatch):
         wheelhouse.framework_pins()
 
 
+def test_the_bench_extra_pins_each_competitor_exactly():
+    pins = wheelhouse.bench_pins()
+    assert [pin.split("==")[0] for pin in pins] == ["gunicorn", "waitress"]
+    constraints = wheelhouse.CONSTRAINTS.read_text().split()
+    assert all(pin in constraints for pin in pins)
+
+
+def test_a_loose_bench_pin_is_a_lab_error(monkeypatch):
+    monkeypatch.setattr(wheelhouse, "project", lambda folder=ROOT: {
+        "optional-dependencies": {"bench": ["gunicorn>=23", "waitress==3.0.2"]}})
+    with pytest.raises(inventory.LabError, match="must pin each server exactly .*: not gunicorn>=23"):
+        wheelhouse.bench_pins()
+
+
 @pytest.fixture(scope="module")
 def compose_config():
     """compose.yaml as compose itself reads it, with every LBAWS_ setting at its default."""

@@ -185,7 +185,7 @@ def test_scenario_without_the_harness_is_one_line_and_exit_2():
     alone = subprocess.run([*ISOLATED, "-c", PROBE], cwd=server, capture_output=True, text=True, timeout=30)
     assert alone.stdout == f"[] False {server / 'lbaws' / '__init__.py'}\n", alone.stderr
 
-    for command in ("scenario", "check", "doctor"):
+    for command in ("scenario", "check", "doctor", "load", "bench"):
         result = subprocess.run([*ISOLATED, "-m", "lbaws", command, "x"], cwd=server,
                                 capture_output=True, text=True, timeout=30)
         assert result.returncode == 2

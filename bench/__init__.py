@@ -1,0 +1,1 @@
+"""`lbaws bench`: lbaws measured against gunicorn, waitress and wsgiref with wrk, side by side."""

@@ -1,0 +1,159 @@
+"""Loopback as `lbaws bench --loopback` uses it: each server a host process on 127.0.0.1 pinned to one CPU
+with taskset, wrk a host process pinned to the other; the servers from the project's virtualenv.
+
+The figures of issue 10 were taken this way; the lab network adds a bridge and a veth pair per packet.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bench import servers, wrk
+from bench.containers import READY_TIMEOUT_S, ServerFailed
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS_DIR = ROOT / "apps"
+WSGIREF = ROOT / "images" / "bench" / "lbaws-bench-wsgiref"
+HOST = "127.0.0.1"
+STOP_TIMEOUT_S = 5
+
+
+class LoopbackMissing(RuntimeError):
+    """A tool the loopback bench needs is not on this host."""
+
+
+def _cpus() -> tuple[str, str]:
+    allowed = sorted(os.sched_getaffinity(0))
+    return (str(allowed[0]), str(allowed[1])) if len(allowed) >= 2 else (str(allowed[0]),) * 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class Loopback:
+    where = "loopback"
+    host = HOST
+
+    def __init__(self, run_id: str, wrk_path: str, bin_dir: Path):
+        self.run_id = run_id
+        self.wrk_path = wrk_path
+        self.bin_dir = bin_dir
+        self.server_cpu, self.client_cpu = _cpus()
+        self.folder = None
+        self.started = {}  # (server, app) -> (Popen, port, log path)
+
+    @classmethod
+    def checked(cls, run_id: str) -> "Loopback":
+        wrk_path = shutil.which("wrk")
+        if wrk_path is None:
+            raise LoopbackMissing("--loopback needs wrk on this host: make setup installs it (apt-get install wrk)")
+        if shutil.which("taskset") is None:
+            raise LoopbackMissing("--loopback needs taskset (util-linux) to pin the servers and wrk to a CPU")
+        bin_dir = Path(sys.executable).parent
+        missing = [name for name in ("lbaws", "gunicorn", "waitress-serve") if not (bin_dir / name).exists()]
+        if missing:
+            raise LoopbackMissing(f"--loopback needs {', '.join(missing)} in {bin_dir}: run make setup "
+                                  f"(pip install -e ./server -e '.[apps,bench]')")
+        return cls(run_id, wrk_path, bin_dir)
+
+    def limits(self) -> dict:
+        return {"cpuset": {"server": self.server_cpu, "wrk": self.client_cpu}, "server_memory": "host (no limit)"}
+
+    def open(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=f"lbaws-bench-{self.run_id}-"))
+        (self.folder / wrk.SCRIPT_NAME).write_text(wrk.SCRIPT)
+
+    def _argv(self, server: servers.Server, app: str, port: int) -> list[str]:
+        first, *rest = server.command(servers.APPS[app], port, HOST)
+        if first == WSGIREF.name:
+            return [sys.executable, str(WSGIREF), *rest]
+        return [str(self.bin_dir / first), *rest]
+
+    def start(self, server: servers.Server, app: str) -> None:
+        port = _free_port()
+        log = self.folder / f"{server.name}-{app}.log"
+        env = {**os.environ, "PYTHONPATH": str(APPS_DIR), "PYTHONUNBUFFERED": "1"}
+        with open(log, "wb") as out:
+            # A session of its own: close() ends the server and every worker it forked, and the
+            # terminal's Ctrl-C reaches only this command, whose cleanup stops them.
+            process = subprocess.Popen(["taskset", "-c", self.server_cpu, *self._argv(server, app, port)],
+                                       cwd=APPS_DIR, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        self.started[server.name, app] = (process, port, log)
+
+    def url(self, server: str, app: str) -> str:
+        return f"http://{HOST}:{self.started[server, app][1]}{servers.PATH}"
+
+    def ready(self, server: str, app: str, timeout: float = READY_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_alive(server, app)
+            try:
+                with urllib.request.urlopen(self.url(server, app), timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise ServerFailed(f"{server} ({app}) did not answer 200 at {servers.PATH} within {timeout:.0f} s;"
+                                   f" its output: {self._tail(server, app)}")
+            time.sleep(0.3)
+
+    def check_alive(self, server: str, app: str) -> None:
+        process = self.started[server, app][0]
+        if process.poll() is not None:
+            raise ServerFailed(f"{server} ({app}) exited ({process.returncode}): {self._tail(server, app)}")
+
+    def _tail(self, server: str, app: str, lines: int = 6) -> str:
+        text = self.started[server, app][2].read_text(errors="replace")
+        return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip()) or "(it printed nothing)"
+
+    def script(self) -> str:
+        return str(self.folder / wrk.SCRIPT_NAME)
+
+    def wrk(self, argv: list, timeout: float) -> tuple[int, str, str]:
+        argv = [self.wrk_path, *argv[1:]]
+        try:
+            result = subprocess.run(["taskset", "-c", self.client_cpu, *argv], capture_output=True, text=True,
+                                    timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            return 124, exc.stdout or "", f"wrk did not end within {timeout:.0f} s"
+        return result.returncode, result.stdout, result.stderr
+
+    def wrk_version(self) -> str:
+        result = subprocess.run([self.wrk_path, "--version"], capture_output=True, text=True, timeout=10)
+        return wrk.version(result.stdout + result.stderr)
+
+    def close(self) -> list:
+        stopped = []
+        for (server, app), (process, _, _) in self.started.items():
+            if process.poll() is None:
+                _stop_group(process)
+                stopped.append(f"{server}-{app}")
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return stopped
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group (its workers too), SIGKILL if it lingers."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        process.wait()

@@ -1,0 +1,39 @@
+"""`lbaws bench --loopback` for real: host processes pinned with taskset, wrk on 127.0.0.1; every server
+chosen gets figures, and none of them (nor a worker) outlives the run."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from benchhelp import ROOT
+
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(300)]
+APPS = ROOT / "apps"
+
+
+def servers_left():
+    """Processes running in this checkout's apps folder, where --loopback starts its servers."""
+    left = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "cwd") == str(APPS):
+                    left.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            except OSError:
+                pass
+    return left
+
+
+def test_loopback_quick_gives_each_server_figures_and_stops_them_all(run_bench, tmp_path):
+    assert servers_left() == []
+    result = run_bench("--loopback", "--quick", "--server", "lbaws-prefork", "--server", "gunicorn",
+                       "--server", "wsgiref", "--reports", str(tmp_path), timeout=240)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    document = json.loads((tmp_path / "bench.json").read_text())
+    assert document["where"] == "loopback"
+    assert {row["server"] for row in document["results"]} == {"lbaws-prefork", "gunicorn", "wsgiref"}
+    for row in document["results"]:
+        assert row["failures"] == [] and all(run["requests"] > 0 for run in row["runs"]), row["server"]
+    assert (tmp_path / "bench.png").exists()
+    assert servers_left() == []
