@@ -4,14 +4,15 @@ from __future__ import annotations
 import base64
 import json
 import shlex
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lab import inventory
 from scenarios import spec
 from scenarios.containers import PORT, RunContainers
-from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, NetcatResult, PauseResult,
-                               ServerCodeResult, SettleResult)
+from scenarios.results import (CurlResult, CurlsResult, KillChildResult, KillResult, LoadResult, Missing,
+                               NetcatResult, PauseResult, ServerCodeResult, SettleResult)
 from scenarios.sampler import Sampler
 
 # N curls in flight together, launched GAP apart. Each reports on one line of its own, its body in
@@ -44,6 +45,19 @@ class TrialContext:
     sampler: Sampler
     scale: float
     say: object
+    background: dict = field(default_factory=dict)  # key -> (thread, box) of an action still running
+
+    def since_start(self) -> float:
+        return round(time.monotonic() - self.sampler.t0, 3)
+
+    def collect_background(self) -> dict:
+        """Wait for the actions still running in the background; their results by key."""
+        results = {}
+        for key, (thread, box) in self.background.items():
+            thread.join()
+            results[key] = box.get("result") or Missing(f"the background action failed: {box.get('error')}")
+        self.background.clear()
+        return results
 
     def url(self, path: str) -> str:
         return f"http://{self.alias}:{PORT}{path}"
@@ -145,6 +159,71 @@ def run_load(action: spec.Load, ctx: TrialContext) -> LoadResult:
                       pattern=action.pattern.value)
 
 
+def steady_command(action: spec.SteadyLoad, url: str) -> list:
+    # The client's own deadline is a margin past the load's length: it stops the run even if the server hangs.
+    return ["lbaws-client", "--pattern", "keep-alive", "--max-clients", str(action.clients), "--hold",
+            str(action.seconds), "--rate", str(action.rate), "--read-timeout", "5", "--deadline",
+            str(action.seconds + 10), "--url", url, "--json", "--quiet"]
+
+
+def run_steady_load(action: spec.SteadyLoad, ctx: TrialContext):
+    """Start the load and return at once; the runner collects its LoadResult when the trial's actions end."""
+    command = steady_command(action, ctx.url(action.path))
+    ctx.say(" ".join(command) + "  (in the background)")
+    box = {}
+    started_s = ctx.since_start()
+
+    def run():
+        started = time.monotonic()
+        try:
+            rc, out, err = ctx.containers.exec_client(command, timeout=action.seconds + 15)
+            summary = parse_summary(out)
+            # The client's own start, on the kernel's monotonic clock the sampler uses too: exec takes a while.
+            t0 = (summary or {}).get("t0_monotonic")
+            begun = round(t0 - ctx.sampler.t0, 3) if isinstance(t0, (int, float)) else started_s
+            box["result"] = LoadResult(command=" ".join(command), exit=rc, summary=summary,
+                                       wall_s=round(time.monotonic() - started, 3),
+                                       stderr_tail=err.strip()[-2000:], pattern="keep-alive", started_s=begun)
+        except Exception as exc:  # reported as the action's Missing result, never lost
+            box["error"] = f"{type(exc).__name__}: {exc}"
+
+    thread = threading.Thread(target=run, name=f"background-{action.key}", daemon=True)
+    thread.start()
+    ctx.background[action.key] = (thread, box)
+    return Missing("still running in the background")
+
+
+def _fds_by_child(ctx: TrialContext, pids: list) -> dict:
+    script = "for p in %s; do echo $p $(ls /proc/$p/fd 2>/dev/null | wc -l); done" % " ".join(map(str, pids))
+    _, out, _ = ctx.containers.exec_root(ctx.server, ["sh", "-c", script])
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+            found[int(parts[0])] = int(parts[1])
+    return found
+
+
+def run_kill_child(action: spec.KillChild, ctx: TrialContext) -> KillChildResult | Missing:
+    if not ctx.sampler.alive() or ctx.server_exited():
+        return Missing("the server was no longer running, so it had no child to kill")
+    before = ctx.sampler.take()
+    fds = _fds_by_child(ctx, before.live_pids)
+    if not fds:
+        return Missing(f"the server had no live child to kill (children seen: {before.live_pids})")
+    # The busiest worker holds the most client connections: its loss is the one the clients feel.
+    victim = max(fds, key=lambda pid: (fds[pid], -pid))
+    ctx.say(f"kill -{action.signal} {victim}  (the child with the most descriptors, {fds[victim]}; as root)")
+    sent = ctx.since_start()
+    rc, _, err = ctx.containers.exec_root(ctx.server, ["kill", f"-{action.signal}", str(victim)])
+    t_s = round((sent + ctx.since_start()) / 2, 3)  # somewhere inside the exec: its middle
+    time.sleep(action.wait)
+    after = ctx.sampler.take()
+    return KillChildResult(victim=victim, signal=action.signal, t_s=t_s, fds_by_child=fds, kill_exit=rc,
+                           kill_stderr=err.strip(), live_before=tuple(before.live_pids),
+                           live_after=tuple(after.live_pids), zombies_after=tuple(after.zombie_pids))
+
+
 def run_pause(action: spec.Pause, ctx: TrialContext) -> PauseResult:
     duration = spec.seconds(action.seconds, ctx.scale)
     ctx.say(f"waiting {duration:g}s")
@@ -230,6 +309,8 @@ RUNNERS = {
     spec.Curl: run_curl,
     spec.Netcat: run_netcat,
     spec.Load: run_load,
+    spec.SteadyLoad: run_steady_load,
+    spec.KillChild: run_kill_child,
     spec.Pause: run_pause,
     spec.Settle: run_settle,
     spec.KillZombies: run_kill_zombies,

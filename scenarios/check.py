@@ -193,7 +193,8 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    print(f"checking {path} (sha256 {sha256[:12]}...) as the text's {stage.tutorial_file}: "
+    plays = f"the text's {stage.tutorial_file}" if stage.tutorial_file else f"the lab's stage {stage.name}"
+    print(f"checking {path} (sha256 {sha256[:12]}...) as {plays}: "
           f"{len(runnable)} experiment{'s' if len(runnable) > 1 else ''}", file=out)
     for sub in subs:
         print(f"  {sub.scenario.name}: {describe(sub)}", file=out)

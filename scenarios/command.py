@@ -98,7 +98,9 @@ def list_scenarios(out) -> int:
     width = max(len(name) for name in scenarios)
     for name, scenario in scenarios.items():
         print(f"{name:<{width}}  {scenario.summary}", file=out)
-        print(f"{'':<{width}}  text: {scenario.section}", file=out)
+        # A scenario beyond the text says so itself, instead of naming a part of it.
+        where = scenario.section if scenario.section.startswith("Beyond") else f"text: {scenario.section}"
+        print(f"{'':<{width}}  {where}", file=out)
     return 0
 
 

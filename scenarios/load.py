@@ -1,7 +1,7 @@
 """`lbaws load`: the fixed stages under load, in containers with nofile=1024: every request answered,
 no zombie, the server's descriptors back where they started.
 
-    lbaws load                                   # 10,000 requests, 256 at a time, against 3g and 3h
+    lbaws load                                   # 10,000 requests, 256 at a time, against 3g, 3h, prefork
     lbaws load --requests 1000 --stages 3h       # smaller, one stage
 
 Not an experiment of the text (those are `lbaws scenario`): the same runner, probes and reports, asked
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
+from scenarios.spec import Limits, Load, Pause, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
 
 REQUESTS = 10_000
 CONCURRENCY = 256
@@ -25,6 +25,7 @@ CHILDREN_DONE = Settle(until=Until.NO_LIVE_CHILDREN, quiet=1.0, timeout=60)
 STAGES = {
     "3g": (ServerSpec(stage="3g", limits=LIMITS), CHILDREN_DONE),
     "3h": (ServerSpec(stage="3h", app="wsgiapp:app", image="wsgi", limits=LIMITS), CHILDREN_DONE),
+    "prefork": (ServerSpec(stage="prefork", app="wsgiapp:app", image="wsgi", limits=LIMITS), Pause(seconds=2.0)),
 }
 FAILURES = ("refused", "timed_out", "reset", "errors", "unended")
 # What one request may take before it counts as failed: 256 at a time queue for a server that forks

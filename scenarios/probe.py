@@ -32,6 +32,7 @@ class Sample:
     live: int = 0
     zombies: int = 0
     zombie_pids: list = field(default_factory=list)
+    live_pids: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -72,6 +73,7 @@ def parse_sample(text: str, server_pid: int, t: float) -> Sample:
         live=len(children) - len(zombies),
         zombies=len(zombies),
         zombie_pids=zombies,
+        live_pids=[p.pid for p in children if not p.zombie],
     )
 
 

@@ -64,7 +64,13 @@ class LoadResult:
     summary: dict | None  # the load client's own JSON summary line; None when it printed none
     wall_s: float
     stderr_tail: str
-    pattern: str = "lab"  # which client3.py it played: spec.ClientPattern's value
+    pattern: str = "lab"  # which client3.py it played: spec.ClientPattern's value, or "keep-alive"
+    started_s: float | None = None  # seconds since the container started, when the client was launched
+
+    def per_second(self, name: str) -> list:
+        """A keep-alive load's count of `name` ("responses", "failed", "reconnects") for each second."""
+        self.count("responses")  # raises MissingResult when there is no summary
+        return list(self.summary.get("per_second", {}).get(name, []))
 
     def count(self, name: str) -> int:
         """One of the client's tallies ("connected", "responses", ...)."""
@@ -106,6 +112,23 @@ class KillResult:
     kill_stderr: str
     zombies_after: tuple
     survivors: tuple  # zombies that were still there after kill -9
+
+
+@dataclass(frozen=True)
+class KillChildResult:
+    victim: int | None  # None: the server had no live child to kill
+    signal: int
+    t_s: float  # seconds since the container started, when the signal was sent
+    fds_by_child: dict  # pid -> open descriptors, how the victim was chosen
+    kill_exit: int | None
+    kill_stderr: str
+    live_before: tuple
+    live_after: tuple
+    zombies_after: tuple
+
+    @property
+    def replaced_by(self) -> tuple:
+        return tuple(sorted(set(self.live_after) - set(self.live_before)))
 
 
 @dataclass(frozen=True)

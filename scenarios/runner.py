@@ -149,6 +149,7 @@ class ScenarioRunner:
                                        self.progress.say)
             for action in trial.actions:
                 record.results[action.key] = actions.execute(action, ctx)
+            record.results.update(ctx.collect_background())
             if not ctx.server_exited():
                 sampler.take()
                 record.final = probe.snapshot(record.server_pid)

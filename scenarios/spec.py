@@ -150,6 +150,32 @@ class Load:
 
 
 @dataclass(frozen=True)
+class SteadyLoad:
+    """A steady load over kept connections (lbaws-client --pattern keep-alive), beyond the text.
+
+    `clients` connections, `rate` requests per second in all, for `seconds`; each client opens a new
+    connection when the server closes its own (a reconnect). It runs in the background: the trial's
+    next actions happen under it, and its result is collected when the trial's actions are done.
+    """
+
+    clients: int
+    seconds: float
+    rate: float
+    path: str = "/hello"
+    key: str = "steady"
+
+
+@dataclass(frozen=True)
+class KillChild:
+    """`kill -SIGNAL` the live child of the server with the most open descriptors (the busiest worker),
+    as root; then look again `wait` seconds later."""
+
+    signal: int = 9
+    wait: float = 2.0
+    key: str = "kill-child"
+
+
+@dataclass(frozen=True)
 class Curl:
     """`count` curls launched `gap` seconds apart, all in flight together, each bounded by max_time."""
 
@@ -216,8 +242,8 @@ class ServerCode:
     key: str = "code"
 
 
-Action = Union[Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode]
-ACTIONS = (Load, Curl, Netcat, Pause, Settle, KillZombies, Snapshot, ServerCode)
+Action = Union[Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode]
+ACTIONS = (Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode)
 
 
 class Watch(Enum):

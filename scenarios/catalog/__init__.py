@@ -4,6 +4,7 @@ from importlib import import_module
 MODULES = (
     "hello", "frameworks", "iterative_blocking", "concurrent_fork", "client_hang", "fd_exhaustion",
     "zombies", "nproc_exhaustion", "sigchld_eintr", "missed_signals", "waitpid_reaper", "concurrent_wsgi",
+    "prefork_respawn",
 )
 
 

@@ -6,6 +6,7 @@ COMMANDS; the server package never imports the harness, and the images carry non
 
 import argparse
 import errno
+import functools
 import math
 import socket
 import sys
@@ -46,6 +47,16 @@ def _port(text):
     return value
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of workers (1-256)")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="lbaws", description="The servers of 'Let's Build A Web Server'.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -67,6 +78,8 @@ def build_parser():
     serve.add_argument("--quiet", action="store_true", help="do not print what the text prints")
     serve.add_argument("--python2-signals", action="store_true",
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
+    serve.add_argument("--workers", type=_positive_int,
+                       help="worker processes of a pre-forked stage (default: the stage's, 2 for prefork)")
 
     commands.add_parser("stages", help="list the stages and the tutorial file of each")
     for name in sorted(plugged_commands()):
@@ -115,7 +128,7 @@ _APP_REFUSALS = {
 def list_stages():
     for stage in stages.STAGES:
         app = _APP_IN_LISTING[stage.app]
-        print(f"{stage.name:<3} {stage.tutorial_file:<15} {stage.summary}{app}")
+        print(f"{stage.name:<3} {stage.tutorial_file or '(beyond text)':<15} {stage.summary}{app}")
     return 0
 
 
@@ -139,9 +152,13 @@ def serve(args):
     if args.python2_signals and not stage.has_sigchld_handler:
         return _fail(EXIT_USAGE, "--python2-signals changes only stages whose SIGCHLD handler can interrupt "
                                  f"accept() ({stages.names_with_sigchld_handler()}); stage {stage.name} has none")
+    if args.workers is not None and not stage.workers:
+        return _fail(EXIT_USAGE, f"--workers is for a pre-forked stage ({stages.names_prefork()}); "
+                                 f"stage {stage.name} has no workers")
     logs.configure(quiet=args.quiet)
     app = None
-    if args.app:
+    # A pre-forked stage's workers each import the app themselves; the master only binds and supervises.
+    if args.app and not stage.workers:
         try:
             app = load_app(args.app)
         except AppLoadError as exc:
@@ -161,16 +178,23 @@ def serve(args):
         server = process_models.ServerLoop(
             stage=stage,
             listener=listener,
-            handler=handlers.make_handler(stage, app, server_name, port),
+            handler=None if stage.workers else handlers.make_handler(stage, app, server_name, port),
             sleep=stage.sleep if args.sleep is None else args.sleep,
             timeout=args.timeout,
             python2_signals=unix.Python2Signals(args.python2_signals),
             drain=args.drain,
+            boot=functools.partial(_boot_worker, stage, args.app, server_name, port),
+            workers=args.workers or stage.workers,
         )
         unix.install_shutdown_handlers()
         logs.log.info("%sServing HTTP on port %d ...", stage.log_prefix, port)
         try:
-            process_models.serve(server)
+            return process_models.serve(server)
         except unix.Shutdown as stop:
             logs.log.info("Shutting down (signal %d)", stop.signum)
             return 0
+
+
+def _boot_worker(stage, app_spec, server_name, port):
+    """A pre-forked worker's handler, its app imported in the worker (AppLoadError if it cannot be)."""
+    return handlers.make_handler(stage, load_app(app_spec), server_name, port)

@@ -1,10 +1,11 @@
 """Request handlers: what a stage answers on one connection, whatever process model accepted it."""
 
+import logging
 import socket
 import sys
 
 from lbaws import wsgi
-from lbaws.http11 import Channel, ClientGone, HTTPError, linger, response_head
+from lbaws.http11 import Channel, ClientGone, HTTPError, linger, response_head, wants_keep_alive
 from lbaws.logs import log
 from lbaws.stages import HELLO, Handler
 
@@ -85,16 +86,24 @@ class FixedHelloHandler(RequestHandler):
 
 
 class WSGIHandler(RequestHandler):
-    """Stage 2, 3h, and 3a-3g given an app: one WSGI call per request, printed a la `curl -v` as in part 2."""
+    """Stage 2, 3h, prefork, and 3a-3g given an app: one WSGI call per request, printed a la `curl -v` as in part 2."""
 
-    def __init__(self, app, base_environ):
+    def __init__(self, app, base_environ, keep_alive=False):
         self.app = app
         self.base_environ = base_environ
+        self.keep_alive = keep_alive
 
     def respond(self, channel, request, address):
-        log.info("%s\n", "\n".join(f"< {line}" for line in request.head_lines))
+        """Answer one request; True when the connection may carry the next one."""
+        # Formatting the text's printout costs more than the rest of a keep-alive request: only when shown.
+        shown = log.isEnabledFor(logging.INFO)
+        if shown:
+            log.info("%s\n", "\n".join(f"< {line}" for line in request.head_lines))
         environ = wsgi.request_environ(self.base_environ, request, address)
-        exchange = wsgi.Exchange(channel, head_only=request.method == "HEAD", on_head=_log_response_head)
+        # A channel that is about to close (its worker stopping) says so: the response then says close.
+        keep_alive = self.keep_alive and getattr(channel, "open_for_more", False) and wants_keep_alive(request)
+        exchange = wsgi.Exchange(channel, head_only=request.method == "HEAD",
+                                 on_head=_log_response_head if shown else None, keep_alive=keep_alive)
         try:
             exchange.run(self.app, environ)
         except Exception as exc:
@@ -107,8 +116,10 @@ class WSGIHandler(RequestHandler):
             else:
                 error = HTTPError(500, "the application failed; see the server log")
                 channel.send(error.to_response(head_only=request.method == "HEAD"))
+            return False
         finally:
             sys.stderr.flush()  # wsgi.errors is sys.stderr; a child leaves with os._exit, which does not flush
+        return exchange.keep_alive
 
 
 def _log_response_head(head):
@@ -123,7 +134,8 @@ def _answer_anything(stage, app, server_name, server_port):
 def _answer_http(stage, app, server_name, server_port):
     if app is None:
         return FixedHelloHandler()
-    return WSGIHandler(app, wsgi.base_environ(server_name, server_port, stage.multiprocess))
+    return WSGIHandler(app, wsgi.base_environ(server_name, server_port, stage.multiprocess),
+                       keep_alive=stage.keep_alive)
 
 
 HANDLERS = {Handler.ANYTHING: _answer_anything, Handler.HTTP: _answer_http}

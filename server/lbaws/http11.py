@@ -2,14 +2,16 @@
 
 The tutorial read a request with a single recv(1024); here the head is read line by line up to the
 blank line, with limits, and the body by Content-Length. Errors are data (HTTPError) rendered by one
-method. Every response says `Connection: close`: the tutorial's servers close after one response, and
-the reader is shaped (read_request returning None at a clean EOF) so a later stage can loop over it.
+method. The tutorial's servers say `Connection: close` and close after one response; the prefork stage
+keeps connections open, parsing the same way from the bytes a non-blocking socket has received
+(BufferSource), where the other stages read from a blocking socket's file.
 """
 
 import email.utils
 import re
 import socket
 import struct
+import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import List, Optional, Tuple
@@ -116,65 +118,91 @@ def _split_target(target):
     return parts.path or "/", parts.query
 
 
-class Channel:
-    """One client connection: buffered reads for the request, plain sendall for the response."""
+class Incomplete(Exception):
+    """A buffer holds only part of a request: parse again once more bytes arrived.
 
-    def __init__(self, sock):
-        self.sock = sock
-        self.rfile = sock.makefile("rb")
+    `need` is the buffer length below which another attempt cannot succeed (a body of known size), or
+    None when any new byte may complete it.
+    """
+
+    def __init__(self, need: Optional[int] = None):
+        super().__init__(need)
+        self.need = need
+
+
+class BufferSource:
+    """The bytes a non-blocking connection has received so far, read like a file by RequestReader.
+
+    Where a blocking file would wait, it raises Incomplete; at `eof` it returns what there is, as a file would.
+    """
+
+    def __init__(self, data, eof: bool = False):
+        self.data = data
+        self.eof = eof
+        self.pos = 0
+
+    def readline(self, limit: int) -> bytes:
+        data, pos = self.data, self.pos
+        end = data.find(b"\n", pos, pos + limit)
+        if end >= 0:
+            end += 1
+        elif len(data) - pos >= limit:
+            end = pos + limit
+        elif self.eof:
+            end = len(data)
+        else:
+            raise Incomplete()
+        self.pos = end
+        return bytes(data[pos:end])
+
+    def read(self, size: int) -> bytes:
+        data, pos = self.data, self.pos
+        if len(data) - pos < size and not self.eof:
+            raise Incomplete(pos + size)
+        self.pos = min(len(data), pos + size)
+        return bytes(data[pos:self.pos])
+
+
+class RequestReader:
+    """Reads one request from a file-like source (readline(limit), read(size)), blocking or buffered.
+
+    `send` answers `Expect: 100-continue` before the body is read.
+    """
+
+    def __init__(self, source, send):
+        self.source = source
+        self.send = send
         self._head_bytes = 0
         # Known once the request line is parsed, so that an error answering a HEAD has no body.
         self.head_request = False
+        self.in_body = False
 
-    def close(self):
-        # The socket is only really closed when its makefile() reader is closed too.
-        self.rfile.close()
+    @property
+    def started(self) -> bool:
+        """Whether any byte of the request has been read."""
+        return self._head_bytes > 0 or self.in_body
 
-    def send(self, data: bytes):
-        self.sock.sendall(data)
-
-    def abort(self):
-        """Make the coming close a reset (RST), not an orderly end (FIN).
-
-        After a failure mid-body a FIN would tell the client that a close-delimited body is complete;
-        a reset tells it the response is broken (RFC 9112 8).
-        """
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def send_error(self, error: "HTTPError"):
-        self.send(error.to_response(head_only=self.head_request))
-        linger(self.sock)
-
-    def read_request(self) -> Optional[Request]:
-        """The next request, or None when the client closed cleanly before sending one byte."""
-        self._head_bytes = 0
-        self.head_request = False
-        try:
-            line = self._read_line(MAX_REQUEST_LINE, 414, "request line", first=True)
-            if line is None:
-                return None
-            request = _parse_request_line(line)
-            self.head_request = request.method == "HEAD"
-            request.head_lines.append(line)
-            self._read_headers(request)
-        except socket.timeout:
-            if self._head_bytes:
-                raise HTTPError(408, "the request head did not arrive in time") from None
-            raise ClientGone("no request before the timeout") from None
+    def read(self) -> Optional[Request]:
+        """The next request, or None when the source ended cleanly before one byte of it."""
+        line = self._read_line(MAX_REQUEST_LINE, 414, "request line", first=True)
+        if line is None:
+            return None
+        request = _parse_request_line(line)
+        self.head_request = request.method == "HEAD"
+        request.head_lines.append(line)
+        self._read_headers(request)
         _check_host(request)
         _check_single_fields(request)
         chunked = _is_chunked(request)
         length = None if chunked else _content_length(request)
         if chunked or length:
+            self.in_body = True
             self._expect_continue(request)
-            try:
-                request.body = self._read_chunked() if chunked else self._read_exactly(length)
-            except socket.timeout:
-                raise HTTPError(408, "the request body did not arrive in time") from None
+            request.body = self._read_chunked() if chunked else self._read_exactly(length)
         return request
 
     def _read_exactly(self, length):
-        body = self.rfile.read(length)
+        body = self.source.read(length)
         if len(body) < length:
             raise ClientGone(f"closed after {len(body)} of {length} body bytes")
         return body
@@ -202,7 +230,7 @@ class Channel:
 
     def _read_line(self, limit, code, what, first=False):
         # +2 leaves room for the line ending, so exactly `limit` characters of content are allowed.
-        raw = self.rfile.readline(limit + 2)
+        raw = self.source.readline(limit + 2)
         self._head_bytes += len(raw)
         if not raw:
             if first:
@@ -233,7 +261,69 @@ class Channel:
     def _expect_continue(self, request):
         expect = request.header("Expect")
         if expect and expect.lower() == "100-continue" and request.version == "HTTP/1.1":
-            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.send(CONTINUE)
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def wants_keep_alive(request: Request) -> bool:
+    """Whether the client asks for the connection to stay open after this response (RFC 9112 9.3)."""
+    options = {option.strip().lower() for option in (request.header("Connection") or "").split(",")}
+    if "close" in options:
+        return False
+    if request.version == "HTTP/1.0":
+        return "keep-alive" in options
+    return True
+
+
+class Channel:
+    """One client connection: buffered blocking reads for the request, plain sendall for the response."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+        self.reader = None
+
+    @property
+    def head_request(self) -> bool:
+        return self.reader is not None and self.reader.head_request
+
+    def close(self):
+        # The socket is only really closed when its makefile() reader is closed too.
+        self.rfile.close()
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def abort(self):
+        """Make the coming close a reset (RST), not an orderly end (FIN).
+
+        After a failure mid-body a FIN would tell the client that a close-delimited body is complete;
+        a reset tells it the response is broken (RFC 9112 8).
+        """
+        abort(self.sock)
+
+    def send_error(self, error: "HTTPError"):
+        self.send(error.to_response(head_only=self.head_request))
+        linger(self.sock)
+
+    def read_request(self) -> Optional[Request]:
+        """The next request, or None when the client closed cleanly before sending one byte."""
+        self.reader = RequestReader(self.rfile, self.send)
+        try:
+            return self.reader.read()
+        except socket.timeout:
+            if self.reader.in_body:
+                raise HTTPError(408, "the request body did not arrive in time") from None
+            if self.reader.started:
+                raise HTTPError(408, "the request head did not arrive in time") from None
+            raise ClientGone("no request before the timeout") from None
+
+
+def abort(sock):
+    """Make the coming close of `sock` a reset (RST) instead of a FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def linger(sock):
@@ -300,10 +390,12 @@ def _chunk_size(line):
 
 def _check_single_fields(request):
     """Fields whose grammar allows one value: a second line of one is a request no recipient can trust."""
-    names = [key.lower() for key, _ in request.headers]
-    for name in SINGLE_VALUE_FIELDS:
-        if names.count(name) > 1:
+    seen = set()
+    for key, _ in request.headers:
+        name = key.lower()
+        if name in seen and name in SINGLE_VALUE_FIELDS:
             raise HTTPError(400, f"more than one {name} header")
+        seen.add(name)
 
 
 def _check_host(request):
@@ -347,12 +439,19 @@ def _content_length(request):
     return int(digits)
 
 
+_date_cache = [0, ""]
+
+
 def http_date() -> str:
-    return email.utils.formatdate(usegmt=True)
+    # A busy keep-alive worker answers thousands of requests a second; the date changes once a second.
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[:] = [now, email.utils.formatdate(now, usegmt=True)]
+    return _date_cache[1]
 
 
-def response_head(status: str, headers, *, content_length: Optional[int] = None) -> bytes:
-    """Status line and headers; Date and Server unless given; always `Connection: close`."""
+def response_head(status: str, headers, *, content_length: Optional[int] = None, keep_alive: bool = False) -> bytes:
+    """Status line and headers; Date and Server unless given; `Connection: close` unless keep_alive."""
     names = {name.lower() for name, _ in headers}
     lines = [f"HTTP/1.1 {status}"]
     if "date" not in names:
@@ -362,5 +461,6 @@ def response_head(status: str, headers, *, content_length: Optional[int] = None)
     lines.extend(f"{name}: {value}" for name, value in headers if name.lower() != "connection")
     if content_length is not None and "content-length" not in names:
         lines.append(f"Content-Length: {content_length}")
-    lines.append("Connection: close")
+    # Said even to HTTP/1.1 clients, for whom keep-alive is the default: a reader of the log sees the choice.
+    lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

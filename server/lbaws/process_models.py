@@ -5,11 +5,12 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 from lbaws import unix
 from lbaws.backoff import Backoff
 from lbaws.logs import log
+from lbaws.prefork.arbiter import Arbiter
 from lbaws.stages import ProcessModel, Reaper, Stage
 
 
@@ -22,6 +23,9 @@ class ServerLoop:
     timeout: float
     python2_signals: unix.Python2Signals
     drain: float = 2.0  # how long a stage with graceful_shutdown lets its responses in flight finish
+    # prefork: each worker calls boot() for its own handler (loading the app there), `workers` of them.
+    boot: Optional[Callable] = None
+    workers: int = 0
 
     def serve_connection(self, conn, address):
         """Handle one connection, then sleep as the stage says; the caller closes the socket."""
@@ -156,8 +160,14 @@ def waitpid_all_reaper(python2_signals):
 # Reaper -> the factory of its SIGCHLD handler; None keeps SIGCHLD's default, so children stay zombies.
 REAPERS = {Reaper.NONE: None, Reaper.WAIT_ONE: wait_one_reaper, Reaper.WAITPID_ALL: waitpid_all_reaper}
 
-MODELS = {ProcessModel.ITERATIVE: serve_iterative, ProcessModel.FORK: serve_forking}
+def serve_prefork(server):
+    return Arbiter(server.listener, server.boot, server.workers, server.timeout).run()
+
+
+MODELS = {ProcessModel.ITERATIVE: serve_iterative, ProcessModel.FORK: serve_forking,
+          ProcessModel.PREFORK: serve_prefork}
 
 
 def serve(server):
-    MODELS[server.stage.model](server)
+    """Run the stage's process model; the exit status when it returns (the text's loops never do)."""
+    return MODELS[server.stage.model](server)

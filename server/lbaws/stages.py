@@ -12,6 +12,7 @@ class ProcessModel(enum.Enum):
     """Who serves an accepted connection."""
     ITERATIVE = "iterative"  # the process that accepted it, one client at a time
     FORK = "fork"            # a child forked for it
+    PREFORK = "prefork"      # one of N workers forked once at start, each an event loop over many clients
 
 
 class Handler(enum.Enum):
@@ -59,6 +60,10 @@ class Stage:
     log_child_pid: bool = False
     log_client_count: bool = False
     log_prefix: str = ""
+    # Beyond the text: a connection serves request after request (HTTP/1.1 persistent connections).
+    keep_alive: bool = False
+    # Pre-forked workers started by default, each importing the app itself (its failure is the worker's exit code).
+    workers: int = 0
 
     def __post_init__(self):
         for field, kind in _SWITCHES.items():
@@ -69,14 +74,17 @@ class Stage:
 
     @property
     def multiprocess(self) -> bool:
-        return self.model is ProcessModel.FORK
+        return self.model in (ProcessModel.FORK, ProcessModel.PREFORK)
 
     @property
     def has_sigchld_handler(self) -> bool:
-        return self.reaper is not Reaper.NONE
+        # The prefork master reaps with the same loop, but in its main loop: its SIGCHLD handler only records.
+        return self.model is ProcessModel.FORK and self.reaper is not Reaper.NONE
 
     @property
     def aliases(self):
+        if not self.tutorial_file:
+            return (self.name,)
         return (self.name, self.tutorial_file[: -len(".py")])
 
 
@@ -107,6 +115,11 @@ STAGES = (
     Stage("3h", "webserver3h.py", "concurrent WSGI server: 3g's process model serving an app",
           ProcessModel.FORK, backlog=1024, app=AppUse.REQUIRED, reaper=Reaper.WAITPID_ALL,
           restart_accept=True, survive_exhaustion=True, graceful_shutdown=True, log_prefix="WSGIServer: "),
+    # Beyond the text: the step every production server takes, fork once and serve many connections each.
+    Stage("prefork", "", "pre-forked workers, each an event loop over keep-alive connections; "
+                         "the master only supervises, reaping with 3g's loop",
+          ProcessModel.PREFORK, backlog=1024, app=AppUse.REQUIRED, reaper=Reaper.WAITPID_ALL,
+          restart_accept=True, survive_exhaustion=True, log_prefix="WSGIServer: ", keep_alive=True, workers=2),
 )
 
 _BY_ALIAS = {alias: stage for stage in STAGES for alias in stage.aliases}
@@ -127,3 +140,8 @@ def names() -> str:
 def names_with_sigchld_handler() -> str:
     """The stages whose SIGCHLD handler can interrupt accept(): the only ones --python2-signals changes."""
     return ", ".join(stage.name for stage in STAGES if stage.has_sigchld_handler)
+
+
+def names_prefork() -> str:
+    """The stages whose --workers means something."""
+    return ", ".join(stage.name for stage in STAGES if stage.workers)

@@ -1,7 +1,9 @@
 """The Unix mechanics the stages are made of: listening sockets, signals, fork, reaping."""
 
+import collections
 import errno
 import os
+import select
 import signal
 import socket
 import time
@@ -10,6 +12,8 @@ import warnings
 # Exit codes of a forked child, so the parent (and a reader of `ps`) can tell a crash from a normal end.
 CHILD_OK = 0
 CHILD_CRASHED = 70
+# A pre-forked worker that cannot load the app: respawning it would fail the same way forever.
+CHILD_BOOT_ERROR = 3
 
 # accept() or fork() failing because the process or the machine ran out of descriptors or processes.
 EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EAGAIN})
@@ -155,3 +159,83 @@ class Python2Signals:
         if self.enabled and self.in_accept:
             self.in_accept = False
             raise InterruptedError(errno.EINTR, os.strerror(errno.EINTR))
+
+
+def describe_status(status):
+    """A wait() status in words: how the child ended, as WIFEXITED/WIFSIGNALED read it."""
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = str(signum)
+        return f"was killed by {name}"
+    if os.WIFEXITED(status):
+        return f"exited with {os.WEXITSTATUS(status)}"
+    return f"changed state ({status})"
+
+
+def exit_code(status):
+    """The child's exit code, or None when a signal ended it."""
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+
+
+def send_signal(pid, signum):
+    """kill(pid, signum), quietly doing nothing when the process has already gone."""
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+class SignalQueue:
+    """Signal handlers that only record: each signal is queued, and a self-pipe wakes the loop that acts.
+
+    The pipe is Python's wakeup fd (signal.set_wakeup_fd): the C-level handler writes a byte to it, so a
+    select() on fileno() returns even when the signal lands just before the loop goes to sleep.
+    """
+
+    def __init__(self, signums):
+        self.pending = collections.deque()
+        self._read, self._write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        for signum in signums:
+            signal.signal(signum, self._record)
+
+    def _record(self, signum, frame):
+        self.pending.append(signum)
+
+    def fileno(self):
+        return self._read
+
+    def take(self):
+        """The signals recorded since the last call, oldest first; empties the self-pipe too."""
+        try:
+            while os.read(self._read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        taken = []
+        while self.pending:
+            taken.append(self.pending.popleft())
+        return taken
+
+    def wait(self, timeout):
+        """Sleep until a signal arrives or `timeout` seconds pass; then take()."""
+        if not self.pending:
+            select.select([self._read], [], [], timeout)
+        return self.take()
+
+    def close(self):
+        """Stop waking this pipe (a forked worker sets up its own) and close it."""
+        signal.set_wakeup_fd(-1)
+        os.close(self._read)
+        os.close(self._write)
+
+
+def set_dispositions(default=(), ignore=()):
+    """Put signals back to their default action, or ignore them (a forked worker undoing its master's handlers)."""
+    for signum in default:
+        signal.signal(signum, signal.SIG_DFL)
+    for signum in ignore:
+        signal.signal(signum, signal.SIG_IGN)

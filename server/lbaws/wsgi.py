@@ -80,8 +80,11 @@ def request_environ(base, request, client_address):
 class Exchange:
     """One application call: collects status and headers, then streams the body to the channel."""
 
-    def __init__(self, channel, head_only=False, on_head=None):
+    def __init__(self, channel, head_only=False, on_head=None, keep_alive=False):
         self.channel = channel
+        # Asked for by the client and allowed by the stage; kept only if the response's end is known
+        # without closing (a Content-Length, or no body at all).
+        self.keep_alive = keep_alive
         self.on_head = on_head
         self.status = None
         self.headers = None
@@ -102,8 +105,7 @@ class Exchange:
                 exc_info = None  # avoid a frame <-> traceback cycle
         elif self.status is not None:
             raise AssertionError("start_response() called again without exc_info")
-        _check_status(status)
-        _check_headers(headers)
+        _check_response(status, headers)
         self.status = status
         self.headers = list(headers)
         return self.write
@@ -155,7 +157,10 @@ class Exchange:
             self.body_allowed = False
             content_length = None
         self.declared_length = _declared_length(self.headers)
-        head = response_head(self.status, self.headers, content_length=content_length)
+        framed = not self.body_allowed or content_length is not None or self.declared_length is not None
+        self.keep_alive = self.keep_alive and framed
+        head = response_head(self.status, self.headers, content_length=content_length,
+                             keep_alive=self.keep_alive)
         self.headers_sent = True
         if self.on_head is not None:
             self.on_head(head)
@@ -174,6 +179,27 @@ class Exchange:
         except OSError:
             self.client_gone = True
             raise
+
+
+# (status, headers) pairs already checked: an app sends the same few again and again, and a keep-alive
+# worker answers thousands a second. Keyed by value, so a pair is only ever trusted for what it holds.
+_CHECKED = {}
+_CHECKED_MAX = 256
+
+
+def _check_response(status, headers):
+    key = None
+    # Exact types only: a str or tuple subclass compares equal to a checked value but is no valid header.
+    if type(status) is str and type(headers) is list and all(
+            type(item) is tuple and len(item) == 2 and type(item[0]) is str and type(item[1]) is str
+            for item in headers):
+        key = (status, tuple(headers))
+        if key in _CHECKED:
+            return
+    _check_status(status)
+    _check_headers(headers)
+    if key is not None and len(_CHECKED) < _CHECKED_MAX:
+        _CHECKED[key] = True
 
 
 def _check_status(status):

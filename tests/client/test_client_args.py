@@ -32,6 +32,8 @@ pytestmark = pytest.mark.timeout(30)
     ["--pattern", "client4"],
     ["--pattern", "repository", "--max-conns", "2"],   # its os._exit(0) ends the loop after one
     ["--pattern", "repository", "--hold", "1"],
+    ["--pattern", "keep-alive"],                       # how long to keep the connection: --hold
+    ["--pattern", "keep-alive", "--hold", "1", "--max-conns", "2"],
 ], ids=lambda args: " ".join(args))
 def test_bad_input_is_one_line_and_exit_2(args):
     code, _, err = run_client(*args, "--json")

@@ -77,3 +77,27 @@ def test_refused_once_the_server_is_gone(stage):
     code, summary, _ = run_client("--url", url, "--max-clients", 4, "--json")
     assert code == 0
     assert summary["refused"] == 4 and summary["connected"] == 0
+
+
+def test_keep_alive_reuses_one_connection_per_client_against_prefork(stage):
+    server = stage("prefork", "wsgiapp:app", cwd=APPS)
+    code, summary, err = run_client("--url", server.url, "--max-clients", 4, "--pattern", "keep-alive",
+                                    "--hold", 2, "--rate", 100, "--json")
+    assert code == 0, err
+    assert summary["connected"] == 4 and summary["reconnects"] == 0
+    assert summary["status_counts"] == {"200": summary["responses"]} and summary["responses"] >= 100
+    # --rate 100 over 2 s: paced, not as fast as possible.
+    assert summary["responses"] <= 2 * 100 + 8
+    assert sum(summary["per_second"]["responses"]) == summary["responses"]
+    assert sum(summary["per_second"]["failed"]) == 0 and summary["errors"] == 0
+
+
+def test_keep_alive_counts_a_reconnect_for_each_connection_the_server_closed_while_idle(stage):
+    # prefork drops a connection idle for 0.5 s; each client sends every 2 s, so each needs a new one.
+    server = stage("prefork", "wsgiapp:app", "--timeout", "0.5", cwd=APPS)
+    code, summary, err = run_client("--url", server.url, "--max-clients", 2, "--pattern", "keep-alive",
+                                    "--hold", 3, "--rate", 1, "--json")
+    assert code == 0, err
+    assert summary["responses"] == 4 and summary["status_counts"] == {"200": 4}
+    assert summary["reconnects"] == 2 and summary["connected"] == 4
+    assert sum(summary["per_second"]["reconnects"]) == 2 and summary["errors"] == 0

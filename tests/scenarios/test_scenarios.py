@@ -96,6 +96,14 @@ def check_concurrent_wsgi(n):
         assert n["per_request_s"] <= n[f"{app}_slowest_ttfb_s"] < 2 * n["per_request_s"]
 
 
+def check_prefork_respawn(n):
+    assert n["victim"] not in n["workers_after"] and len(n["workers_after"]) == 2 and len(n["replaced_by"]) == 1
+    assert n["zombies_after_kill"] == n["zombies_at_end"] == 0
+    # Only the dead worker's connections felt it: they reconnected; at most its in-flight requests failed.
+    assert n["reconnects"] >= 1 and n["failed_requests"] <= n["reconnects"]
+    assert n["rps_after"] >= 0.8 * n["rps_before"] > 0
+
+
 CHECKS = {name: globals()[f"check_{name.replace('-', '_')}"] for name in catalog.names()}
 
 

@@ -24,11 +24,13 @@ def test_stages_lists_every_stage_with_its_tutorial_file():
     result = run_lbaws("stages")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == len(STAGE_FILES)
+    assert len(lines) == len(STAGE_FILES) + 1
     for line, filename in zip(lines, STAGE_FILES):
         name = filename[len("webserver"):-len(".py")]
         assert line.split()[:2] == [name, filename]
         assert len(line.split()) > 4, "each stage has a one-line description"
+    # The stage beyond the text has no file of the text.
+    assert lines[-1].split()[:3] == ["prefork", "(beyond", "text)"] and lines[-1].endswith(" APP")
 
 
 def test_console_script_is_installed_and_agrees_with_python_m():
@@ -49,7 +51,7 @@ def test_bad_stage_is_one_line_listing_the_valid_stages():
     result = run_lbaws("serve", "3z", "--port", "0")
     assert result.returncode == 2
     line = _one_line(result.stderr)
-    assert line == "lbaws: unknown stage '3z'; valid stages: 1, 2, 3a, 3b, 3c, 3d, 3e, 3f, 3g, 3h"
+    assert line == "lbaws: unknown stage '3z'; valid stages: 1, 2, 3a, 3b, 3c, 3d, 3e, 3f, 3g, 3h, prefork"
 
 
 def test_app_that_cannot_be_imported_exits_3_with_one_line():

@@ -39,7 +39,7 @@ def test_the_reader_ends_every_byte_sequence_in_a_request_or_a_clean_refusal(dat
     assert time.monotonic() - started < 5
 
 
-@pytest.fixture(scope="module", params=["2", "3h"])
+@pytest.fixture(scope="module", params=["2", "3h", "prefork"])
 def running(request, tmp_path_factory):
     log = tmp_path_factory.mktemp(f"fuzz-{request.param}") / "server.log"
     server = ServerProcess([request.param, "echoapp:app", "--host", "127.0.0.1", "--port", "0", "--timeout", "2"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lbaws.http11 import Channel, ClientGone, HTTPError, response_head
+from lbaws.http11 import BufferSource, Channel, ClientGone, HTTPError, Incomplete, RequestReader, response_head
 
 CASES = json.loads((Path(__file__).parent / "data" / "requests.json").read_text())
 
@@ -52,24 +52,40 @@ def _read_fed(chunks):
         writer.close()
 
 
+def _parse_buffered(chunks):
+    """What the prefork worker does: parse again after each arrival, until a request, an error or the end."""
+    data = bytearray()
+    need = None
+    for chunk in chunks:
+        data += chunk
+        if need is not None and len(data) < need:
+            continue  # the reader said no attempt can succeed before this many bytes
+        try:
+            return RequestReader(BufferSource(data), lambda _: None).read()
+        except Incomplete as incomplete:
+            need = incomplete.need
+    return RequestReader(BufferSource(data, eof=True), lambda _: None).read()
+
+
 @pytest.mark.parametrize("mode", ["whole", "bytes", "random"])
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
-def test_request_reader(case, mode):
+@pytest.mark.parametrize("read", [_read_fed, _parse_buffered], ids=["socket", "buffer"])
+def test_request_reader(case, mode, read):
     raw = case["raw"].encode("latin-1")
     chunks = _chunks(raw, mode, case["name"])
     expect = case["expect"]
     if "error" in expect:
         with pytest.raises(HTTPError) as caught:
-            _read_fed(chunks)
+            read(chunks)
         assert caught.value.code == expect["error"]
         assert caught.value.to_response().startswith(f"HTTP/1.1 {expect['error']} ".encode())
     elif expect.get("gone"):
         with pytest.raises(ClientGone):
-            _read_fed(chunks)
+            read(chunks)
     elif expect.get("eof"):
-        assert _read_fed(chunks) is None
+        assert read(chunks) is None
     else:
-        request = _read_fed(chunks)
+        request = read(chunks)
         assert request.method == expect["method"]
         assert request.target == expect["target"]
         assert request.version == expect["version"]
@@ -94,6 +110,35 @@ def test_several_requests_on_one_connection_then_none_at_clean_eof():
     assert (first.method, first.path, first.body) == ("POST", "/a", b"abc")
     assert (second.method, second.path, second.body) == ("GET", "/b", b"")
     assert end is None
+
+
+def test_pipelined_requests_parse_one_after_the_other_from_one_buffer():
+    data = bytearray(b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                     b"GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /c HTT")
+    source = BufferSource(data)
+    first = RequestReader(source, lambda _: None).read()
+    del data[:source.pos]
+    source = BufferSource(data)
+    second = RequestReader(source, lambda _: None).read()
+    del data[:source.pos]
+    with pytest.raises(Incomplete) as waiting:
+        RequestReader(BufferSource(data), lambda _: None).read()
+    assert (first.path, first.body, second.path, second.version) == ("/a", b"abc", "/b", "HTTP/1.0")
+    assert waiting.value.need is None and bytes(data) == b"GET /c HTT"
+
+
+def test_a_body_of_known_size_says_how_many_bytes_it_needs_and_expect_continue_is_answered():
+    head = b"PUT /u HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n"
+    sent = []
+    with pytest.raises(Incomplete) as waiting:
+        RequestReader(BufferSource(head + b"x" * 10), sent.append).read()
+    assert waiting.value.need == len(head) + 1000
+    assert sent == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+
+
+def test_response_head_says_keep_alive_only_when_asked():
+    head = response_head("200 OK", [], content_length=0, keep_alive=True).decode("latin-1")
+    assert "Connection: keep-alive\r\n" in head and "close" not in head
 
 
 def test_response_head_adds_date_server_and_close_and_drops_an_app_connection_header():

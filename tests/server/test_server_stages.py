@@ -19,8 +19,8 @@ ROW = dict(name="9z", tutorial_file="webserver9z.py", summary="a stage with a ty
 
 
 @pytest.mark.parametrize("field,typo,allowed", [
-    ("model", "forking", "ProcessModel.ITERATIVE, ProcessModel.FORK"),
-    ("model", "fork", "ProcessModel.ITERATIVE, ProcessModel.FORK"),  # the old string is refused too
+    ("model", "forking", "ProcessModel.ITERATIVE, ProcessModel.FORK, ProcessModel.PREFORK"),
+    ("model", "fork", "ProcessModel.ITERATIVE, ProcessModel.FORK, ProcessModel.PREFORK"),  # the old string is refused too
     ("handler", "htpp", "Handler.ANYTHING, Handler.HTTP"),
     ("app", "requird", "AppUse.NONE, AppUse.OPTIONAL, AppUse.REQUIRED"),
     ("reaper", "waitpd", "Reaper.NONE, Reaper.WAIT_ONE, Reaper.WAITPID_ALL"),
@@ -51,11 +51,15 @@ def test_the_table_gives_each_stage_the_texts_process_model_and_reaper():
     assert {name for name, stage in by_name.items() if stage.model is ProcessModel.ITERATIVE} == \
         {"1", "2", "3a", "3b"}
     assert {name: stage.reaper for name, stage in by_name.items() if stage.reaper is not Reaper.NONE} == \
-        {"3e": Reaper.WAIT_ONE, "3f": Reaper.WAIT_ONE, "3g": Reaper.WAITPID_ALL, "3h": Reaper.WAITPID_ALL}
+        {"3e": Reaper.WAIT_ONE, "3f": Reaper.WAIT_ONE, "3g": Reaper.WAITPID_ALL, "3h": Reaper.WAITPID_ALL,
+         "prefork": Reaper.WAITPID_ALL}
     assert process_models.REAPERS[by_name["3e"].reaper] is process_models.wait_one_reaper
     assert process_models.REAPERS[by_name["3g"].reaper] is process_models.waitpid_all_reaper
     assert process_models.REAPERS[by_name["3d"].reaper] is None
+    # prefork reaps with 3g's loop in its master's main loop: its SIGCHLD handler only records.
     assert stages.names_with_sigchld_handler() == "3e, 3f, 3g, 3h"
+    assert {stage.name for stage in STAGES if stage.keep_alive or stage.workers} == {"prefork"}
+    assert by_name["prefork"].workers == 2 and by_name["prefork"].multiprocess
     for stage in STAGES:
         assert dataclasses.replace(stage) == stage, "every row passes its own checks"
 

@@ -4,6 +4,7 @@
     lbaws-client --max-clients 4 --max-conns 3 --read --hold 5 --json
     lbaws-client --max-clients 300 --pattern repository   # the copy readers download
     lbaws-client --max-clients 256 --requests 10000       # load: 256 at a time, 10000 in all
+    lbaws-client --max-clients 8 --pattern keep-alive --hold 10 --rate 200 --json
 
 Exit codes: 0 the run finished; 1 a client could not be forked or crashed;
 2 bad arguments, URL or host; 3 the deadline stopped the run; 128+N stopped
@@ -20,7 +21,7 @@ import time
 from . import summary
 from .parent import ClientParent
 from .target import TargetError, resolve
-from .worker import LAB, PATTERNS, REPOSITORY, TEXT, Plan
+from .worker import KEEP_ALIVE, LAB, PATTERNS, REPOSITORY, TEXT, Plan
 
 DEFAULT_URL = "http://localhost:8888/hello"
 MAX_CLIENTS = 2000
@@ -71,7 +72,11 @@ def build_parser():
                         "socket, connect or send stops the client, as the exception kills the text's "
                         "child; %s: the copy in the text's repository, whose os._exit(0) is inside "
                         "the loop: each client opens one connection, sends the request and exits at "
-                        "once, closing it (no --max-conns, no --hold)" % (LAB, TEXT, REPOSITORY))
+                        "once, closing it (no --max-conns, no --hold); %s (beyond the text): each "
+                        "client keeps one connection and sends request after request on it for "
+                        "--hold seconds, reading each response, --rate requests per second over all "
+                        "clients, and opens a new connection whenever the server closes it (counted "
+                        "as reconnects, with per-second figures)" % (LAB, TEXT, REPOSITORY, KEEP_ALIVE))
     p.add_argument("--requests", type=_bounded(int, 1, MAX_CONNECTIONS), default=0,
                    help="load: this many requests in all, shared out over the --max-clients, each "
                         "client sending its next one once it has read and closed the last (implies "
@@ -106,6 +111,9 @@ def main(argv=None):
     if args.requests and (args.max_conns != 1 or args.hold or args.pattern != LAB):
         parser.error("--requests closes each connection once answered: --max-conns, --hold and "
                      "--pattern do not apply")
+    if args.pattern == KEEP_ALIVE and (args.max_conns != 1 or not args.hold):
+        parser.error("--pattern keep-alive keeps one connection per client for --hold seconds: "
+                     "give --hold, and no --max-conns")
     if args.max_clients * args.max_conns > MAX_CONNECTIONS:
         parser.error("--max-clients x --max-conns is %d, more than %d"
                      % (args.max_clients * args.max_conns, MAX_CONNECTIONS))

@@ -16,6 +16,7 @@ RESPONSE = "R"    # a status line arrived; detail = status code
 UNENDED = "U"     # status seen, but the body did not end (no EOF) within the read timeout
 CLOSED = "X"      # the client closed the socket
 STOPPED = "S"     # --pattern text: the client stopped at this failed connection, as client3.py dies
+DROPPED = "D"     # --pattern keep-alive: the server closed a kept connection between requests
 
 # Failure outcomes, the counters of the summary.
 REFUSED = "refused"

@@ -3,6 +3,7 @@
 import ctypes
 import errno
 import os
+import select
 import signal
 import socket
 
@@ -46,6 +47,14 @@ def die_with_parent(parent_pid):
     # The parent may have died between fork() and prctl().
     if os.getppid() != parent_pid:
         os._exit(1)
+
+
+def closed_by_peer(sock):
+    """Whether a connection we kept open between requests has been closed (or reset) by the server."""
+    # Readable between requests means EOF, a reset, or bytes nobody asked for (the connection is out
+    # of step): in each case it cannot carry the next request.
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
 
 
 def set_nonblocking(fd):

@@ -13,7 +13,7 @@ import traceback
 
 from . import events, osutil
 from .summary import Tally
-from .worker import Client, Stopped
+from .worker import KEEP_ALIVE, Client, Stopped
 
 # Child exit codes, so the parent can tell a stopped child from a broken one.
 EXIT_OK = 0
@@ -71,6 +71,12 @@ class ClientParent:
         result = self.tally.result(end, self.stopped_by)
         result["fork_error"] = self.fork_error
         result["pattern"] = self.plan.pattern
+        if self.plan.pattern == KEEP_ALIVE:
+            result["reconnects"] = self.tally.reconnects
+            result["per_second"] = self.tally.per_second(end)
+            # CLOCK_MONOTONIC is the kernel's, shared by every container on it: a harness outside can
+            # place these seconds on its own timeline.
+            result["t0_monotonic"] = round(self.plan.t0, 6)
         return result
 
     def _loop(self, rfd):

@@ -7,7 +7,10 @@ timeout on a connected socket counts in both connected and timed_out.
 responses counts status lines; unended those whose body had not ended (no
 EOF, Content-Length short) when the read timeout came: 3d's hang. Times are
 seconds since the start; max_concurrent_open is the peak of sockets the
-clients held open at once. clients_stopped counts the --pattern text clients
+clients held open at once. With --pattern keep-alive, reconnects counts the
+kept connections the server closed between requests (each replaced by a new
+one), and per_second the responses, failures and reconnects of each second.
+clients_stopped counts the --pattern text clients
 that stopped at a failed socket, connect or send, where the text's client3.py
 dies of the exception: the pattern at work, not a crash (children_failed).
 """
@@ -40,10 +43,15 @@ class Tally:
         self.last_connected = None
         self._open = {}       # (client, conn) -> time connected, until closed
         self._changes = []    # (time, +1 | -1) for the peak of open connections
+        self.reconnects = 0
+        self._seconds = {}    # whole second since t0 -> Counter of responses, failed, reconnects
 
     @property
     def open_now(self):
         return len(self._open)
+
+    def _per_second(self, event, name):
+        self._seconds.setdefault(max(0, int(event.t - self.t0)), Counter())[name] += 1
 
     def add(self, event):
         key = (event.client, event.conn)
@@ -59,15 +67,20 @@ class Tally:
             outcome = event.detail if event.detail in self.outcomes else events.ERRORS
             self.outcomes[outcome] += 1
             self.failures[event.note or outcome] += 1
+            self._per_second(event, "failed")
         elif event.kind == events.RESPONSE:
             self.responses += 1
             self.status_counts[event.detail] += 1
+            self._per_second(event, "responses")
             if self.first_response is None or event.t < self.first_response:
                 self.first_response = event.t
         elif event.kind == events.UNENDED:
             self.unended += 1
         elif event.kind == events.STOPPED:
             self.clients_stopped += 1
+        elif event.kind == events.DROPPED:
+            self.reconnects += 1
+            self._per_second(event, "reconnects")
         elif event.kind == events.CLOSED:
             if self._open.pop(key, None) is not None:
                 self._changes.append((event.t, -1))
@@ -85,6 +98,12 @@ class Tally:
             level += change
             peak = max(peak, level)
         return peak
+
+    def per_second(self, end):
+        """{"responses": [n per second], "failed": [...], "reconnects": [...]} from t0 to `end`."""
+        seconds = range(max(int(end - self.t0) + 1, 1))
+        return {name: [self._seconds.get(s, Counter())[name] for s in seconds]
+                for name in ("responses", "failed", "reconnects")}
 
     def result(self, end, stopped_by=None):
         def since_start(t):

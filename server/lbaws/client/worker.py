@@ -8,6 +8,8 @@ Three patterns: LAB goes on past a failed connection; TEXT (the listing in
 the text) stops at the first failure, as the exception kills the text's
 child; REPOSITORY (the copy readers download, whose os._exit(0) sits inside
 the loop) opens one connection, sends the request and exits at once.
+KEEP_ALIVE, beyond the text, keeps one connection and sends request after
+request on it, opening a new one whenever the server closes it.
 """
 
 import socket
@@ -21,7 +23,8 @@ from .target import Target
 LAB = "lab"
 TEXT = "text"
 REPOSITORY = "repository"
-PATTERNS = (LAB, TEXT, REPOSITORY)
+KEEP_ALIVE = "keep-alive"
+PATTERNS = (LAB, TEXT, REPOSITORY, KEEP_ALIVE)
 
 # The calls the text's child makes unguarded: a failure in any of them kills it.
 _FATAL_IN_TEXT = ("socket", "connect", "send")
@@ -53,6 +56,10 @@ class Plan:
         share, extra = divmod(self.total, self.clients)
         return share + (client < extra)
 
+    def request_gap(self):
+        """--pattern keep-alive: seconds between one client's requests, so all together keep to --rate."""
+        return self.clients / self.rate if self.rate else 0.0
+
     def slot(self, client, conn):
         """When connection `conn` of client `client` may start."""
         if not self.rate:
@@ -77,6 +84,8 @@ class Client:
         self._write(events.encode(events.Event(kind, self.index, conn, t, str(detail), note)))
 
     def run(self):
+        if self.plan.pattern == KEEP_ALIVE:
+            return self._run_keep_alive()
         plan = self.plan
         open_socks = []
         try:
@@ -100,6 +109,71 @@ class Client:
             for conn, sock in open_socks:
                 sock.close()
                 self.emit(events.CLOSED, conn)
+
+    def _run_keep_alive(self):
+        """Request after request on one connection for --hold seconds; a new one when the server closes it."""
+        plan = self.plan
+        start = self._clock()
+        end = min(start + plan.hold, plan.deadline)
+        gap = plan.request_gap()
+        next_at = start  # the parent already spread the clients' starts over --rate
+        conn, sock = 0, None
+        try:
+            while self._wait_until(next_at) and self._clock() < end:
+                next_at = max(next_at + gap, self._clock()) if gap else self._clock()
+                if sock is not None and osutil.closed_by_peer(sock):
+                    self.emit(events.DROPPED, conn)
+                    sock.close()
+                    self.emit(events.CLOSED, conn)
+                    sock, conn = None, conn + 1
+                if sock is None:
+                    sock = self._connect(conn)
+                    if sock is None:
+                        conn += 1
+                        continue
+                if not self._request(sock, conn):
+                    sock.close()
+                    self.emit(events.CLOSED, conn)
+                    sock, conn = None, conn + 1
+        finally:
+            if sock is not None:
+                sock.close()
+                self.emit(events.CLOSED, conn)
+
+    def _connect(self, conn):
+        plan = self.plan
+        sock = None
+        try:
+            sock = socket.socket(plan.target.family, socket.SOCK_STREAM)
+            sock.settimeout(max(min(plan.connect_timeout, plan.deadline - self._clock()), 0.001))
+            sock.connect(plan.target.sockaddr)
+        except OSError as exc:
+            if sock is not None:
+                sock.close()
+            self._fail(conn, exc, "connect" if sock is not None else "socket")
+            return None
+        self.emit(events.CONNECTED, conn)
+        return sock
+
+    def _request(self, sock, conn):
+        """One request on a kept connection; False when the connection cannot carry another."""
+        plan = self.plan
+        stage = "send"
+        try:
+            sock.sendall(plan.target.request)
+            stage = "read"
+            parser = read_response(sock, min(self._clock() + plan.read_timeout, plan.deadline), self._clock)
+        except BadResponse:
+            self.emit(events.FAILED, conn, events.ERRORS, "read:bad_response")
+            return False
+        except OSError as exc:
+            self._fail(conn, exc, stage)
+            return False
+        self.emit(events.RESPONSE, conn, parser.status, t=parser.status_at)
+        if not parser.complete:
+            self.emit(events.UNENDED, conn)
+            return False
+        return True
 
     def _wait_until(self, when):
         """Sleep until `when`, never past the deadline; False once the deadline is reached."""

@@ -1,0 +1,1 @@
+"""The prefork stage: a supervising master (arbiter.py) and its event-loop workers (worker.py)."""
