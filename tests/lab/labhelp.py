@@ -26,12 +26,8 @@ def free_ports(count):
 
 
 def project_env(**overrides):
-    """The host environment without any LBAWS_ setting the user may have, plus ours.
-
-    LBAWS_IMAGE_TAG stays: it names the images this session built (lab.inventory reads it too).
-    """
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("LBAWS_") or key == "LBAWS_IMAGE_TAG"}
+    """The host environment without any LBAWS_ setting the user may have, plus ours."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LBAWS_")}
     env.update({key: str(value) for key, value in overrides.items()})
     return env
 
