@@ -84,14 +84,16 @@ def labels(keep: bool) -> dict:
 
 def orphaned_runs(engine) -> dict:
     """run id -> the Runner that made it, for every run whose runner is gone and which was not kept."""
+    # The low-level listings carry the labels: no inspect per object, which a run finishing meanwhile
+    # would turn into NotFound.
+    selection = {"label": [PROJECT_LABEL, RUNNER_LABEL]}
+    found = [c.get("Labels") or {} for c in engine.api.containers(all=True, filters=selection)]
+    found += [n.get("Labels") or {} for n in engine.api.networks(filters=selection)]
     runs = {}
-    objects = (engine.containers.list(all=True, filters={"label": [PROJECT_LABEL, RUNNER_LABEL]})
-               + engine.networks.list(filters={"label": [PROJECT_LABEL, RUNNER_LABEL]}))
-    for obj in objects:
-        found = obj.attrs.get("Config", {}).get("Labels") or obj.attrs.get("Labels") or {}
-        runner = Runner.parse(found.get(RUNNER_LABEL, ""))
-        run_id = found.get(RUN_LABEL)
-        if run_id and runner and KEPT_LABEL not in found and runner.gone():
+    for labels_of in found:
+        runner = Runner.parse(labels_of.get(RUNNER_LABEL, ""))
+        run_id = labels_of.get(RUN_LABEL)
+        if run_id and runner and KEPT_LABEL not in labels_of and runner.gone():
             runs[run_id] = runner
     return runs
 
@@ -101,7 +103,12 @@ def remove_orphans(engine, say=inventory.quiet) -> dict:
     from scenarios.containers import files_folder, remove_labelled
 
     removed = {}
-    for run_id, runner in orphaned_runs(engine).items():
+    try:
+        orphans = orphaned_runs(engine)
+    except docker.errors.APIError as exc:  # a sweep must never stop the run that does it
+        say(f"could not look for what earlier runs left behind: {exc}")
+        return removed
+    for run_id, runner in orphans.items():
         try:
             names = remove_labelled(engine, inventory.label_filter(RUN_LABEL, run_id))
         except docker.errors.APIError as exc:

@@ -78,8 +78,8 @@ def load_scenario(requests: int = REQUESTS, concurrency: int = CONCURRENCY, stag
         prediction=(f"The fixed stages answer all {requests} requests with no failure, leave no zombie, "
                     "and end with the descriptors they started with."),
         why=("waitpid(-1, WNOHANG) in a loop reaps every finished child whatever the number of SIGCHLDs, and "
-             "the parent closes its copy of each client socket, so neither processes nor descriptors pile up "
-             "however long the load lasts."),
+             "the parent closes its copy of each client socket (prefork's workers close each connection they "
+             "are done with), so neither processes nor descriptors pile up however long the load lasts."),
         trials=tuple(
             Trial(stage, STAGES[stage][0],
                   (Load(clients=concurrency, requests=requests, deadline=deadline, connect_timeout=READ_TIMEOUT,

@@ -14,6 +14,8 @@ import urllib.request
 
 import pytest
 
+from lab import inventory
+
 pytestmark = [pytest.mark.container, pytest.mark.timeout(300)]
 
 GRACE_S = 3.0  # compose.yaml's stop_grace_period for the servers
@@ -51,7 +53,7 @@ def test_the_grace_period_here_is_compose_yamls():
 
 
 def test_stop_lets_the_response_in_flight_finish_then_the_server_exits_by_itself(compose_project, measured):
-    project = compose_project("server-flask")
+    project = compose_project("server-flask", LBAWS_IMAGE_TAG=inventory.TAG)
     url = f"http://127.0.0.1:{project.ports['flask']}/slow?seconds=1.5"
     got = {}
 
@@ -83,7 +85,7 @@ def test_stop_lets_the_response_in_flight_finish_then_the_server_exits_by_itself
 
 
 def test_down_never_waits_for_the_kill(compose_project, measured):
-    project = compose_project("server-flask", "server-wsgi")
+    project = compose_project("server-flask", "server-wsgi", LBAWS_IMAGE_TAG=inventory.TAG)
     ids = [project.container_id(service) for service in ("server-flask", "server-wsgi")]
     since = str(int(time.time()) - 1)
     started = time.monotonic()

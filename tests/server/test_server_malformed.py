@@ -53,7 +53,7 @@ CASES = [
 
 
 # Every stage after part 1 (which answers anything), from the table: a new stage is one more case.
-PARSING_STAGES = [(stage.name, "echoapp:app" if stage.app is AppUse.REQUIRED else None)
+PARSING_STAGES = [(stage.name, "wsgiapp:app" if stage.app is AppUse.REQUIRED else None)
                   for stage in STAGES if stage.handler is Handler.HTTP]
 
 
