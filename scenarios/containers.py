@@ -127,9 +127,8 @@ class RunContainers:
             name=self.name(alias),
             # The text's server names itself with getfqdn(); Django must accept that name as a Host.
             hostname=alias,
+            # Root on purpose (pids-cgroup) is still root without any capability (the lockdown below).
             user="0" if spec.root else str(uid),
-            # Root on purpose (pids-cgroup) is still root without any capability.
-            cap_drop=["ALL"] if spec.root else None,
             init=spec.init or None,
             working_dir=inventory.APP_DIR,
             detach=True,

@@ -37,10 +37,11 @@ def run(engine):
         containers.cleanup()
 
 
-def check_locked_down(attrs, user, cap_add=()):
+def check_locked_down(attrs, user, cap_add=(), root=False):
     config, host = attrs["Config"], attrs["HostConfig"]
     assert attrs["State"]["Running"]
-    assert config["User"] == str(user) and str(user) not in ("0", "root", "")
+    # Root only where the data says so on purpose (pids-cgroup's root trial), and then with no capability.
+    assert config["User"] == ("0" if root else str(user)) and (root or str(user) not in ("0", "root", ""))
     assert host["CapDrop"] == list(lockdown.CAP_DROP)
     # The engine names them CAP_KILL where the data says KILL.
     assert sorted(cap.removeprefix("CAP_") for cap in host["CapAdd"] or []) == sorted(cap_add)
@@ -67,7 +68,7 @@ def start_trial(containers, server_spec, alias, kernel_count=False):
     uid = server_uid()
     sleep = spec.seconds(server_spec.sleep, 0.1) if server_spec.sleep is not None else None
     server = containers.start_server(server_spec, alias, uid, sleep)
-    probe = Probe(server.name, uid, kernel_count)
+    probe = Probe(server.name, 0 if server_spec.root else uid, kernel_count)
     pid = wait_listening(server, probe)
     return server, uid, probe, pid
 
@@ -78,9 +79,14 @@ def test_every_container_of_the_scenario_is_locked_down_with_its_granted_capabil
     containers = run(name)
     check_locked_down(containers.engine.api.inspect_container(containers.client.id), inventory.CLIENT_UID)
     for trial in scenario.trials:
+        if trial.neighbour is not None:
+            neighbour = trial.neighbour.server
+            server, uid, _, _ = start_trial(containers, neighbour, f"server-{trial.key}-{trial.neighbour.role}")
+            check_locked_down(engine.api.inspect_container(server.id), uid, neighbour.cap_add, neighbour.root)
+            server.remove(force=True)
         kernel = trial.fd_count is spec.FdCount.KERNEL
         server, uid, probe, pid = start_trial(containers, trial.server, f"server-{trial.key}", kernel)
-        check_locked_down(engine.api.inspect_container(server.id), uid, trial.server.cap_add)
+        check_locked_down(engine.api.inspect_container(server.id), uid, trial.server.cap_add, trial.server.root)
         # The probes as the runner takes them, without a capability: the samples as the server's UID
         # (or by the kernel's count as root), the fd listing as the server's UID. The server waits in
         # accept(), which holds one reserved descriptor that only the kernel's count includes.
