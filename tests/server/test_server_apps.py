@@ -268,6 +268,8 @@ def test_the_orphans_app_leaves_a_named_orphan_that_outlives_the_child_and_then_
     status, headers, body = get(server.port, "/?seconds=1.5")
     assert status == 200 and headers["content-length"] == str(len(body))
     pid = int(body.split()[2].rstrip(b","))
+    # The grandchild names itself right after fork(): the response may reach us first.
+    assert wait_until(lambda: (_stat(pid) or ("",))[0] == "orphan", 5)
     name, state, parent = _stat(pid)
     assert name == "orphan" and parent != server.pid
     # Its parent, the request's child, exits: the orphan is adopted by someone outside the server's tree.
