@@ -180,7 +180,7 @@ class ScenarioRunner:
         record.neighbour = self.new_record(f"{trial.key}/{neighbour.role}", neighbour.server, own, sleep,
                                            tuple(action.key for action in neighbour.actions))
         return self.launch(neighbour.server, record.neighbour, f"{alias}-{neighbour.role}", own, sleep,
-                           spec.Watch.NOTHING, f"{label} {neighbour.role}")
+                           spec.Watch.NOTHING, f"{label} {neighbour.role}", trial.fd_count)
 
     def launch(self, server_spec: spec.ServerSpec, record: TrialRecord, alias: str, uid: int, sleep,
                watch: spec.Watch, label: str, fd_count: spec.FdCount = spec.FdCount.LISTING) -> Running:
