@@ -35,7 +35,9 @@ class ComposeProject:
                         timeout=wait_timeout + 60)
 
     def down(self):
-        return self.run("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120, check=False)
+        # Every profile: `down` alone leaves a service of a profile (the workbench) running.
+        return self.run("--profile", "*", "down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120,
+                        check=False)
 
     def exec(self, service, *cmd, user=None, timeout=60):
         user_args = ["--user", user] if user else []
