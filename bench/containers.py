@@ -15,22 +15,19 @@ import docker.errors
 import docker.types
 
 from lab import inventory
+from lab.build import ENGINE_ERRORS
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL
-from scenarios.containers import remove_labelled
+from lab.runs import remove_labelled
 
 from bench import servers, wrk
+from bench.servers import READY_TIMEOUT_S, ServerFailed
 
 # The same for every server: its own CPU, this much memory, room for 256 connections and their forks.
 SERVER_MEMORY = "512m"
 SERVER_PIDS = 1024
 SERVER_NOFILE = 4096
 SCRIPT_DIR = "/tmp"
-READY_TIMEOUT_S = 30.0
 CLOSE_SETTLE_S = 1.0
-
-
-class ServerFailed(RuntimeError):
-    """A server that did not start or stopped answering, as one line with its own last words."""
 
 
 def cpus(engine) -> tuple[str, str]:
@@ -41,6 +38,7 @@ def cpus(engine) -> tuple[str, str]:
 
 class LabNetwork:
     where = "lab network"
+    engine_errors = ENGINE_ERRORS  # what the engine raises when it fails during a run
     host = "0.0.0.0"
 
     def __init__(self, engine, run_id: str):

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import servers, wrk
-from bench.containers import READY_TIMEOUT_S, ServerFailed
+from bench.servers import READY_TIMEOUT_S, ServerFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = ROOT / "apps"
@@ -44,6 +44,7 @@ def _free_port() -> int:
 
 class Loopback:
     where = "loopback"
+    engine_errors = ()  # host processes: no engine to fail
     host = HOST
 
     def __init__(self, run_id: str, wrk_path: str, bin_dir: Path):

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from bench import servers, wrk
-from bench.containers import ServerFailed
+from bench.servers import ServerFailed
 
 WARMUP_S = 1
 WARMUP_CONNECTIONS = 8

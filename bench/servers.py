@@ -9,6 +9,11 @@ WORKERS = 2
 PORT = 8888
 PATH = "/hello"
 BASELINE = "gunicorn"  # each server's ratio is to this one, measured in the same run
+READY_TIMEOUT_S = 30.0  # how long a server may take to answer its first request
+
+
+class ServerFailed(RuntimeError):
+    """A server that did not start or stopped answering, as one line with its own last words."""
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,7 @@ class PidsWatch:
         self.period = period
         self.bound = bound
         self.readings: list = []
+        self.fault = ""  # why the watch stopped early, when it was not the container ending
         self.folder = locate(container)
         self.source = f"host cgroup files ({self.folder})" if self.folder else "the engine's stats API"
         self.stop_event = threading.Event()
@@ -137,21 +138,39 @@ class PidsWatch:
         return self
 
     def read(self) -> PidsReading | None:
+        """One reading; None once the container has ended. Any other failure is raised."""
         now = time.monotonic() - self.t0
         if self.folder is not None:
             try:
                 return read_dir(self.folder, now)
-            except (OSError, ValueError):
-                return None
+            except OSError:
+                if not self.folder.exists():  # the engine removes the cgroup when the container ends
+                    return None
+                raise
         try:
             return from_stats(self.container.stats(stream=False, one_shot=True), now)
-        except Exception:  # the engine's answer for a container that is gone varies by version
-            return None
+        except Exception:
+            # The engine's answer for a container that is gone varies by version: ask it plainly.
+            if not self._running():
+                return None
+            raise
+
+    def _running(self) -> bool:
+        try:
+            self.container.reload()
+        except Exception:
+            return False
+        return self.container.status not in ("exited", "dead", "removing")
 
     def _loop(self) -> None:
         deadline = time.monotonic() + self.bound
         while not self.stop_event.is_set() and time.monotonic() < deadline:
-            reading = self.read()
+            try:
+                reading = self.read()
+            except Exception as exc:  # recorded: the run ends in ERROR, never in a silently shorter watch
+                self.fault = (f"reading the pids cgroup from {self.source} failed at "
+                              f"{time.monotonic() - self.t0:.2f}s: {type(exc).__name__}: {exc}")
+                return
             if reading is None:
                 return
             self.readings.append(reading)

@@ -5,7 +5,6 @@ Two runs never collide: every name ends in the run id, and cleanup removes by th
 from __future__ import annotations
 
 import random
-import secrets
 import shlex
 import shutil
 from pathlib import Path
@@ -14,9 +13,8 @@ import docker
 import docker.errors
 import docker.types
 
-from lab import inventory, lockdown, paths
+from lab import inventory, lockdown, runs
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
-from scenarios import leftovers
 from scenarios.spec import ServerSpec, Sigterm
 
 PORT = 8888
@@ -26,15 +24,6 @@ SERVER_FILES = "/srv/lbaws-check"  # where a reader's server file is mounted, re
 def connect() -> docker.DockerClient:
     """The engine, or inventory.EngineMissing; no build runs through this one, so it waits less."""
     return inventory.connect(timeout=120)
-
-
-def files_folder(run_id: str) -> Path:
-    """Where a run keeps the copies of readers' files that its containers mount."""
-    return paths.CACHE / "runs" / run_id
-
-
-def new_run_id(name: str) -> str:
-    return f"{name}-{secrets.token_hex(3)}"
 
 
 def server_uid() -> int:
@@ -49,7 +38,7 @@ class RunContainers:
         self.scenario = scenario
         self.run_id = run_id
         self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: scenario,
-                       **leftovers.labels(keep)}
+                       **runs.labels(keep)}
         self.network = None
         self.client = None
 
@@ -80,7 +69,7 @@ class RunContainers:
         return self.client
 
     def files_folder(self) -> Path:
-        return files_folder(self.run_id)
+        return runs.files_folder(self.run_id)
 
     def mount_server_file(self, source: str) -> tuple:
         """A world-readable copy of a reader's file, mounted read-only: it works whatever UID the
@@ -168,25 +157,4 @@ class RunContainers:
 
     def cleanup(self) -> list:
         """Remove everything labelled with this run id, and its copies of readers' files."""
-        removed = remove_labelled(self.engine, inventory.label_filter(RUN_LABEL, self.run_id))
-        if self.files_folder().exists():
-            shutil.rmtree(self.files_folder(), ignore_errors=True)
-            removed.append(str(self.files_folder()))
-        return removed
-
-
-def remove_labelled(engine: docker.DockerClient, label: str) -> list:
-    removed = []
-    for container in engine.containers.list(all=True, filters={"label": label}):
-        try:
-            container.remove(force=True)
-            removed.append(container.name)
-        except docker.errors.NotFound:
-            pass
-    for network in engine.networks.list(filters={"label": label}):
-        try:
-            network.remove()
-            removed.append(network.name)
-        except docker.errors.NotFound:
-            pass
-    return removed
+        return runs.remove_run(self.engine, self.run_id)

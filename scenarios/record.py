@@ -42,6 +42,7 @@ class TrialRecord:
     pids: list = field(default_factory=list)  # PidsReading of the container's pids cgroup (Watch.PIDS)
     pids_source: str = ""  # where they were read: the host's cgroup files or the engine's stats API
     neighbour: TrialRecord | None = None  # the second server container of the trial, if it has one
+    faults: list = field(default_factory=list)  # what failed in the harness's own probes: the run is ERROR
 
     # Small readings the judges share; each says what it means in the text's terms.
 
@@ -210,6 +211,16 @@ class Observations:
 
     def add(self, record: TrialRecord) -> None:
         self.trials.setdefault(record.key, []).append(record)
+
+    def faults(self) -> list:
+        """Every probe failure of every trial, neighbours included, as "TRIAL: what failed"."""
+        found = []
+        for runs in self.trials.values():
+            for record in runs:
+                for each in (record, record.neighbour):
+                    if each is not None:
+                        found += [f"{each.key}: {fault}" for fault in each.faults]
+        return found
 
     def _check(self, key: str) -> None:
         if key not in (self.planned or tuple(self.trials)):

@@ -6,11 +6,13 @@ import textwrap
 import time
 from pathlib import Path
 
+from lab.runs import removal_command
 from scenarios import timeline
 from scenarios.runner import RunResult
+from scenarios.verdict import SCENARIO_WORDS, Verdict, Words
 
 
-def as_json(result: RunResult) -> dict:
+def as_json(result: RunResult, words: Words = SCENARIO_WORDS) -> dict:
     scenario = result.scenario
     return {
         "scenario": scenario.name,
@@ -29,7 +31,8 @@ def as_json(result: RunResult) -> dict:
         "timings": {key: [{"ready_s": r.ready_s, "duration_s": r.duration_s} for r in runs]
                     for key, runs in result.observations.trials.items()},
         "verdict": {
-            "word": result.verdict.word,
+            "word": words(result.verdict.verdict),
+            "verdict": result.verdict.verdict.value,
             "reproduced": result.verdict.reproduced,
             "prediction": scenario.prediction,
             "observed": result.verdict.observed,
@@ -43,22 +46,22 @@ def as_json(result: RunResult) -> dict:
     }
 
 
-def verdict_block(result: RunResult) -> str:
+def verdict_block(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
     scenario, verdict = result.scenario, result.verdict
     wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
                                              subsequent_indent=" " * 13)
     return "\n".join([
-        f"{scenario.name}: {verdict.word}  ({result.duration_s:.1f}s)",
+        f"{scenario.name}: {words(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("predicted", scenario.prediction),
         wrap("observed", verdict.observed),
         wrap("why", scenario.why),
     ])
 
 
-def as_markdown(result: RunResult) -> str:
+def as_markdown(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
     scenario = result.scenario
     lines = [
-        f"# {scenario.name}: {result.verdict.word}",
+        f"# {scenario.name}: {words(result.verdict.verdict)}",
         "",
         f"{scenario.summary}  ",
         f"Reproduces: {scenario.section}. Run `{result.run_id}`, {result.duration_s:.1f} s, "
@@ -118,30 +121,30 @@ def as_markdown(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(result: RunResult) -> Path:
+def write(result: RunResult, words: Words = SCENARIO_WORDS) -> Path:
     folder = Path(result.options.reports) / result.scenario.name
     folder.mkdir(parents=True, exist_ok=True)
-    data = as_json(result)
+    data = as_json(result, words)
     (folder / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-    (folder / "report.md").write_text(as_markdown(result))
+    (folder / "report.md").write_text(as_markdown(result, words))
     if result.observations.trials:
         timeline.draw(result.observations, {t.key: t for t in result.scenario.trials},
-                      f"{result.scenario.name}: {result.verdict.word}", folder / "timeline.png")
+                      f"{result.scenario.name}: {words(result.verdict.verdict)}", folder / "timeline.png")
     return folder
 
 
-CANNOT = "NOT ON THIS ENGINE"  # the verdict of a scenario the preflight ruled out (scenarios.doctor)
-
-
 def summary_table(rows: list) -> str:
+    """The table of `lbaws scenario --all`; each row's "verdict" a Verdict."""
     width = max([len(r["scenario"]) for r in rows] + [8])
     lines = [f"{'scenario':<{width}}  {'verdict':<18} duration", f"{'-' * width}  {'-' * 18} --------"]
-    lines += [f"{r['scenario']:<{width}}  {r['verdict']:<18} {r['duration_s']:7.1f}s" for r in rows]
+    lines += [f"{r['scenario']:<{width}}  {SCENARIO_WORDS(r['verdict']):<18} {r['duration_s']:7.1f}s" for r in rows]
     total = sum(r["duration_s"] for r in rows)
-    reproduced = sum(1 for r in rows if r["verdict"] == "REPRODUCED")
-    cannot = sum(1 for r in rows if r["verdict"] == CANNOT)
+    reproduced = sum(1 for r in rows if r["verdict"] is Verdict.REPRODUCED)
+    cannot = sum(1 for r in rows if r["verdict"] is Verdict.CANNOT)
+    errors = sum(1 for r in rows if r["verdict"] is Verdict.ERROR)
     lines.append(f"{reproduced}/{len(rows)} reproduced in {total:.1f}s"
-                 + (f"; {cannot} cannot reproduce on this engine" if cannot else ""))
+                 + (f"; {cannot} cannot reproduce on this engine" if cannot else "")
+                 + (f"; {errors} ended in a fault of the harness (ERROR)" if errors else ""))
     return "\n".join(lines)
 
 
@@ -149,9 +152,25 @@ def write_summary(rows: list, reports: Path) -> Path:
     path = Path(reports) / "summary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
-        "scenarios": rows,
-        "reproduced": sum(1 for r in rows if r["verdict"] == "REPRODUCED"),
+        "scenarios": [{**row, "verdict": SCENARIO_WORDS(row["verdict"])} for row in rows],
+        "reproduced": sum(1 for r in rows if r["verdict"] is Verdict.REPRODUCED),
         "total": len(rows),
         "duration_s": round(sum(r["duration_s"] for r in rows), 2),
     }, indent=2) + "\n")
     return path
+
+
+def keep_instructions(result) -> str:
+    lines = [f"containers kept for inspection (run {result.run_id}):"]
+    for record in (r for runs in result.observations.trials.values() for r in runs):
+        name = record.container
+        if record.died:
+            lines.append(f"  docker logs {name}            # {record.key}: the server exited ({record.exit_code})")
+        else:
+            lines.append(f"  docker exec {name} ps -eo pid,ppid,user,stat,args   # {record.key}: processes")
+            # As the server's UID: root in a container lacks CAP_SYS_PTRACE and cannot read fd links.
+            lines.append(f"  docker exec -u {record.uid} {name} ls -l /proc/{record.server_pid}/fd"
+                         f"  # the server's descriptors")
+    lines.append("remove them with:")
+    lines.append(f"  {removal_command(result.run_id)}")
+    return "\n".join(lines)

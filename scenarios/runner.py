@@ -5,19 +5,21 @@ import hashlib
 import signal
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab import inventory
-from scenarios import actions, leftovers, spec
+from lab import inventory, runs
+from scenarios import actions, spec
 from scenarios.cgroups import PidsWatch
-from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
+from scenarios.containers import PORT, RunContainers, connect, server_uid
 from scenarios.probe import Probe
 from scenarios.progress import Progress
 from scenarios.record import Observations, TrialRecord
 from scenarios.results import MissingResult
 from scenarios.sampler import Sampler
+from scenarios.verdict import Judgment
 
 READY_TIMEOUT = 60.0
 
@@ -36,12 +38,12 @@ def uninterrupted():
             signal.signal(signum, handler)
 
 
-def judge(scenario: spec.Scenario, observations: Observations) -> spec.Verdict:
-    """The scenario's verdict; a reading the experiment never produced is named, any other error raised."""
+def judge(scenario: spec.Scenario, observations: Observations) -> Judgment:
+    """The scenario's judgment; a reading the experiment never produced is named, any other error raised."""
     try:
         return scenario.judge(observations)
     except MissingResult as missing:
-        return spec.Verdict(False, f"could not judge: {missing}")
+        return Judgment.of(False, f"could not judge: {missing}")
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Options:
     reports: Path = Path("reports")
     trial_bound: float = 600.0  # no trial samples longer than this, whatever happens
     ready_timeout: float = READY_TIMEOUT  # how long a server may take to listen
-    engine: dict = field(default_factory=dict)  # the preflight's facts (scenarios.doctor), for the report
+    engine: dict = field(default_factory=dict)  # the preflight's facts (scenarios.preflight), for the report
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Running:
 class RunResult:
     scenario: spec.Scenario
     run_id: str
-    verdict: spec.Verdict
+    verdict: Judgment
     observations: Observations
     started: float
     duration_s: float
@@ -92,7 +94,7 @@ class ScenarioRunner:
         self.options = options
         self.progress = progress
         self.engine = engine or connect()
-        self.run_id = new_run_id(scenario.name)
+        self.run_id = runs.new_run_id(scenario.name)
         self.containers = RunContainers(self.engine, scenario.name, self.run_id, keep=options.keep)
 
     def run(self) -> RunResult:
@@ -100,7 +102,7 @@ class ScenarioRunner:
         observations = Observations(planned=tuple(trial.key for trial in self.scenario.trials))
         error = ""
         self.progress.prefix = f"[{self.scenario.name}] "
-        leftovers.remove_orphans(self.engine, self.progress.say)
+        runs.remove_orphans(self.engine, self.progress.say)
         self.progress.say(f"run {self.run_id}: containers and network labelled "
                           f"{inventory.label_filter(inventory.RUN_LABEL, self.run_id)}, "
                           f"sleep scale {self.options.scale:g}")
@@ -110,25 +112,39 @@ class ScenarioRunner:
             for trial in self.scenario.trials:
                 for index in range(self.repeats(trial)):
                     observations.add(self.run_trial(trial, index, self.repeats(trial)))
-        except Exception as exc:  # a broken run is reported as such, then cleaned up below
-            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a fault of the harness or engine: reported as such, then cleaned up below
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
         finally:
             if not self.options.keep:
                 with uninterrupted():
                     self.containers.cleanup()
             self.progress.done()
             self.progress.prefix = ""
-        # Outside the try: a bug in a judge is raised, not reported as an experiment that went wrong.
-        verdict = spec.Verdict(False, f"the run itself failed: {error}") if error else self.judge(observations)
+        verdict, error = self.conclude_run(observations, error)
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
                          round(time.monotonic() - started, 2), self.options, error)
+
+    def conclude_run(self, observations: Observations, error: str) -> tuple:
+        """(the judgment, the error text for the report): a fault of the harness is ERROR, never a verdict
+        on the server."""
+        if error:
+            return Judgment.error(f"the run itself failed: {error.splitlines()[0]}"), error
+        faults = observations.faults()
+        if faults:
+            return Judgment.error(f"a probe of the harness failed, so the watch is incomplete: "
+                                  f"{'; '.join(faults)}"), "\n".join(faults)
+        try:
+            return self.judge(observations), ""
+        except Exception as exc:  # a judge's bug says nothing about the server
+            return (Judgment.error(f"the judge failed: {type(exc).__name__}: {exc}"),
+                    f"the judge failed:\n{traceback.format_exc()}")
 
     def repeats(self, trial: spec.Trial) -> int:
         if self.scenario.repeatable and self.options.repeat:
             return self.options.repeat
         return trial.repeat
 
-    def judge(self, observations: Observations) -> spec.Verdict:
+    def judge(self, observations: Observations) -> Judgment:
         return judge(self.scenario, observations)
 
     def run_trial(self, trial: spec.Trial, index: int, repeat: int) -> TrialRecord:
@@ -232,8 +248,10 @@ class ScenarioRunner:
         record = running.record
         if running.sampler is not None:
             record.samples = running.sampler.stop()
+            record.faults += [running.sampler.fault] if running.sampler.fault else []
         if running.pids is not None:
             record.pids = running.pids.stop()
+            record.faults += [running.pids.fault] if running.pids.fault else []
         self.progress.done()
         self.finish(running.server, record)
         record.duration_s = round(time.monotonic() - running.t0, 3)

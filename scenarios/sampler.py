@@ -17,6 +17,7 @@ class Sampler:
         self.bound = bound
         self.on_sample = on_sample
         self.samples: list = []
+        self.fault = ""  # why sampling stopped early, when it was not the server ending
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="sampler", daemon=True)
@@ -29,7 +30,11 @@ class Sampler:
         deadline = time.monotonic() + self.bound
         while not self.stop_event.is_set() and time.monotonic() < deadline:
             started = time.monotonic()
-            sample = self.take()
+            try:
+                sample = self.take()
+            except Exception as exc:  # recorded: the run ends in ERROR, never in a silently shorter watch
+                self.fault = f"the sampler's probe failed at {started - self.t0:.2f}s: {type(exc).__name__}: {exc}"
+                return
             if not sample.alive:
                 return  # the server is gone (its container exits with it); the last samples stay
             self.stop_event.wait(max(0.0, self.period - (time.monotonic() - started)))

@@ -4,7 +4,7 @@ A catalog module states an experiment with these types only; scenarios.runner ex
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, Optional, Union
 
@@ -372,17 +372,6 @@ class Trial:
         return tuple(action.key for action in self.actions)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    reproduced: bool
-    observed: str
-    numbers: dict = field(default_factory=dict)
-
-    @property
-    def word(self) -> str:
-        return "REPRODUCED" if self.reproduced else "NOT REPRODUCED"
-
-
 class Needs(Enum):
     """What an engine must do for a scenario to reproduce there; `lbaws doctor` checks each."""
 
@@ -400,7 +389,7 @@ class Scenario:
     prediction: str  # what the tutorial says will happen
     why: str  # two sentences, in the text's terms
     trials: tuple
-    judge: Callable  # (scenarios.record.Observations) -> Verdict
+    judge: Callable  # (scenarios.record.Observations) -> scenarios.verdict.Judgment
     repeatable: bool = False  # --repeat applies (races)
     needs: tuple = ()  # Needs: what the engine must do, else the scenario says it cannot run there
 

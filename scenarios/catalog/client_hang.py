@@ -1,18 +1,19 @@
 """Part 3, webserver3d.py: curl gets the body but never sees the end of the response."""
 from lbaws.stages import HELLO
-from scenarios.spec import Curl, Scenario, ServerSpec, Trial, Verdict
+from scenarios.spec import Curl, Scenario, ServerSpec, Trial
+from scenarios.verdict import Judgment
 
 MAX_TIME = 5  # curl's own timeout: the only thing that ends it against 3d
 CURL_TIMED_OUT = 28
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     hung = obs["3d"].curl()
     control = obs["3g"].curl()
     got_body = hung.body == HELLO
     hung_until_timeout = hung.exit == CURL_TIMED_OUT and (hung.total_s or 0) >= MAX_TIME * 0.95
     control_ok = control.exit == 0 and control.body == HELLO and (control.total_s or 99) < 2
-    return Verdict(
+    return Judgment.of(
         reproduced=got_body and hung_until_timeout and (hung.ttfb_s or 99) < 1.0 and control_ok,
         observed=(f"against 3d, curl printed {hung.body!r} after {hung.ttfb_s or 0:.2f}s and then hung until its "
                   f"own --max-time {MAX_TIME}: exit {hung.exit} after {hung.total_s or 0:.2f}s. Against 3g, "

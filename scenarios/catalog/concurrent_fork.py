@@ -1,12 +1,13 @@
 """Part 3, webserver3c.py: fork per client, every client answered at once; 3c never reaps."""
 from lbaws.stages import HELLO
-from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
+from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.verdict import Judgment
 
 CLIENTS = 10
 SLEEP = Scaled(60)
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     record = obs["3c"]
     curls = record.curls()
     answered = [body for body in curls.bodies() if body == HELLO]
@@ -15,7 +16,7 @@ def judge(obs) -> Verdict:
     zombies_left = record.last_alive().zombies
     at_once = len(answered) == CLIENTS and slowest < min(2.0, record.sleep / 2)
     one_child_each = len(children) == CLIENTS
-    return Verdict(
+    return Judgment.of(
         reproduced=at_once and one_child_each and not record.died,
         observed=(f"{len(answered)}/{CLIENTS} curls printed {HELLO}, the slowest after {slowest:.2f}s "
                   f"while each child sleeps {record.sleep:g}s; ps showed {len(children)} live children "

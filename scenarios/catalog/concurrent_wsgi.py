@@ -1,6 +1,7 @@
 """Part 3's exercise, webserver3h.py: the concurrent WSGI server serving each framework."""
 from lab.inventory import APPS
-from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
+from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.verdict import Judgment
 
 CLIENTS = 8
 # Each request takes this long in the app (its /slow endpoint), so no server flag makes it slow and a
@@ -9,7 +10,7 @@ CLIENTS = 8
 SLOW = 2.0
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     parts, numbers, ok = [], {}, True
     for app in APPS:
         image, record = app.role, obs[app.role]
@@ -27,7 +28,7 @@ def judge(obs) -> Verdict:
                         f"{image}_peak_live_children": record.peak("live"), f"{image}_zombies_after": zombies,
                         f"{image}_baseline_fds": record.baseline_fds, f"{image}_final_fds": record.final_fds})
     numbers.update({"clients": CLIENTS, "per_request_s": SLOW, "one_at_a_time_would_take_s": CLIENTS * SLOW})
-    return Verdict(reproduced=ok, observed=(f"{CLIENTS} simultaneous clients of /slow, {SLOW:g}s per request (one at a time "
+    return Judgment.of(reproduced=ok, observed=(f"{CLIENTS} simultaneous clients of /slow, {SLOW:g}s per request (one at a time "
                                             f"that is {CLIENTS * SLOW:g}s): " + "; ".join(parts) + "."),
                    numbers=numbers)
 

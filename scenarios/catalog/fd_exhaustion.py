@@ -2,8 +2,9 @@
 from lbaws import stages
 from lbaws.stages import HELLO
 from scenarios.results import MissingResult
-from scenarios.spec import (ClientPattern, Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Verdict,
+from scenarios.spec import (ClientPattern, Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until,
                             Watch)
+from scenarios.verdict import Judgment
 
 LIMITS = Limits(nofile=256, nproc=1024)
 LOAD = Load(clients=300, hold=5, deadline=40, connect_timeout=3)
@@ -55,7 +56,7 @@ def overflow_reason(record) -> str:
             f"{why}.")
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     leaky, fixed = obs["3d"], obs["3g"]
     error = leaky.error_line()
     emfile = "Too many open files" in error and "24" in error
@@ -73,7 +74,7 @@ def judge(obs) -> Verdict:
             f"was still running at the end; it started with {baseline} descriptors and ended with "
             f"{leaky.final_fds} of its {LIMITS.nofile}")
     overflow = "" if reproduced else overflow_reason(leaky)
-    return Verdict(
+    return Judgment.of(
         reproduced=reproduced,
         observed=((f"3d: {overflow} " if overflow else "")
                   + f"3d accepted {kept} connections and {fate} (highest "

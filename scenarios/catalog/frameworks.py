@@ -1,9 +1,10 @@
 """Part 2: one WSGI server, unchanged, serves Flask, Pyramid, Django and a bare WSGI app."""
 from lab.inventory import APPS
-from scenarios.spec import Curl, Scenario, ServerCode, ServerSpec, Trial, Verdict
+from scenarios.spec import Curl, Scenario, ServerCode, ServerSpec, Trial
+from scenarios.verdict import Judgment
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     bodies, types, digests, off_base, readers = {}, {}, set(), [], []
     for app in APPS:
         record = obs[app.role]
@@ -31,7 +32,7 @@ def judge(obs) -> Verdict:
     layers = ("each app image is built on the server image's layers" if layered
               else f"these app images are not built on the current server image: {', '.join(off_base)}")
     headers = "every app's Content-Type reached curl" if headers_kept else "some app's headers did not reach curl"
-    return Verdict(
+    return Judgment.of(
         reproduced=answered and headers_kept and same_code and layered,
         observed=f"{pages}. {code}, {headers}, and {layers}.",
         numbers={"bodies": bodies, "content_types": types, "lbaws_digest": digest, "built_on_server_layers": layered,

@@ -1,16 +1,17 @@
 """Part 1: the first server answers Hello, World! to curl, and to garbage typed at it."""
 from lbaws.stages import HELLO as GREETING
-from scenarios.spec import Curl, Netcat, Scenario, ServerSpec, Trial, Verdict
+from scenarios.spec import Curl, Netcat, Scenario, ServerSpec, Trial
+from scenarios.verdict import Judgment
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     record = obs["part1"]
     curl = record.curl()
     netcat = record.netcat()
     garbage_answered = GREETING in netcat.output
     curl_answered = curl.exit == 0 and curl.body == GREETING
     first_line = netcat.output.splitlines()[0] if netcat.output else "(nothing)"
-    return Verdict(
+    return Judgment.of(
         reproduced=curl_answered and garbage_answered and not record.died,
         observed=(f"curl exited {curl.exit} with status {curl.status} and body {curl.body!r}; "
                   f"the line 'garbage' sent with netcat got back {first_line!r} and "

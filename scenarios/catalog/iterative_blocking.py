@@ -1,13 +1,14 @@
 """Part 3, webserver3b.py: an iterative server that sleeps makes the next client wait."""
 from lbaws.stages import HELLO
 from scenarios.results import MissingResult
-from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial, Verdict
+from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial
+from scenarios.verdict import Judgment
 
 SLEEP = Scaled(60)  # the text's time.sleep(60); shortened by the sleep-scale knob
 GAP = 0.5  # the second curl starts this long after the first
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     record = obs["3b"]
     curls = record.curls().curls
     if len(curls) != 2:
@@ -16,13 +17,13 @@ def judge(obs) -> Verdict:
     sleep = record.sleep
     both_answered = first.body == HELLO and second.body == HELLO
     if not both_answered:
-        return Verdict(False, f"3b answered {first.body!r} and {second.body!r} (curl exits {first.exit}, "
+        return Judgment.of(False, f"3b answered {first.body!r} and {second.body!r} (curl exits {first.exit}, "
                               f"{second.exit}), not {HELLO!r} twice.",
                        {"both_answered": False, "sleep_s": sleep})
     # Time between the two responses: the second curl started GAP later than the first.
     delay = round(second.ttfb_s + GAP - first.ttfb_s, 3)
     waited = delay >= sleep - 0.1
-    return Verdict(
+    return Judgment.of(
         reproduced=both_answered and waited and first.ttfb_s < 2.0,
         observed=(f"the first curl got {HELLO} after {first.ttfb_s:.2f}s; the second, started "
                   f"{GAP}s later, got its response {delay:.2f}s after the first one "

@@ -1,5 +1,6 @@
 """Part 3, webserver3f.py with client3.py --max-clients 128: zombies are back, because signals coalesce."""
-from scenarios.spec import Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
+from scenarios.spec import Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.verdict import Judgment
 
 CLIENTS = 128
 RUNS = 5
@@ -11,13 +12,13 @@ def zombies_left(record) -> int:
     return record.last_alive().zombies
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     runs = obs.runs("3f")
     counts = [zombies_left(r) for r in runs]
     served = [r.load().responses for r in runs]
     hit = sum(1 for c in counts if c > 0)
     rate = hit / len(runs)
-    return Verdict(
+    return Judgment.of(
         reproduced=rate >= REQUIRED_RATE and not any(r.died for r in runs),
         observed=(f"zombies remained after {hit} of {len(runs)} runs (rate {rate:.0%}, required "
                   f"{REQUIRED_RATE:.0%}); zombies left per run: {counts} (mean {sum(counts) / len(counts):.1f} "

@@ -1,6 +1,7 @@
 """Part 3, webserver3d.py under `ulimit -u 400` and `ulimit -n 500` with client3.py --max-clients=500."""
 from scenarios.catalog.fd_exhaustion import accept_queue, overflow_reason
-from scenarios.spec import FdCount, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Verdict, Watch
+from scenarios.spec import FdCount, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Watch
+from scenarios.verdict import Judgment
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
 LOAD = Load(clients=500, hold=5, deadline=45, connect_timeout=3)
@@ -16,7 +17,7 @@ def children_at_death(record) -> int:
     return last.live + last.zombies
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     record = obs["3d"]
     error = record.error_line()
     eagain = "Resource temporarily unavailable" in error and "11" in error
@@ -27,7 +28,7 @@ def judge(obs) -> Verdict:
     reproduced = record.died and eagain and in_fork and 0 < children < LIMITS.nproc
     overflow = "" if reproduced else overflow_reason(record)
     fate = f"fork() failed with {error!r}" if record.died else "3d was still running"
-    return Verdict(
+    return Judgment.of(
         reproduced=reproduced,
         observed=((f"{overflow} " if overflow else "")
                   + f"{fate} after {children} children (zombies and live, all of UID "

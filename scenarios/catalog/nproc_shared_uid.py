@@ -1,6 +1,6 @@
 """`ulimit -u` counts a UID's processes on the whole host kernel: two containers of one UID share it."""
-from scenarios.spec import (Curl, FdCount, Limits, Load, Neighbour, Pause, Scenario, ServerSpec, Snapshot, Trial,
-                            Verdict)
+from scenarios.spec import (Curl, FdCount, Limits, Load, Neighbour, Pause, Scenario, ServerSpec, Snapshot, Trial)
+from scenarios.verdict import Judgment
 
 NPROC = 60
 LIMITS = Limits(nofile=1024, nproc=NPROC)
@@ -32,13 +32,13 @@ def reading(record) -> dict:
             "forks_failed": record.log_lines(FORK_FAILED) + died_in_fork(record), "alive": not record.died}
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     shared, own = reading(obs["shared"]), reading(obs["own"])
     reproduced = (shared["uid"] == shared["neighbour_uid"] and own["uid"] != own["neighbour_uid"]
                   and shared["neighbour_zombies"] == own["neighbour_zombies"] == ZOMBIES
                   and shared["forks_failed"] > 0 and shared["answered"] < CURLS
                   and own["forks_failed"] == 0 and own["answered"] == CURLS)
-    return Verdict(
+    return Judgment.of(
         reproduced=reproduced,
         observed=(f"A 3d neighbour made {shared['neighbour_zombies']} zombies as UID {shared['neighbour_uid']}. "
                   f"3g in another container as the same UID answered {shared['answered']} of {CURLS} curls, with "

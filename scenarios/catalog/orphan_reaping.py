@@ -1,5 +1,6 @@
 """Part 3's zombies inside a container: orphans are re-parented to PID 1, and PID 1 decides their fate."""
-from scenarios.spec import Load, Needs, Pause, Scenario, ServerSpec, Snapshot, Trial, Verdict
+from scenarios.spec import Load, Needs, Pause, Scenario, ServerSpec, Snapshot, Trial
+from scenarios.verdict import Judgment
 
 REQUESTS = 5
 # Seconds each orphan outlives the child that forked it: long enough that the snapshot after the load
@@ -45,9 +46,9 @@ def describe(key: str, seen: dict) -> str:
             f"PID 1 and {seen['own_zombies_of_server']} zombies of the server's own.")
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     seen = {key: reading(obs[key]) for key in EXPECTED}
-    return Verdict(
+    return Judgment.of(
         reproduced=all(holds(key, value) for key, value in seen.items()),
         observed=f"{REQUESTS} requests, each leaving an orphan that exits {LIFE}s later. "
                  + " ".join(describe(key, value) for key, value in seen.items()),

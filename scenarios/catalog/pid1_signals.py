@@ -1,5 +1,6 @@
 """The text's servers have no SIGTERM handler: as a container's PID 1, `docker stop` has to kill them."""
-from scenarios.spec import Curl, Needs, Scenario, ServerSpec, Sigterm, Stop, Trial, Verdict
+from scenarios.spec import Curl, Needs, Scenario, ServerSpec, Sigterm, Stop, Trial
+from scenarios.verdict import Judgment
 
 TIMEOUT = 3  # docker stop's grace period, short so the scenario stays quick
 STOP = Stop(timeout=TIMEOUT)
@@ -19,9 +20,9 @@ def holds(key: str, record) -> bool:
             and (waited if killed else stop.seconds < AT_ONCE))
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     stops = {key: obs[key].stop() for key in EXPECTED}
-    return Verdict(
+    return Judgment.of(
         reproduced=all(holds(key, obs[key]) for key in EXPECTED),
         observed=" ".join(f"{key}: docker stop -t {TIMEOUT} took {stop.seconds:.2f}s, exit {stop.exit_code}"
                           f"{' (SIGKILL)' if stop.killed else ''}." for key, stop in stops.items()),

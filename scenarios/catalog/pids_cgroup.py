@@ -1,6 +1,7 @@
 """Part 3's `ulimit -u` against the container's own limit: the pids cgroup binds root, nproc does not."""
 from scenarios.catalog.nproc_exhaustion import children_at_death
-from scenarios.spec import Limits, Load, Needs, Scenario, ServerSpec, Settle, Trial, Until, Verdict, Watch
+from scenarios.spec import Limits, Load, Needs, Scenario, ServerSpec, Settle, Trial, Until, Watch
+from scenarios.verdict import Judgment
 
 PIDS = 200
 NPROC = 100
@@ -31,7 +32,7 @@ def reading(record) -> dict:
             "pids_refused": record.pids_refused(), "error": record.error_line(), "exit_code": record.exit_code}
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     root, user = reading(obs["root"]), reading(obs["nproc"])
     # Root: past nproc, nothing but the cgroup stops it, so 3d and the probes fill it to the limit.
     root_held = (fork_failed(obs["root"]) and root["uid"] == 0 and root["pids_limit_read"] == PIDS
@@ -39,7 +40,7 @@ def judge(obs) -> Verdict:
     # A UID of its own: nproc stops 3d at NPROC processes, with the cgroup far from full.
     user_held = (fork_failed(obs["nproc"]) and user["uid"] != 0 and user["processes_at_death"] <= NPROC
                  and user["pids_peak"] < PIDS - SLACK and user["pids_limit_read"] == PIDS)
-    return Verdict(
+    return Judgment.of(
         reproduced=root_held and user_held,
         observed=(f"root (UID 0, no capability, nproc={NPROC}): fork() failed with {root['error']!r} with "
                   f"{root['processes_at_death']} processes of 3d; the pids cgroup, read from outside "

@@ -1,6 +1,7 @@
 """Beyond the text, the prefork stage: kill -9 a worker under steady keep-alive load; the master replaces it."""
 from scenarios.results import KillChildResult
-from scenarios.spec import KillChild, Pause, Scenario, ServerSpec, Snapshot, SteadyLoad, Trial, Verdict
+from scenarios.spec import KillChild, Pause, Scenario, ServerSpec, Snapshot, SteadyLoad, Trial
+from scenarios.verdict import Judgment
 
 WORKERS = 2  # the stage's default
 CLIENTS = 16
@@ -14,7 +15,7 @@ def _mean(values):
     return round(sum(values) / len(values), 1) if values else 0.0
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     record = obs["prefork"]
     load = record.load("steady")
     kill = record.result("kill", KillChildResult)
@@ -38,7 +39,7 @@ def judge(obs) -> Verdict:
                 f"the clients saw {failures} failed request(s) and reconnected {reconnects} time(s) "
                 f"(the connections the dead worker held); requests/s {_mean(before)} before, "
                 f"{_mean(after)} after; {load.responses} responses in all.")
-    return Verdict(reproduced=ok, observed=observed, numbers={
+    return Judgment.of(reproduced=ok, observed=observed, numbers={
         "victim": kill.victim, "workers_before": list(kill.live_before), "workers_after": list(kill.live_after),
         "replaced_by": list(kill.replaced_by), "zombies_after_kill": len(kill.zombies_after),
         "zombies_at_end": zombies, "failed_requests": failures, "reconnects": reconnects,

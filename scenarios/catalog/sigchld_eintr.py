@@ -1,6 +1,7 @@
 """Part 3, webserver3e.py: a SIGCHLD handler interrupts accept(); Python 3 restarts it, Python 2 did not."""
 from lbaws.stages import HELLO
-from scenarios.spec import Curl, Pause, Scenario, ServerSpec, Settle, Trial, Until, Verdict
+from scenarios.spec import Curl, Pause, Scenario, ServerSpec, Settle, Trial, Until
+from scenarios.verdict import Judgment
 
 EINTR_TEXT = "[Errno 4] Interrupted system call"
 
@@ -9,7 +10,7 @@ def answered(record, key: str) -> bool:
     return record.curl(key).body == HELLO
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     py3, py2, fixed = obs["3e"], obs["3e-py2"], obs["3f-py2"]
     # The lab's 3e says each reap; a reader's file is judged by what is left: no zombie at the end.
     py3_reaped = (py3.logs.count("terminated with status") if not py3.server_file
@@ -20,7 +21,7 @@ def judge(obs) -> Verdict:
     py2_died = py2.died and EINTR_TEXT in py2_error and "accept" in py2.traceback() and answered(py2, "curl")
     fixed_ok = (not fixed.died and answered(fixed, "curl") and answered(fixed, "again")
                 and not fixed.traceback())
-    return Verdict(
+    return Judgment.of(
         reproduced=py3_ok and py2_died and fixed_ok,
         observed=(f"Python 3: 3e reaped {py3_reaped} children in its SIGCHLD handler, answered the next curl "
                   f"and printed no EINTR traceback. With --python2-signals, 3e died after its first child "

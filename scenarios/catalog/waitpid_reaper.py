@@ -1,11 +1,12 @@
 """Part 3, webserver3g.py: waitpid(-1, WNOHANG) in a loop reaps every child, 128 or 1000 at once."""
-from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
+from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.verdict import Judgment
 
 LIMITS = Limits(nofile=1024, nproc=2048, memory="2g")
 LOADS = {"3g-128": 128, "3g-1000": 1000}
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     parts, numbers, ok = [], {}, True
     for key, clients in LOADS.items():
         record = obs[key]
@@ -19,7 +20,7 @@ def judge(obs) -> Verdict:
                         f"{clients}_baseline_fds": record.baseline_fds, f"{clients}_final_fds": record.final_fds,
                         f"{clients}_peak_live_children": record.peak("live"),
                         f"{clients}_peak_zombies": record.peak("zombies")})
-    return Verdict(reproduced=ok, observed="3g, " + "; ".join(parts) + ".", numbers=numbers)
+    return Judgment.of(reproduced=ok, observed="3g, " + "; ".join(parts) + ".", numbers=numbers)
 
 
 SCENARIO = Scenario(

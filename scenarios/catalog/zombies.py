@@ -1,15 +1,16 @@
 """Part 3, webserver3d.py: every request leaves a zombie that kill -9 cannot remove."""
-from scenarios.spec import KillZombies, Load, Pause, Scenario, ServerSpec, Snapshot, Trial, Verdict
+from scenarios.spec import KillZombies, Load, Pause, Scenario, ServerSpec, Snapshot, Trial
+from scenarios.verdict import Judgment
 
 REQUESTS = 5
 
 
-def judge(obs) -> Verdict:
+def judge(obs) -> Judgment:
     record = obs["3d"]
     kill = record.kill()
     zombies = record.snapshot("zombies").zombies
     survivors = kill.survivors
-    return Verdict(
+    return Judgment.of(
         reproduced=(len(zombies) == REQUESTS and len(kill.zombies_before) == REQUESTS
                     and kill.kill_exit == 0 and len(survivors) == REQUESTS and not record.died),
         observed=(f"after {REQUESTS} requests ps showed {len(zombies)} processes in state Z (<defunct>) whose "

@@ -1,7 +1,7 @@
 """bench.run's loop against a place that answers with recorded wrk output: what runs when, and what a
 server that never starts or a wrk that prints nothing becomes."""
 from bench import run, servers
-from bench.containers import ServerFailed
+from bench.servers import ServerFailed
 
 
 class RecordedPlace:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import catalog, doctor
+from commands import common
+from scenarios import catalog
+from scenarios import preflight as doctor
 from scenarios.spec import Needs
 
 RECORDED = json.loads((Path(__file__).resolve().parent / "engine" / "lab.json").read_text())
@@ -96,14 +98,15 @@ def test_lbaws_doctor_prints_this_machines_facts(run_cli):
 
 
 def test_a_scenario_the_engine_cannot_reproduce_ends_in_one_line(monkeypatch, tmp_path, capsys):
-    from scenarios import command, runner
+    from commands import scenario as command
+    from scenarios import runner
 
     rootless = facts(SecurityOptions=["name=seccomp,profile=default", "name=rootless"], PidsLimit=False)
     # The engine as a rootless one on cgroup v1 answers: nothing of the run may start.
-    monkeypatch.setattr(command, "ready_engine", lambda prog, out: (object(), None))
+    monkeypatch.setattr(common, "ready_engine", lambda prog, out: (object(), None))
     monkeypatch.setattr(doctor, "gather", lambda engine: rootless)
     monkeypatch.setattr(runner.ScenarioRunner, "__init__", lambda *a, **k: pytest.fail("a run started"))
-    assert command.main(["pids-cgroup", "--reports", str(tmp_path)]) == command.EXIT_CANNOT
+    assert command.main(["pids-cgroup", "--reports", str(tmp_path)]) == 4
     out, err = capsys.readouterr()
     assert err.splitlines() == ["lbaws scenario: pids-cgroup cannot reproduce on this engine: the engine applies no "
                                 "pids_limit (docker info: PidsLimit false; a rootless engine on cgroup v1 has no "
@@ -113,7 +116,9 @@ def test_a_scenario_the_engine_cannot_reproduce_ends_in_one_line(monkeypatch, tm
 
 
 def test_all_goes_on_past_a_scenario_the_engine_cannot_reproduce(monkeypatch, tmp_path, capsys):
-    from scenarios import command, report, runner
+    from commands import scenario as command
+    from scenarios import report, runner
+    from scenarios.verdict import Judgment
 
     no_init = facts(Components=[c for c in RECORDED["version"]["Components"] if c["Name"] != "docker-init"])
     ran = []
@@ -124,17 +129,17 @@ def test_all_goes_on_past_a_scenario_the_engine_cannot_reproduce(monkeypatch, tm
 
         def run(self):
             ran.append(self.scenario.name)
-            return runner.RunResult(self.scenario, self.run_id, runner.spec.Verdict(True, "x"),
+            return runner.RunResult(self.scenario, self.run_id, Judgment.of(True, "x"),
                                     runner.Observations(), 0.0, 0.5, self.options)
 
-    monkeypatch.setattr(command, "ready_engine", lambda prog, out: (object(), None))
+    monkeypatch.setattr(common, "ready_engine", lambda prog, out: (object(), None))
     monkeypatch.setattr(doctor, "gather", lambda engine: no_init)
     monkeypatch.setattr(runner, "ScenarioRunner", Ran)
     monkeypatch.setattr(report, "write", lambda result: tmp_path)
-    assert command.main(["--all", "--reports", str(tmp_path)]) == command.EXIT_REPRODUCED
+    assert command.main(["--all", "--reports", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert "orphan-reaping" not in ran and "pid1-signals" not in ran and len(ran) == len(catalog.names()) - 2
     assert [line.split(":")[1].split()[0] for line in err.splitlines()] == ["orphan-reaping", "pid1-signals"]
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert {r["scenario"]: r["verdict"] for r in summary["scenarios"]}["pid1-signals"] == report.CANNOT
+    assert {r["scenario"]: r["verdict"] for r in summary["scenarios"]}["pid1-signals"] == "NOT ON THIS ENGINE"
     assert out.splitlines()[-2].endswith("; 2 cannot reproduce on this engine")

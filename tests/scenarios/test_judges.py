@@ -5,7 +5,8 @@ from scenarios.catalog import (client_hang, fd_exhaustion, iterative_blocking, m
                                zombies)
 from scenarios.results import CurlsResult, KillResult, Missing, MissingResult, Proc, SnapshotResult
 from scenarios.runner import judge
-from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial, Verdict
+from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial
+from scenarios.verdict import Judgment
 
 from recorded import EAGAIN_TRACEBACK, EMFILE_TRACEBACK, curl, fd_exhaustion as fd_obs, load, observations, one_curl, samples, trial
 
@@ -108,10 +109,10 @@ def test_an_action_that_could_not_be_carried_out_says_why():
 def test_a_judge_asking_for_an_action_the_trial_never_does_is_a_bug_and_raises():
     record = trial("3g", "3g", results={"curl": curl()})
     typo = Scenario("typo", "", "", "", "", (Trial("3g", ServerSpec(stage="3g"), (Curl(),)),),
-                    judge=lambda obs: Verdict(obs["3g"].curl("crul").body == "x", ""))
+                    judge=lambda obs: Judgment.of(obs["3g"].curl("crul").body == "x", ""))
     with pytest.raises(KeyError, match="no action with key 'crul'"):
         judge(typo, observations(record))
-    wrong_trial = Scenario("typo", "", "", "", "", typo.trials, judge=lambda obs: Verdict(obs["3d"].died, ""))
+    wrong_trial = Scenario("typo", "", "", "", "", typo.trials, judge=lambda obs: Judgment.of(obs["3d"].died, ""))
     obs = observations(record)
     obs.planned = ("3g",)
     with pytest.raises(KeyError, match="no trial '3d'"):

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from scenarios.leftovers import Runner
+from lab.runs import Runner
 from test_scenarios import leftovers, start_a_long_run
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import load
+from commands import load
 from test_scenarios import leftovers
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ import pytest
 
 from lab import inventory, lockdown
 from scenarios import catalog, spec
-from scenarios.containers import PORT, RunContainers, connect, new_run_id, server_uid
+from lab.runs import new_run_id
+from scenarios.containers import PORT, RunContainers, connect, server_uid
 from scenarios.probe import Probe
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(600)]

@@ -4,6 +4,7 @@ import json
 from scenarios import report
 from scenarios.catalog import fd_exhaustion
 from scenarios.runner import Options, RunResult
+from scenarios.verdict import Verdict
 
 from recorded import fd_exhaustion as fd_obs
 
@@ -38,9 +39,10 @@ def test_the_verdict_block_says_prediction_observation_and_why(tmp_path):
 
 
 def test_summary_counts_and_totals(tmp_path):
-    rows = [{"scenario": "hello", "verdict": "REPRODUCED", "duration_s": 3.0},
-            {"scenario": "zombies", "verdict": "NOT REPRODUCED", "duration_s": 4.5}]
+    rows = [{"scenario": "hello", "verdict": Verdict.REPRODUCED, "duration_s": 3.0},
+            {"scenario": "zombies", "verdict": Verdict.NOT_REPRODUCED, "duration_s": 4.5}]
     table = report.summary_table(rows)
     assert table.splitlines()[-1] == "1/2 reproduced in 7.5s"
     data = json.loads(report.write_summary(rows, tmp_path).read_text())
     assert (data["reproduced"], data["total"], data["duration_s"]) == (1, 2, 7.5)
+    assert [row["verdict"] for row in data["scenarios"]] == ["REPRODUCED", "NOT REPRODUCED"]

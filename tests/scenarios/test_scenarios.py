@@ -17,7 +17,7 @@ import pytest
 from lab.inventory import RUN_LABEL, label_filter
 from scenarios import catalog
 from scenarios.catalog import pids_cgroup
-from scenarios.command import removal_command
+from lab.runs import removal_command
 
 pytestmark = [pytest.mark.scenario, pytest.mark.container]
 

@@ -4,7 +4,8 @@ import pytest
 from scenarios import catalog
 from scenarios.containers import RunContainers
 from scenarios.spec import (Curl, Grant, Limits, Load, Needs, Neighbour, Scenario, ServerSpec, Settle, Sigterm,
-                            Snapshot, Stop, Trial, Until, Verdict, Watch)
+                            Snapshot, Stop, Trial, Until, Watch)
+from scenarios.verdict import Judgment
 
 
 def test_a_mistyped_settle_condition_is_refused_naming_the_field_and_the_choices():
@@ -37,7 +38,7 @@ def test_two_actions_of_a_trial_cannot_store_under_one_key():
 def test_two_trials_of_a_scenario_cannot_share_a_key():
     trial = Trial("3d", ServerSpec(stage="3d"), (Curl(),))
     with pytest.raises(ValueError, match="share a key"):
-        Scenario("x", "", "", "", "", (trial, trial), judge=lambda obs: Verdict(True, ""))
+        Scenario("x", "", "", "", "", (trial, trial), judge=lambda obs: Judgment.of(True, ""))
 
 
 def test_every_catalog_switch_is_a_member_of_its_enum():
@@ -85,7 +86,7 @@ def test_a_neighbour_and_a_pids_watch_are_checked_where_written():
     with pytest.raises(ValueError, match="needs Limits.pids stated"):
         Trial("3d", ServerSpec(stage="3d"), (Stop(),), watch=Watch.PIDS)
     with pytest.raises(TypeError, match="needs holds members of Needs"):
-        Scenario("x", "", "", "", "", (), judge=lambda obs: Verdict(True, ""), needs=("init",))
+        Scenario("x", "", "", "", "", (), judge=lambda obs: Judgment.of(True, ""), needs=("init",))
     assert Trial("3g", ServerSpec(stage="3g"), (Curl(),),
                  neighbour=Neighbour(ServerSpec(stage="3d"), (Load(clients=2),), same_uid=True)).neighbour.same_uid
     assert all(isinstance(need, Needs) for s in catalog.all_scenarios().values() for need in s.needs)

@@ -1,5 +1,8 @@
-"""Containers a dead runner left behind: every run labels its objects with who runs it (host, boot, PID
-and the PID's start time), and the next run removes those whose runner is gone before it starts.
+"""Runs and their labels: a run's id, the labels that tie its objects to it and to who runs it, its
+folder of file copies, and the sweep of what a dead runner left behind.
+
+Every run (a scenario's, a check's, a bench's) labels its objects with who runs it (host, boot, PID and
+the PID's start time), and the next run removes those whose runner is gone before it starts.
 
 A runner killed with SIGKILL runs no cleanup; its containers would live on, holding a server's limits
 and its UID. Only a runner on this host can be checked, so objects labelled from another host, or
@@ -8,14 +11,61 @@ kept on purpose with --keep, or made without the label, are never touched.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker.errors
 
-from lab import inventory
+from lab import inventory, paths
 from lab.inventory import KEPT_LABEL, PROJECT_LABEL, RUN_LABEL, RUNNER_LABEL
+
+
+def new_run_id(name: str) -> str:
+    return f"{name}-{secrets.token_hex(3)}"
+
+
+def files_folder(run_id: str) -> Path:
+    """Where a run keeps the copies of readers' files that its containers mount."""
+    return paths.CACHE / "runs" / run_id
+
+
+def remove_labelled(engine, label: str) -> list:
+    """Remove every container and network that carries `label` (KEY=VALUE); the names removed."""
+    removed = []
+    for container in engine.containers.list(all=True, filters={"label": label}):
+        try:
+            container.remove(force=True)
+            removed.append(container.name)
+        except docker.errors.NotFound:
+            pass
+    for network in engine.networks.list(filters={"label": label}):
+        try:
+            network.remove()
+            removed.append(network.name)
+        except docker.errors.NotFound:
+            pass
+    return removed
+
+
+def remove_run(engine, run_id: str) -> list:
+    """Remove one run's containers, network and file copies; the names removed."""
+    removed = remove_labelled(engine, inventory.label_filter(RUN_LABEL, run_id))
+    folder = files_folder(run_id)
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(str(folder))
+    return removed
+
+
+def removal_command(run_id: str) -> str:
+    """The shell line that removes one run's containers and network, for a run kept with --keep."""
+    label = inventory.label_filter(RUN_LABEL, run_id)
+    return (f"docker ps -aq --filter label={label} | xargs -r docker rm -f; "
+            f"docker network ls -q --filter label={label} | xargs -r docker network rm; "
+            f"rm -rf {files_folder(run_id)}")
 
 
 def _boot_id() -> str:
@@ -100,8 +150,6 @@ def orphaned_runs(engine) -> dict:
 
 def remove_orphans(engine, say=inventory.quiet) -> dict:
     """Remove the objects (and file copies) of every run whose runner is gone; run id -> names removed."""
-    from scenarios.containers import files_folder, remove_labelled
-
     removed = {}
     try:
         orphans = orphaned_runs(engine)
@@ -110,14 +158,10 @@ def remove_orphans(engine, say=inventory.quiet) -> dict:
         return removed
     for run_id, runner in orphans.items():
         try:
-            names = remove_labelled(engine, inventory.label_filter(RUN_LABEL, run_id))
+            names = remove_run(engine, run_id)
         except docker.errors.APIError as exc:
             say(f"could not remove the leftovers of run {run_id}: {exc}")
             continue
-        folder = files_folder(run_id)
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            names.append(str(folder))
         removed[run_id] = names
         say(f"removed what run {run_id} left behind (its runner, PID {runner.pid} on {runner.host}, is gone): "
             f"{', '.join(names)}")

@@ -1,27 +1,17 @@
-"""`lbaws doctor`: what kind of Docker engine this is, and which scenarios cannot reproduce on it.
+"""The preflight: what kind of Docker engine this is, and which scenarios cannot reproduce on it.
 
-    lbaws doctor            # the engine's facts, then each scenario that cannot run here and why
-    lbaws doctor --json     # the same for programs
-
-The same preflight runs before every `lbaws scenario`: a scenario whose needs (spec.Needs) the engine
-does not meet ends in one line saying why, instead of a verdict about an experiment that could not
-happen. Exit status: 0 every scenario can reproduce here, 1 some cannot, 3 no Docker engine.
+It runs before every `lbaws scenario` and `lbaws check`, and is all of `lbaws doctor`: a scenario whose
+needs (spec.Needs) the engine does not meet ends in one line saying why, instead of a verdict about an
+experiment that could not happen.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scenarios.spec import Needs
 
-EXIT_ALL = 0
-EXIT_SOME = 1
-EXIT_USAGE = 2
-EXIT_ENGINE = 3
 CAP_SYS_RESOURCE = 24  # the bit of /proc/PID/status CapEff that lets a daemon raise its own hard limits
 CLIENT_NOFILE = 16384  # what scenarios.containers asks for the client container
 
@@ -165,6 +155,12 @@ def blockers(scenario, facts: Facts) -> list:
     return general_blockers(facts) + [why for why in (missing(need, facts) for need in scenario.needs) if why]
 
 
+def blocked(scenarios: dict, facts: Facts) -> dict:
+    """name -> reasons, for each scenario this engine cannot reproduce."""
+    found = {name: blockers(scenario, facts) for name, scenario in scenarios.items()}
+    return {name: reasons for name, reasons in found.items() if reasons}
+
+
 def cannot_line(name: str, reasons: list) -> str:
     return f"{name} cannot reproduce on this engine: {'; '.join(reasons)}"
 
@@ -183,41 +179,9 @@ def report(facts: Facts, scenarios: dict) -> str:
         f"dockerd      open files {facts.daemon_nofile}, processes {facts.daemon_nproc}; "
         f"CAP_SYS_RESOURCE: {raises[facts.daemon_raises_limits]}",
     ]
-    blocked = {name: blockers(scenario, facts) for name, scenario in scenarios.items()}
-    blocked = {name: reasons for name, reasons in blocked.items() if reasons}
-    if not blocked:
+    blocked_ = blocked(scenarios, facts)
+    if not blocked_:
         lines.append(f"scenarios    all {len(scenarios)} can reproduce here")
-    for name, reasons in blocked.items():
+    for name, reasons in blocked_.items():
         lines.append(f"cannot run   {cannot_line(name, reasons)}")
     return "\n".join(lines)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"lbaws doctor: {message}\n")
-
-
-def main(argv=None) -> int:
-    parser = _Parser(prog="lbaws doctor", description="What this Docker engine is, and which scenarios it cannot run.")
-    parser.add_argument("--json", action="store_true", help="print the facts and the blocked scenarios as JSON")
-    args = parser.parse_args(argv)
-    from lab import inventory
-    from scenarios import catalog, containers
-
-    try:
-        facts = gather(containers.connect())
-    except inventory.LabError as exc:
-        print(f"lbaws doctor: {exc}", file=sys.stderr)
-        return EXIT_ENGINE
-    scenarios = catalog.all_scenarios()
-    blocked = {name: blockers(scenario, facts) for name, scenario in scenarios.items()}
-    blocked = {name: reasons for name, reasons in blocked.items() if reasons}
-    if args.json:
-        print(json.dumps({"facts": facts.as_dict(), "cannot_reproduce": blocked}, indent=2))
-    else:
-        print(report(facts, scenarios))
-    return EXIT_SOME if blocked else EXIT_ALL
-
-
-if __name__ == "__main__":
-    sys.exit(main())

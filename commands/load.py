@@ -6,14 +6,18 @@ no zombie, the server's descriptors back where they started.
 
 Not an experiment of the text (those are `lbaws scenario`): the same runner, probes and reports, asked
 whether the text's fixes hold far past its 128 clients. Exit status: 0 held, 1 did not, 2 bad
-arguments, 3 no Docker engine or images, 130 interrupted.
+arguments, 3 no Docker engine or images, 5 ERROR (a fault of the harness or engine), 130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from scenarios.spec import Limits, Load, Pause, Scenario, ServerSpec, Settle, Snapshot, Trial, Until, Verdict
+from commands.common import (EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, default_reports,
+                             ready_engine, restore_interrupt, sigterm_as_interrupt, whole_number)
+
+from scenarios.spec import Limits, Load, Pause, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.verdict import Judgment
 
 REQUESTS = 10_000
 CONCURRENCY = 256
@@ -34,14 +38,11 @@ FAILURES = ("refused", "timed_out", "reset", "errors", "unended")
 # some 40 to 200 times a second on two shared cores, so the client's default of 10 s would count
 # slow answers as failures.
 READ_TIMEOUT = 60.0
-
-EXIT_HELD = 0
-EXIT_NOT_HELD = 1
-EXIT_USAGE = 2
+PROG = "lbaws load"
 
 
 def judge_load(requests: int):
-    def judge(obs) -> Verdict:
+    def judge(obs) -> Judgment:
         parts, numbers, ok = [], {}, True
         for key, runs in obs.trials.items():
             record = runs[0]
@@ -63,7 +64,7 @@ def judge_load(requests: int):
                             f"{key}_peak_live_children": record.peak("live"),
                             f"{key}_baseline_fds": before, f"{key}_final_fds": after,
                             f"{key}_seconds": load.wall_s})
-        return Verdict(reproduced=ok, observed="; ".join(parts) + ".", numbers=numbers)
+        return Judgment.of(reproduced=ok, observed="; ".join(parts) + ".", numbers=numbers)
     return judge
 
 
@@ -91,19 +92,6 @@ def load_scenario(requests: int = REQUESTS, concurrency: int = CONCURRENCY, stag
     )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"lbaws load: {message}\n")
-
-
-def _count(low: int, high: int):
-    def convert(text: str) -> int:
-        if not text.isdigit() or not low <= int(text) <= high:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
-        return int(text)
-    return convert
-
-
 def _stages(text: str) -> tuple:
     chosen = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in chosen if name not in STAGES]
@@ -112,13 +100,13 @@ def _stages(text: str) -> tuple:
     return chosen
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     from lbaws.client.command import MAX_CLIENTS, MAX_CONNECTIONS
 
-    p = _Parser(prog="lbaws load", description="The fixed stages under load in containers with nofile=1024.")
-    p.add_argument("--requests", type=_count(1, MAX_CONNECTIONS), default=REQUESTS,
+    p = Parser(prog=PROG, description="The fixed stages under load in containers with nofile=1024.")
+    p.add_argument("--requests", type=whole_number(1, MAX_CONNECTIONS), default=REQUESTS,
                    help=f"requests per stage (default {REQUESTS})")
-    p.add_argument("--concurrency", type=_count(1, MAX_CLIENTS), default=CONCURRENCY,
+    p.add_argument("--concurrency", type=whole_number(1, MAX_CLIENTS), default=CONCURRENCY,
                    help=f"connections at a time (default {CONCURRENCY})")
     p.add_argument("--stages", type=_stages, default=tuple(STAGES), help=f"comma-separated (default {','.join(STAGES)})")
     p.add_argument("--keep", action="store_true", help="leave the containers running to look inside")
@@ -130,14 +118,14 @@ def main(argv=None) -> int:
     from pathlib import Path
 
     from scenarios import report
-    from scenarios.command import (EXIT_INTERRUPTED, default_reports, keep_instructions, ready_engine,
-                                   sigterm_as_interrupt)
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
+    from scenarios.verdict import LOAD_WORDS, Verdict
 
+    restore_interrupt()
     args = build_parser().parse_args(argv)
     out = sys.stdout
-    engine, failed = ready_engine("lbaws load", out)
+    engine, failed = ready_engine(PROG, out)
     if engine is None:
         return failed
     scenario = load_scenario(args.requests, args.concurrency, args.stages)
@@ -146,14 +134,16 @@ def main(argv=None) -> int:
         with sigterm_as_interrupt():
             result = ScenarioRunner(scenario, options, Progress(out), engine=engine).run()
     except KeyboardInterrupt:
-        print("lbaws load: interrupted; this run's containers and network were removed", file=sys.stderr)
+        print(f"{PROG}: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    folder = report.write(result)
-    print(report.verdict_block(result).replace("REPRODUCED", "HELD"), file=out)
+    folder = report.write(result, LOAD_WORDS)
+    print(report.verdict_block(result, LOAD_WORDS), file=out)
     print(f"  report     {folder}/report.md", file=out)
     if args.keep:
-        print(keep_instructions(result), file=out)
-    return EXIT_HELD if result.verdict.reproduced else EXIT_NOT_HELD
+        print(report.keep_instructions(result), file=out)
+    if result.verdict.verdict is Verdict.ERROR:
+        return EXIT_ERROR
+    return EXIT_OK if result.verdict.reproduced else EXIT_FAILED
 
 
 if __name__ == "__main__":

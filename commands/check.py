@@ -11,41 +11,38 @@ BEHAVES AS THE TEXT'S stage where the scenario's prediction still holds, and DIF
 
 Exit status: 0 it behaves as the text's stage in every scenario, 1 it differs somewhere, 2 bad arguments
 or a file the lab cannot run, 3 no Docker engine or images, 4 no experiment of its stage can reproduce on
-this engine (lbaws doctor says why), 130 interrupted.
+this engine (lbaws doctor says why), 5 ERROR: a fault of the harness or the engine, which says nothing
+about the file, 130 interrupted.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
 import textwrap
 from pathlib import Path
 
+from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser,
+                             default_reports as lab_reports, preflight, restore_interrupt, sigterm_as_interrupt,
+                             usage)
 from lbaws import stages
 from scenarios import catalog
 from scenarios.results import MissingResult
-from scenarios.spec import Scaled, Scenario, ServerSpec, Snapshot, Trial, Verdict
+from scenarios.spec import Scaled, Scenario, ServerSpec, Snapshot, Trial
 from scenarios.substitute import CheckError, Substitution, python2_signs, read_server_file, stage_for, substitute
+from scenarios.verdict import Judgment, Verdict, check_words
 
-EXIT_AGREES = 0
-EXIT_DIFFERS = 1
-EXIT_USAGE = 2
-EXIT_ENGINE = 3
-EXIT_CANNOT = 4
-EXIT_INTERRUPTED = 130
+PROG = "lbaws check"
 START_TIMEOUT = 20.0  # how long a reader's server may take to listen before it DIFFERS
 PORT = 8888
 OUTPUT_LINES = 12  # of the server's own output, quoted when it did not start
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"lbaws check: {message}\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="lbaws check", description="Judge your own server file by the experiments of its stage.")
+def build_parser() -> Parser:
+    p = Parser(prog=PROG, description="Judge your own server file by the experiments of its stage.",
+               epilog="Exit status: 0 behaves as its stage everywhere, 1 differs somewhere, 2 bad arguments, "
+                      "3 no Docker engine or images, 4 this engine cannot reproduce its experiments, "
+                      "5 ERROR (a fault of the harness or engine), 130 interrupted.")
     p.add_argument("file", metavar="FILE", help="your server, e.g. webserver3g.py")
     p.add_argument("--stage", metavar="S", help=f"the stage it plays ({stages.names()}); default: from its name")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME",
@@ -53,10 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="where reports go (default: reports/check/FILE-STEM at the project root)")
     return p
-
-
-def word(stage: stages.Stage, agrees: bool) -> str:
-    return f"BEHAVES AS THE TEXT'S {stage.name.upper()}" if agrees else "DIFFERS"
 
 
 def output_tail(record) -> str:
@@ -78,29 +71,29 @@ def starts_scenario(path: Path, first: ServerSpec) -> Scenario:
     """Does the file start, listen on 8888, and on every interface? Asked once, before any experiment."""
     spec = ServerSpec(stage=first.stage, app=first.app, image=first.image, file=str(path.resolve()))
 
-    def judge(obs) -> Verdict:
+    def judge(obs) -> Judgment:
         record = obs["starts"]
         if not record.started:
             if record.died:
                 signs = python2_signs(path.read_text(errors="replace"))
                 port = f" It looks like Python 2: {'; '.join(signs)}." if signs else ""
-                return Verdict(False, f"your server exited at start with status {record.exit_code} before it "
+                return Judgment.of(False, f"your server exited at start with status {record.exit_code} before it "
                                       f"listened on port {PORT}; its output: {output_tail(record)}.{port}")
-            return Verdict(False, f"your server did not listen on port {PORT} within {START_TIMEOUT:g} s; "
+            return Judgment.of(False, f"your server did not listen on port {PORT} within {START_TIMEOUT:g} s; "
                                   f"the lab's experiments all connect to port {PORT}, as the text's clients do; "
                                   f"its output: {output_tail(record)}")
         try:
             addresses = listen_addresses(record.snapshot("listening").listening)
         except MissingResult as missing:
-            return Verdict(False, f"your server stopped right after it started listening ({missing}); "
+            return Judgment.of(False, f"your server stopped right after it started listening ({missing}); "
                                   f"its output: {output_tail(record)}")
         loopback = {"127.0.0.1", "[::1]", "::1"}
         if addresses and all(address in loopback for address in addresses):
-            return Verdict(False, f"your server listens on {addresses[0]}:{PORT} only, so no other machine "
+            return Judgment.of(False, f"your server listens on {addresses[0]}:{PORT} only, so no other machine "
                                   f"(and none of the lab's client containers) can reach it; bind all interfaces "
                                   f"as the text does: SERVER_ADDRESS = (HOST, PORT) = '', {PORT}",
                            {"listening": addresses})
-        return Verdict(True, f"your server listens on {', '.join(addresses)} port {PORT}",
+        return Judgment.of(True, f"your server listens on {', '.join(addresses)} port {PORT}",
                        {"listening": addresses})
 
     return Scenario(
@@ -146,7 +139,7 @@ def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
     wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
                                              subsequent_indent=" " * 13)
     return "\n".join([
-        f"{result.scenario.name}: {word(stage, verdict.reproduced)}  ({result.duration_s:.1f}s)",
+        f"{result.scenario.name}: {check_words(stage.name)(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("ran", describe(sub)),
         wrap("observed", verdict.observed),
         wrap("the text", result.scenario.prediction),
@@ -155,9 +148,7 @@ def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
 
 
 def default_reports(path: Path) -> Path:
-    from scenarios.command import default_reports as scenario_reports
-
-    return scenario_reports() / "check" / path.stem
+    return lab_reports() / "check" / path.stem
 
 
 def summary_table(rows: list, stage: stages.Stage) -> str:
@@ -169,32 +160,29 @@ def summary_table(rows: list, stage: stages.Stage) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    out = sys.stdout
-    path = Path(args.file)
+def plan_for(path: Path, args):
+    """(stage, every Substitution of its scenarios, the runnable ones), or an exit status after one line."""
     try:
         read_server_file(path)
         stage = stage_for(path, args.stage)
     except CheckError as exc:
-        print(f"lbaws check: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage(PROG, str(exc))
     subs = plan(path, stage)
     unknown = sorted(set(args.scenario) - {sub.scenario.name for sub in subs})
     if unknown:
-        print(f"lbaws check: {', '.join(unknown)}: no trial of stage {stage.name} there; the experiments of "
-              f"stage {stage.name}: {', '.join(sub.scenario.name for sub in subs) or 'none'}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage(PROG, f"{', '.join(unknown)}: no trial of stage {stage.name} there; the experiments of "
+                           f"stage {stage.name}: {', '.join(sub.scenario.name for sub in subs) or 'none'}")
     subs = [sub for sub in subs if not args.scenario or sub.scenario.name in args.scenario]
     runnable = [sub for sub in subs if sub.yours]
     if not runnable:
         why = "; ".join(f"{sub.scenario.name}: {describe(sub)}" for sub in subs)
-        print(f"lbaws check: no experiment of the lab can run a stage-{stage.name} file"
-              f"{f' ({why})' if why else ''}; the stages with experiments are "
-              f"{', '.join(sorted({t.server.stage for s in catalog.all_scenarios().values() for t in s.trials}))}",
-              file=sys.stderr)
-        return EXIT_USAGE
-    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        staged = sorted({t.server.stage for s in catalog.all_scenarios().values() for t in s.trials})
+        return usage(PROG, f"no experiment of the lab can run a stage-{stage.name} file"
+                           f"{f' ({why})' if why else ''}; the stages with experiments are {', '.join(staged)}")
+    return stage, subs, runnable
+
+
+def announce(path: Path, stage: stages.Stage, subs: list, runnable: list, sha256: str, out) -> None:
     plays = f"the text's {stage.tutorial_file}" if stage.tutorial_file else f"the lab's stage {stage.name}"
     print(f"checking {path} (sha256 {sha256[:12]}...) as {plays}: "
           f"{len(runnable)} experiment{'s' if len(runnable) > 1 else ''}", file=out)
@@ -204,26 +192,44 @@ def main(argv=None) -> int:
             print(f"    your {stage.name} sleeps as the text's does ({own_sleeps(sub):g} s in all) and cannot be "
                   f"shortened: this one takes at least that long", file=out)
 
+
+def exit_status(rows: list) -> int:
+    verdicts = [row["verdict_of"] for row in rows]
+    if Verdict.ERROR in verdicts:
+        return EXIT_ERROR
+    return EXIT_OK if all(verdict is Verdict.REPRODUCED for verdict in verdicts) else EXIT_FAILED
+
+
+def main(argv=None) -> int:
+    restore_interrupt()
+    args = build_parser().parse_args(argv)
+    out = sys.stdout
+    path = Path(args.file)
+    planned = plan_for(path, args)
+    if not isinstance(planned, tuple):
+        return planned
+    stage, subs, runnable = planned
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    announce(path, stage, subs, runnable, sha256, out)
+
+    from scenarios import preflight as engine_facts
     from scenarios import report
-    from scenarios.command import ready_engine, sigterm_as_interrupt
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
     reports = args.reports or default_reports(path)
     options = Options(scale=1.0, reports=reports)
-    engine, failed = ready_engine("lbaws check", out)
+    engine, facts, failed = preflight(PROG, out)
     if engine is None:
         return failed
-    from scenarios import doctor
-
-    facts = doctor.gather(engine)
-    print(facts.summary(), file=out)
-    for sub in [sub for sub in runnable if doctor.blockers(sub.scenario, facts)]:
-        print(f"  {doctor.cannot_line(sub.scenario.name, doctor.blockers(sub.scenario, facts))}", file=out)
-        runnable.remove(sub)
+    blocked = engine_facts.blocked({sub.scenario.name: sub.scenario for sub in runnable}, facts)
+    for name, reasons in blocked.items():
+        print(f"  {engine_facts.cannot_line(name, reasons)}", file=out)
+    runnable = [sub for sub in runnable if sub.scenario.name not in blocked]
     if not runnable:
-        print(f"lbaws check: no experiment of stage {stage.name} can reproduce on this engine", file=sys.stderr)
+        print(f"{PROG}: no experiment of stage {stage.name} can reproduce on this engine", file=sys.stderr)
         return EXIT_CANNOT
+    words = check_words(stage.name)
     rows = []
     try:
         with sigterm_as_interrupt():
@@ -231,29 +237,30 @@ def main(argv=None) -> int:
             start_options = Options(scale=1.0, reports=reports, ready_timeout=START_TIMEOUT)
             started = ScenarioRunner(starts_scenario(path, first), start_options, Progress(out), engine=engine).run()
             start_sub = Substitution(started.scenario, ("starts",))
-            rows.append(_row(started, stage, start_sub, report.write(started)))
+            rows.append(_row(started, stage, start_sub, report.write(started, words)))
             print(check_block(stage, start_sub, started), file=out)
             if started.verdict.reproduced:
                 for sub in runnable:
                     result = ScenarioRunner(sub.scenario, options, Progress(out), engine=engine).run()
-                    rows.append(_row(result, stage, sub, report.write(result)))
+                    rows.append(_row(result, stage, sub, report.write(result, words)))
                     print(check_block(stage, sub, result), file=out)
     except KeyboardInterrupt:
-        print("lbaws check: interrupted; this run's containers and network were removed", file=sys.stderr)
+        print(f"{PROG}: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     agrees = all(row["agrees"] for row in rows)
     summary = {"file": str(path.resolve()), "sha256": sha256, "stage": stage.name, "agrees": agrees,
-               "scenarios": rows,
+               "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
                "not_run": {sub.scenario.name: describe(sub) for sub in subs if not sub.yours}}
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(summary_table(rows, stage), file=out)
     print(f"summary: {reports / 'summary.json'}", file=out)
-    return EXIT_AGREES if agrees else EXIT_DIFFERS
+    return exit_status(rows)
 
 
 def _row(result, stage, sub: Substitution, folder: Path) -> dict:
-    return {"scenario": result.scenario.name, "verdict": word(stage, result.verdict.reproduced),
+    return {"scenario": result.scenario.name, "verdict": check_words(stage.name)(result.verdict.verdict),
+            "verdict_of": result.verdict.verdict,
             "agrees": result.verdict.reproduced, "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
             "report": str(folder / "report.json")}

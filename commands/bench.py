@@ -13,18 +13,15 @@ images (or no wrk on the host, with --loopback), 130 interrupted.
 """
 from __future__ import annotations
 
-import argparse
 import secrets
 import sys
 from pathlib import Path
 
 from bench import servers
+from commands.common import (EXIT_ENGINE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser,
+                             default_reports as lab_reports, ready_engine, restore_interrupt, sigterm_as_interrupt,
+                             whole_number)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_ENGINE = 3
-EXIT_INTERRUPTED = 130
 PROG = "lbaws bench"
 FULL = {"apps": tuple(servers.APPS), "connections": servers.CONNECTIONS, "duration": 5, "warmup": True}
 # That every server serves and every file is written, in well under a minute and a half: the bare app only.
@@ -33,19 +30,8 @@ MIN_ROUNDS = 3
 MAX_DURATION = 120
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{PROG}: {message}\n")
-
-
-def _count(text: str, low: int, high: int) -> int:
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
-    return int(text)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Measure lbaws against gunicorn, waitress and wsgiref with wrk.",
+def build_parser() -> Parser:
+    p = Parser(prog=PROG, description="Measure lbaws against gunicorn, waitress and wsgiref with wrk.",
                 epilog=f"servers: {', '.join(servers.SERVERS_BY_NAME)}; apps: {', '.join(servers.APPS)}; "
                        f"modes: {', '.join(servers.MODES)}")
     p.add_argument("--quick", action="store_true",
@@ -55,10 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--app", action="append", default=[], metavar="NAME", help="only this app (repeatable)")
     p.add_argument("--mode", action="append", default=[], metavar="MODE", help="only this mode (repeatable)")
     p.add_argument("--connections", action="append", default=[], metavar="N",
-                   type=lambda text: _count(text, 1, 1000), help="only this many connections (repeatable)")
-    p.add_argument("--rounds", type=lambda text: _count(text, MIN_ROUNDS, 50), default=MIN_ROUNDS, metavar="N",
+                   type=whole_number(1, 1000), help="only this many connections (repeatable)")
+    p.add_argument("--rounds", type=whole_number(MIN_ROUNDS, 50), default=MIN_ROUNDS, metavar="N",
                    help=f"interleaved rounds per figure (default and least {MIN_ROUNDS})")
-    p.add_argument("--duration", type=lambda text: _count(text, 1, MAX_DURATION), metavar="S",
+    p.add_argument("--duration", type=whole_number(1, MAX_DURATION), metavar="S",
                    help=f"seconds per wrk run (default {FULL['duration']}, {QUICK['duration']} with --quick)")
     p.add_argument("--loopback", action="store_true",
                    help="run the servers and wrk as host processes on 127.0.0.1, each pinned to a CPU")
@@ -68,8 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def default_reports() -> Path:
-    root = Path(__file__).resolve().parent.parent
-    return (root / "reports" if (root / "pyproject.toml").exists() else Path.cwd() / "reports") / "bench"
+    return lab_reports() / "bench"
 
 
 def _choose(given: list, known, what: str, default=None):
@@ -96,6 +81,7 @@ def say(line: str) -> None:
 
 
 def main(argv=None) -> int:
+    restore_interrupt()
     args = build_parser().parse_args(argv)
     try:
         chosen = settings(args)
@@ -106,9 +92,6 @@ def main(argv=None) -> int:
     if place is None:
         return failed
     from bench import report, run
-    from scenarios.command import sigterm_as_interrupt
-
-    from lab.build import ENGINE_ERRORS
 
     try:
         with sigterm_as_interrupt():
@@ -119,7 +102,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; this run's servers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except ENGINE_ERRORS as exc:
+    except place.engine_errors as exc:
         print(f"{PROG}: the Docker engine failed during the run ({type(exc).__name__}: {exc}); "
               f"this run's servers and network were removed", file=sys.stderr)
         return EXIT_ENGINE
@@ -152,7 +135,6 @@ def _place(args):
             print(f"{PROG}: {exc}", file=sys.stderr)
             return None, EXIT_ENGINE
     from bench.containers import LabNetwork
-    from scenarios.command import ready_engine
 
     engine, failed = ready_engine(PROG, sys.stdout)
     if engine is None:

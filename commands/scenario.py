@@ -13,51 +13,43 @@ Before any run, the preflight of `lbaws doctor` reads what kind of engine this i
 reproduce on (scenarios.spec.Needs) ends in one line saying why, and --all goes on with the others.
 
 Exit status: 0 reproduced (every one that can run here, with --all), 1 not reproduced, 2 bad arguments
-or unknown scenario, 3 no Docker engine or images, 4 this engine cannot reproduce it, 130 interrupted.
+or unknown scenario, 3 no Docker engine or images, 4 this engine cannot reproduce it, 5 ERROR: a fault
+of the harness or the engine (a probe or a judge failed), which says nothing about the server, 130
+interrupted.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import signal
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
+from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser,
+                             default_reports, fraction, preflight, restore_interrupt, sigterm_as_interrupt, usage,
+                             whole_number)
+from lab.runs import removal_command
 from scenarios import catalog
+from scenarios.verdict import Verdict
 
-EXIT_REPRODUCED = 0
-EXIT_NOT_REPRODUCED = 1
-EXIT_USAGE = 2
-EXIT_ENGINE = 3
-EXIT_CANNOT = 4
-EXIT_INTERRUPTED = 130
+PROG = "lbaws scenario"
 FAST = 0.1
 
 
-def default_reports() -> Path:
-    root = Path(__file__).resolve().parent.parent
-    return root / "reports" if (root / "pyproject.toml").exists() else Path.cwd() / "reports"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"lbaws scenario: {message}\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="lbaws scenario", description="Reproduce an experiment of 'Let's Build A Web Server'.",
-                epilog="Sleep scale: --sleep-scale, else LBAWS_SLEEP_SCALE, else 1 for one run and 0.1 for --all.")
+def build_parser() -> Parser:
+    p = Parser(prog=PROG, description="Reproduce an experiment of 'Let's Build A Web Server'.",
+                epilog="Sleep scale: --sleep-scale, else LBAWS_SLEEP_SCALE, else 1 for one run and 0.1 for --all. "
+                       "Exit status: 0 reproduced, 1 not reproduced, 2 bad arguments, 3 no Docker engine or images, "
+                       "4 this engine cannot reproduce it, 5 ERROR (a fault of the harness or engine), "
+                       "130 interrupted.")
     p.add_argument("name", nargs="?", metavar="NAME", help="the scenario to run (see --list)")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--list", action="store_true", help="list the scenarios and the text each reproduces")
     what.add_argument("--all", action="store_true", help="run every scenario and print a summary table")
     speed = p.add_mutually_exclusive_group()
     speed.add_argument("--fast", action="store_true", help=f"shorten the text's sleeps (--sleep-scale {FAST})")
-    speed.add_argument("--sleep-scale", type=_scale, metavar="F", help="multiply the text's sleeps by F (0 < F <= 1)")
+    speed.add_argument("--sleep-scale", type=fraction, metavar="F", help="multiply the text's sleeps by F (0 < F <= 1)")
     p.add_argument("--keep", action="store_true",
                    help="leave the containers running and print how to look inside and remove them")
-    p.add_argument("--repeat", type=_positive_int, metavar="N",
+    p.add_argument("--repeat", type=whole_number(1, 1000), metavar="N",
                    help="runs of a racy scenario (missed-signals; default 5)")
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="where reports go (default: reports/ at the project root)")
@@ -70,22 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 1000:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 1000")
-    return int(text)
-
-
 def sleep_scale(args) -> float:
     if args.fast:
         return FAST
@@ -93,7 +69,7 @@ def sleep_scale(args) -> float:
         return args.sleep_scale
     env = os.environ.get("LBAWS_SLEEP_SCALE")
     if env:
-        return _scale(env)
+        return fraction(env)
     return FAST if args.all else 1.0
 
 
@@ -106,18 +82,6 @@ def list_scenarios(out) -> int:
         where = scenario.section if scenario.section.startswith("Beyond") else f"text: {scenario.section}"
         print(f"{'':<{width}}  {where}", file=out)
     return 0
-
-
-def removal_command(run_id: str) -> str:
-    """The shell line that removes one run's containers and network, for a run kept with --keep."""
-    from lab.inventory import RUN_LABEL, label_filter
-
-    from scenarios.containers import files_folder
-
-    label = label_filter(RUN_LABEL, run_id)
-    return (f"docker ps -aq --filter label={label} | xargs -r docker rm -f; "
-            f"docker network ls -q --filter label={label} | xargs -r docker network rm; "
-            f"rm -rf {files_folder(run_id)}")
 
 
 def list_trials(scenario, out) -> int:
@@ -168,148 +132,103 @@ def with_servers(scenario, assignments: list):
     return scenario
 
 
-def keep_instructions(result) -> str:
-    lines = [f"containers kept for inspection (run {result.run_id}):"]
-    for record in (r for runs in result.observations.trials.values() for r in runs):
-        name = record.container
-        if record.died:
-            lines.append(f"  docker logs {name}            # {record.key}: the server exited ({record.exit_code})")
-        else:
-            lines.append(f"  docker exec {name} ps -eo pid,ppid,user,stat,args   # {record.key}: processes")
-            # As the server's UID: root in a container lacks CAP_SYS_PTRACE and cannot read fd links.
-            lines.append(f"  docker exec -u {record.uid} {name} ls -l /proc/{record.server_pid}/fd"
-                         f"  # the server's descriptors")
-    lines.append("remove them with:")
-    lines.append(f"  {removal_command(result.run_id)}")
-    return "\n".join(lines)
-
-
-def _terminate(signum, frame):
-    # SIGTERM takes the same way out as Ctrl-C: the runner's finally removes this run's containers.
-    raise KeyboardInterrupt
-
-
-def ready_engine(prog: str, out):
-    """(engine, None) with the lab's images current, or (None, exit status) after one line on stderr."""
-    from lab import images, inventory
-    from scenarios import containers
-
-    try:
-        engine = containers.connect()
-        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
-    except inventory.LabError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return None, EXIT_ENGINE
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted while building images", file=sys.stderr)
-        return None, EXIT_INTERRUPTED
-    return engine, None
-
-
-@contextmanager
-def sigterm_as_interrupt():
-    """SIGTERM ends a run the way Ctrl-C does, so its cleanup runs."""
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    out = sys.stdout
-    if args.list:
-        return list_scenarios(out)
+def chosen(args):
+    """{name: scenario} as the arguments ask for, or an exit status after one line on stderr."""
     known = catalog.names()
     if args.all and args.name:
-        print("lbaws scenario: give a NAME or --all, not both", file=sys.stderr)
-        return EXIT_USAGE
+        return usage(PROG, "give a NAME or --all, not both")
     if not args.all:
         if not args.name:
-            print(f"lbaws scenario: which one? valid names: {', '.join(known)}", file=sys.stderr)
-            return EXIT_USAGE
+            return usage(PROG, f"which one? valid names: {', '.join(known)}")
         if args.name not in known:
-            print(f"lbaws scenario: unknown scenario {args.name!r}; valid names: {', '.join(known)}",
-                  file=sys.stderr)
-            return EXIT_USAGE
-    names = known if args.all else [args.name]
+            return usage(PROG, f"unknown scenario {args.name!r}; valid names: {', '.join(known)}")
     if (args.trials or args.server) and args.all:
-        print("lbaws scenario: --trials and --server go with one NAME, not --all", file=sys.stderr)
-        return EXIT_USAGE
+        return usage(PROG, "--trials and --server go with one NAME, not --all")
+    scenarios = {name: catalog.get(name) for name in (known if args.all else [args.name])}
     if args.trials:
-        return list_trials(catalog.get(args.name), out)
-    scenarios = {name: catalog.get(name) for name in names}
+        return scenarios
     if args.server:
         from scenarios.substitute import CheckError
 
         try:
             scenarios[args.name] = with_servers(scenarios[args.name], args.server)
         except CheckError as exc:
-            print(f"lbaws scenario: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return usage(PROG, str(exc))
     if args.client:
         if not args.all and with_client(scenarios[args.name], args.client) is None:
-            print(f"lbaws scenario: --client applies to a scenario that runs client3.py "
-                  f"({', '.join(loaded_names())}); {args.name} does not", file=sys.stderr)
-            return EXIT_USAGE
+            return usage(PROG, f"--client applies to a scenario that runs client3.py "
+                               f"({', '.join(loaded_names())}); {args.name} does not")
         # With --all, the scenarios without a load run as they are.
         scenarios = {name: with_client(scenario, args.client) or scenario for name, scenario in scenarios.items()}
     if args.repeat and not args.all and not catalog.get(args.name).repeatable:
         racy = ", ".join(name for name, scenario in catalog.all_scenarios().items() if scenario.repeatable)
-        print(f"lbaws scenario: --repeat applies only to a racy scenario ({racy}); {args.name} is not one",
-              file=sys.stderr)
-        return EXIT_USAGE
+        return usage(PROG, f"--repeat applies only to a racy scenario ({racy}); {args.name} is not one")
+    return scenarios
+
+
+def exit_status(rows: list) -> int:
+    ran = [row["verdict"] for row in rows if row["verdict"] is not Verdict.CANNOT]
+    if not ran:
+        return EXIT_CANNOT
+    if Verdict.ERROR in ran:
+        return EXIT_ERROR
+    return EXIT_OK if all(verdict is Verdict.REPRODUCED for verdict in ran) else EXIT_FAILED
+
+
+def main(argv=None) -> int:
+    restore_interrupt()
+    args = build_parser().parse_args(argv)
+    out = sys.stdout
+    if args.list:
+        return list_scenarios(out)
+    scenarios = chosen(args)
+    if not isinstance(scenarios, dict):
+        return scenarios
+    if args.trials:
+        return list_trials(scenarios[args.name], out)
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
+    from scenarios import preflight as engine_facts
     from scenarios import report
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
-    engine, failed = ready_engine("lbaws scenario", out)
+    engine, facts, failed = preflight(PROG, out)
     if engine is None:
         return failed
-    from scenarios import doctor
-
-    facts = doctor.gather(engine)
-    print(facts.summary(), file=out)
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
                       reports=args.reports or default_reports(), engine=facts.as_dict())
     rows = []
     runner = None
     try:
         with sigterm_as_interrupt():
-            for name in names:
-                reasons = doctor.blockers(scenarios[name], facts)
+            for name, scenario in scenarios.items():
+                reasons = engine_facts.blockers(scenario, facts)
                 if reasons:
-                    print(f"lbaws scenario: {doctor.cannot_line(name, reasons)}", file=sys.stderr)
-                    rows.append({"scenario": name, "verdict": report.CANNOT, "duration_s": 0.0, "report": None,
+                    print(f"{PROG}: {engine_facts.cannot_line(name, reasons)}", file=sys.stderr)
+                    rows.append({"scenario": name, "verdict": Verdict.CANNOT, "duration_s": 0.0, "report": None,
                                  "why": "; ".join(reasons)})
                     continue
-                runner = ScenarioRunner(scenarios[name], options, Progress(out), engine=engine)
+                runner = ScenarioRunner(scenario, options, Progress(out), engine=engine)
                 result = runner.run()
                 folder = report.write(result)
                 print(report.verdict_block(result), file=out)
                 print(f"  report     {folder}/report.md", file=out)
                 if args.keep:
-                    print(keep_instructions(result), file=out)
-                rows.append({"scenario": name, "verdict": result.verdict.word,
+                    print(report.keep_instructions(result), file=out)
+                rows.append({"scenario": name, "verdict": result.verdict.verdict,
                              "duration_s": result.duration_s, "report": str(folder / "report.json")})
     except KeyboardInterrupt:
         if args.keep and runner is not None:
-            print(f"lbaws scenario: interrupted; --keep kept run {runner.run_id}'s containers and network; "
+            print(f"{PROG}: interrupted; --keep kept run {runner.run_id}'s containers and network; "
                   f"remove them with: {removal_command(runner.run_id)}", file=sys.stderr)
         else:
-            print("lbaws scenario: interrupted; this run's containers and network were removed", file=sys.stderr)
+            print(f"{PROG}: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     if args.all:
         print(report.summary_table(rows), file=out)
         print(f"summary: {report.write_summary(rows, options.reports)}", file=out)
-    ran = [row for row in rows if row["verdict"] != report.CANNOT]
-    if not ran:
-        return EXIT_CANNOT
-    reproduced = all(row["verdict"] == "REPRODUCED" for row in ran)
-    return EXIT_REPRODUCED if reproduced else EXIT_NOT_REPRODUCED
+    return exit_status(rows)
 
 
 if __name__ == "__main__":

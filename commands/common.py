@@ -1,0 +1,115 @@
+"""What every command of the harness shares: its exit codes, its argument parser and validators, the
+engine made ready, the preflight, and the way Ctrl-C and SIGTERM end a run.
+
+Each command's module holds only what is its own; none of them imports another command.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+EXIT_OK = 0  # reproduced, behaves as the stage, held, measured
+EXIT_FAILED = 1  # not reproduced, differs, did not hold, a server gave no figures
+EXIT_USAGE = 2  # bad arguments, an unknown name, a file the lab cannot run
+EXIT_ENGINE = 3  # no Docker engine, or its images could not be built
+EXIT_CANNOT = 4  # this engine cannot reproduce it (lbaws doctor says why)
+EXIT_ERROR = 5  # a fault of the harness or the engine during a run, not a verdict on a server
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
+
+
+def default_reports() -> Path:
+    """reports/ at the project root in a checkout, else in the working directory."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "reports" if (root / "pyproject.toml").exists() else Path.cwd() / "reports"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one `PROG: message` line and exit status 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def whole_number(low: int, high: int):
+    """An argparse type: a whole number from low to high."""
+    def convert(text: str) -> int:
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return int(text)
+    return convert
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
+    return value
+
+
+def usage(prog: str, message: str) -> int:
+    print(f"{prog}: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def restore_interrupt() -> None:
+    """Ctrl-C raises KeyboardInterrupt even when we were started with SIGINT ignored.
+
+    A shell starts a background job (`cmd &`, nohup, a script's `&`) with SIGINT ignored, and Python
+    keeps an inherited SIG_IGN: such a run could not be stopped with kill -INT and would leave its
+    containers behind on a terminal's Ctrl-C.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _terminate(signum, frame):
+    # SIGTERM takes the same way out as Ctrl-C: the runner's finally removes this run's containers.
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM ends a run the way Ctrl-C does, so its cleanup runs."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def ready_engine(prog: str, out):
+    """(engine, None) with the lab's images current, or (None, exit status) after one line on stderr."""
+    from lab import images, inventory
+
+    try:
+        engine = inventory.connect(timeout=120)
+        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
+    except inventory.LabError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None, EXIT_ENGINE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted while building images", file=sys.stderr)
+        return None, EXIT_INTERRUPTED
+    return engine, None
+
+
+def preflight(prog: str, out):
+    """(engine, facts, None) for a run of experiments, or (None, None, exit status) after one line.
+
+    The engine with its images current, and what kind of engine it is (scenarios.preflight), printed
+    in one line at the head of the run.
+    """
+    engine, failed = ready_engine(prog, out)
+    if engine is None:
+        return None, None, failed
+    from scenarios import preflight as engine_facts
+
+    facts = engine_facts.gather(engine)
+    print(facts.summary(), file=out)
+    return engine, facts, None

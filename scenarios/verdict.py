@@ -1,0 +1,62 @@
+"""What a run concludes: a Verdict, the Judgment that carries it with what was seen, and the words each
+command says it in. Verdicts travel as members of the enum; words exist only at the edges (terminal,
+report.md, report.json).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Verdict(Enum):
+    REPRODUCED = "reproduced"  # the text's prediction held
+    NOT_REPRODUCED = "not-reproduced"  # it did not: the experiment ran and showed something else
+    ERROR = "error"  # a fault of the harness or the engine: nothing is said about the server
+    CANNOT = "cannot"  # the preflight found that this engine cannot reproduce it (scenarios.preflight)
+
+    @classmethod
+    def of(cls, held: bool) -> Verdict:
+        return cls.REPRODUCED if held else cls.NOT_REPRODUCED
+
+
+@dataclass(frozen=True)
+class Words:
+    """How one command says each verdict."""
+
+    reproduced: str
+    not_reproduced: str
+    error: str = "ERROR"
+    cannot: str = "NOT ON THIS ENGINE"
+
+    def __call__(self, verdict: Verdict) -> str:
+        return getattr(self, verdict.name.lower())
+
+
+SCENARIO_WORDS = Words("REPRODUCED", "NOT REPRODUCED")
+LOAD_WORDS = Words("HELD", "NOT HELD")
+
+
+def check_words(stage_name: str) -> Words:
+    """`lbaws check`: a reader's file behaves as the text's stage, or differs."""
+    return Words(f"BEHAVES AS THE TEXT'S {stage_name.upper()}", "DIFFERS")
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """A judge's conclusion: the verdict, what was observed in words, and the numbers behind it."""
+
+    verdict: Verdict
+    observed: str
+    numbers: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, reproduced: bool, observed: str, numbers: dict | None = None) -> Judgment:
+        return cls(Verdict.of(reproduced), observed, numbers or {})
+
+    @classmethod
+    def error(cls, observed: str) -> Judgment:
+        return cls(Verdict.ERROR, observed)
+
+    @property
+    def reproduced(self) -> bool:
+        return self.verdict is Verdict.REPRODUCED
