@@ -17,12 +17,13 @@ from lbaws.apploader import AppLoadError, load_app
 from lbaws.stages import HELLO, AppUse
 
 EXIT_USAGE = 2
-EXIT_APP = 3
 EXIT_LISTEN = 4
 COMMANDS = "lbaws.commands"
 BUILTIN_COMMANDS = ("serve", "stages")
 # What lbaws-lab adds on the host; inside an image (or with the server alone) each gets one line saying so.
 HARNESS_COMMANDS = ("scenario", "check", "doctor", "load", "bench")
+# Seconds a draining stage gives its responses in flight after SIGTERM: under the lab's 3 s stop grace period.
+DRAIN = 2.0
 
 
 def _fail(code, message):
@@ -74,9 +75,10 @@ def build_parser():
                        help="seconds to sleep after each response (default: the text's, per stage)")
     serve.add_argument("--timeout", type=_non_negative, default=10.0,
                        help="seconds to wait for a request before giving up on a client (default 10; 0: no limit)")
-    serve.add_argument("--drain", type=_non_negative, default=2.0,
-                       help="seconds a fixed stage (3g, 3h, prefork) lets its responses in flight finish after SIGTERM "
-                            "(3g, 3h: SIGINT too; default 2, under the lab's 3 s stop grace period)")
+    serve.add_argument("--drain", type=_non_negative,
+                       help=f"seconds a fixed stage ({stages.names('drains')}) lets its responses in flight finish "
+                            "after SIGTERM "
+                            f"(3g, 3h: SIGINT too; default {DRAIN:g}, under the lab's 3 s stop grace period)")
     serve.add_argument("--quiet", action="store_true", help="do not print what the text prints")
     serve.add_argument("--python2-signals", action="store_true",
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
@@ -130,6 +132,32 @@ _APP_REFUSALS = {
 }
 
 
+# Options only some stages read: dest -> (the Stage property true where it is read, why the others refuse
+# it). Accepted where nothing reads it, an option would promise a change that cannot come: a usage error.
+_STAGE_OPTIONS = {
+    "python2_signals": ("has_sigchld_handler", "--python2-signals changes only stages whose SIGCHLD handler can "
+                                               "interrupt accept() ({stages}); stage {name} has none"),
+    "workers": ("workers", "--workers is for a pre-forked stage ({stages}); stage {name} has no workers"),
+    "sleep": ("sleeps", "--sleep is for a stage that sleeps after each response ({stages}); "
+                        "stage {name} has no such sleep"),
+    "drain": ("drains", "--drain is for a stage that lets its responses in flight finish on SIGTERM ({stages}); "
+                        "stage {name} stops at once"),
+    "no_sigterm_handler": ("takes_default_sigterm", "--no-sigterm-handler is for a stage that can leave SIGTERM "
+                                                    "its default action ({stages}); stage {name} stops through "
+                                                    "a SIGTERM handler of its own"),
+}
+
+
+def _option_refusal(stage, args):
+    """Why an option given does not apply to `stage`, or None."""
+    for dest, (reads, why) in _STAGE_OPTIONS.items():
+        value = getattr(args, dest)
+        given = value is not None and value is not False  # `--sleep 0` is given too: 0 == False
+        if given and not getattr(stage, reads):
+            return why.format(stages=stages.names(reads), name=stage.name)
+    return None
+
+
 def list_stages():
     for stage in stages.STAGES:
         app = _APP_IN_LISTING[stage.app]
@@ -152,14 +180,9 @@ def serve(args):
     refusal = _APP_REFUSALS[stage.app, bool(args.app)]
     if refusal:
         return _fail(EXIT_USAGE, refusal.format(name=stage.name))
-    # The emulation acts only inside a SIGCHLD handler; accepted elsewhere, it would promise a crash
-    # that cannot come.
-    if args.python2_signals and not stage.has_sigchld_handler:
-        return _fail(EXIT_USAGE, "--python2-signals changes only stages whose SIGCHLD handler can interrupt "
-                                 f"accept() ({stages.names_with_sigchld_handler()}); stage {stage.name} has none")
-    if args.workers is not None and not stage.workers:
-        return _fail(EXIT_USAGE, f"--workers is for a pre-forked stage ({stages.names_prefork()}); "
-                                 f"stage {stage.name} has no workers")
+    refusal = _option_refusal(stage, args)
+    if refusal:
+        return _fail(EXIT_USAGE, refusal)
     logs.configure(quiet=args.quiet)
     app = None
     # A pre-forked stage's workers each import the app themselves; the master only binds and supervises.
@@ -167,7 +190,7 @@ def serve(args):
         try:
             app = load_app(args.app)
         except AppLoadError as exc:
-            return _fail(EXIT_APP, str(exc))
+            return _fail(unix.EXIT_APP, str(exc))
     backlog = stage.backlog if args.backlog is None else args.backlog
     try:
         listener = unix.open_listener(args.host, args.port, backlog)
@@ -187,7 +210,7 @@ def serve(args):
             sleep=stage.sleep if args.sleep is None else args.sleep,
             timeout=args.timeout,
             python2_signals=unix.Python2Signals(args.python2_signals),
-            drain=args.drain,
+            drain=DRAIN if args.drain is None else args.drain,
             boot=functools.partial(_boot_worker, stage, args.app, server_name, port),
             workers=args.workers or stage.workers,
         )

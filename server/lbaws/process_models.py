@@ -22,7 +22,7 @@ class ServerLoop:
     sleep: float
     timeout: float
     python2_signals: unix.Python2Signals
-    drain: float = 2.0  # how long a stage with graceful_shutdown lets its responses in flight finish
+    drain: float = 2.0  # how long a draining stage (Stage.drains) lets its responses in flight finish
     # prefork: each worker calls boot() for its own handler (loading the app there), `workers` of them.
     boot: Optional[Callable] = None
     workers: int = 0
@@ -53,13 +53,13 @@ def serve_iterative(server):
 
 
 def serve_forking(server):
-    stage = server.stage
-    make_reaper = REAPERS[stage.reaper]
+    switches = server.stage.switches  # a Forking: the row's lessons
+    make_reaper = REAPERS[switches.reaper]
     if make_reaper is None:
         unix.keep_default_sigchld()
     else:
         unix.install_sigchld(make_reaper(server.python2_signals))
-    if stage.log_child_pid:
+    if switches.log_child_pid:
         log.info("Parent PID (PPID): %d\n", os.getpid())
     # 3d: "store the reference otherwise it's garbage collected on the next loop run"
     clients = []
@@ -70,24 +70,24 @@ def serve_forking(server):
                 conn, address = server.python2_signals.accept(server.listener)
             except InterruptedError:
                 # Only the Python 2 emulation gets here: Python 3 restarts accept() itself (PEP 475).
-                if not stage.restart_accept:
+                if not switches.restart_accept:
                     raise
                 continue
             except OSError as exc:
-                if stage.survive_exhaustion and exc.errno == errno.ECONNABORTED:
+                if switches.survive_exhaustion and exc.errno == errno.ECONNABORTED:
                     continue  # that client gave up while queued; the next one is waiting
-                if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED:
+                if switches.survive_exhaustion and exc.errno in unix.EXHAUSTED:
                     # The connection stays queued, to be accepted once a descriptor is free.
                     accepting.failed(exc)
                     continue
                 raise
             accepting.succeeded()
-            if not stage.close_parent_copy:
+            if not switches.close_parent_copy:
                 clients.append(conn)
             try:
                 pid = os.fork()
             except OSError as exc:
-                if stage.survive_exhaustion and exc.errno in unix.EXHAUSTED:
+                if switches.survive_exhaustion and exc.errno in unix.EXHAUSTED:
                     conn.close()
                     forking.failed(exc, f"dropping {address[0]}:{address[1]}")
                     continue
@@ -95,12 +95,12 @@ def serve_forking(server):
             forking.succeeded()
             if pid == 0:
                 _run_child(server, conn, address)
-            if stage.close_parent_copy:
+            if switches.close_parent_copy:
                 conn.close()  # close parent copy and loop over
-            elif stage.log_client_count:
+            elif switches.log_client_count:
                 log.info("%d", len(clients))
     except unix.Shutdown as stop:
-        if stage.graceful_shutdown:
+        if switches.graceful_shutdown:
             _drain(server, stop)
         raise
     finally:
@@ -125,9 +125,9 @@ def _run_child(server, conn, address):
     """The child's whole life: it never returns into the parent's accept loop."""
     code = unix.CHILD_CRASHED
     try:
-        unix.restore_default_signals(ignore_interrupt=server.stage.graceful_shutdown)
+        unix.restore_default_signals(ignore_interrupt=server.stage.switches.graceful_shutdown)
         server.listener.close()  # close child copy
-        if server.stage.log_child_pid:
+        if server.stage.switches.log_child_pid:
             log.info("Child PID: %d. Parent PID %d", os.getpid(), os.getppid())
         server.serve_connection(conn, address)
         conn.close()

@@ -12,8 +12,10 @@ import warnings
 # Exit codes of a forked child, so the parent (and a reader of `ps`) can tell a crash from a normal end.
 CHILD_OK = 0
 CHILD_CRASHED = 70
-# A pre-forked worker that cannot load the app: respawning it would fail the same way forever.
-CHILD_BOOT_ERROR = 3
+# The app cannot be loaded: `lbaws serve`'s own exit status, and a pre-forked worker's, which tells the
+# master that respawning it would fail the same way forever. One name for both, since the master passes
+# its worker's status on as its own.
+EXIT_APP = 3
 
 # accept() or fork() failing because the process or the machine ran out of descriptors or processes.
 EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EAGAIN})

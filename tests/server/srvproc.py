@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from lbaws import stages
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ROOT / "apps"
 HERE = Path(__file__).resolve().parent
@@ -90,3 +92,8 @@ def run_lbaws(*args, cwd=APPS, timeout=30, env=None):
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "lbaws", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def no_sleep(stage):
+    """`--sleep 0` where the stage has a sleep to take away; a prefork stage has none and refuses the option."""
+    return ["--sleep", "0"] if stages.find(stage).sleeps else []

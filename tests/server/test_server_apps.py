@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from srvproc import HERE
+from srvproc import HERE, no_sleep
 from srvnet import curl, get, raw_exchange, wait_until
 
 # A hung server must fail its test, not stall the whole run.
@@ -35,7 +35,7 @@ def _check_server_headers(headers, stage):
 @pytest.mark.parametrize("stage", WSGI_STAGES)
 @pytest.mark.parametrize("app", list(APP_TEXT))
 def test_framework_app_answers_through_stage(serve, app, stage):
-    server = serve(stage, f"{app}:app", "--sleep", "0")
+    server = serve(stage, f"{app}:app", *no_sleep(stage))
     status, headers, body = get(server.port)
     assert status == 200
     assert body == APP_TEXT[app]
@@ -72,7 +72,7 @@ def test_django_answers_the_lab_host_names_and_rejects_others(serve):
 
 @pytest.mark.parametrize("stage", WSGI_STAGES)
 def test_echo_app_sees_method_path_query_headers_and_body_intact(serve, stage):
-    server = serve(stage, "echoapp:app", "--sleep", "0")
+    server = serve(stage, "echoapp:app", *no_sleep(stage))
     body = ("naïve café ☕ " * 5000).encode("utf-8")
     status, headers, data = get(
         server.port, "/some/p%C3%A5th?a=1&b=%20x&c=", method="POST", body=body,
@@ -99,7 +99,7 @@ def test_echo_app_sees_method_path_query_headers_and_body_intact(serve, stage):
 
 @pytest.mark.parametrize("stage", ["2", "3d", "3h", "prefork"])
 def test_chunked_request_body_reaches_the_app_decoded(serve, stage, tmp_path):
-    server = serve(stage, "echoapp:app", "--sleep", "0")
+    server = serve(stage, "echoapp:app", *no_sleep(stage))
     payload = tmp_path / "chunked.txt"
     payload.write_bytes(b"chunk me " * 10000)
     # curl sends the body chunked, as any HTTP/1.1 client may; the app must see plain bytes and their size.
@@ -113,7 +113,7 @@ def test_chunked_request_body_reaches_the_app_decoded(serve, stage, tmp_path):
 
 @pytest.mark.parametrize("stage", ["2", "3c", "3h", "prefork"])
 def test_large_post_with_expect_100_continue_is_not_delayed(serve, stage, tmp_path):
-    server = serve(stage, "echoapp:app", "--sleep", "0")
+    server = serve(stage, "echoapp:app", *no_sleep(stage))
     payload = tmp_path / "payload.bin"
     payload.write_bytes(b"x" * (3 * 1024 * 1024))
     started = time.monotonic()
@@ -143,7 +143,7 @@ def _validated(serve, stage, app, strict):
     # and so is setuptools' UserWarning that pyramid still imports pkg_resources.
     flags = ["-W", "error"] if strict else ["-W", "error", "-W", "ignore::DeprecationWarning",
                                             "-W", "ignore:pkg_resources is deprecated:UserWarning"]
-    return serve(stage, f"wsgi_validated:{app}", "--sleep", "0", python_flags=flags,
+    return serve(stage, f"wsgi_validated:{app}", *no_sleep(stage), python_flags=flags,
                  env={"PYTHONPATH": str(HERE)})
 
 

@@ -286,3 +286,43 @@ def test_out_of_range_numbers_are_usage_errors_not_tracebacks(option, value):
     result = run_lbaws("serve", "3a", "--port", "0", option, value, timeout=10)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.splitlines()[-1].startswith(f"lbaws serve: error: argument {option}: {value}")
+
+
+ALL_BUT_PREFORK = "1, 2, 3a, 3b, 3c, 3d, 3e, 3f, 3g, 3h"
+
+
+@pytest.mark.parametrize("args,line", [
+    (("prefork", "wsgiapp:app", "--sleep", "1"),
+     "--sleep is for a stage that sleeps after each response (" + ALL_BUT_PREFORK + "); "
+     "stage prefork has no such sleep"),
+    # Even 0, which would change nothing: the option says the stage sleeps.
+    (("prefork", "wsgiapp:app", "--sleep", "0"),
+     "--sleep is for a stage that sleeps after each response (" + ALL_BUT_PREFORK + "); "
+     "stage prefork has no such sleep"),
+    (("prefork", "wsgiapp:app", "--no-sigterm-handler"),
+     "--no-sigterm-handler is for a stage that can leave SIGTERM its default action (" + ALL_BUT_PREFORK + "); "
+     "stage prefork stops through a SIGTERM handler of its own"),
+    (("3a", "--drain", "1"),
+     "--drain is for a stage that lets its responses in flight finish on SIGTERM (3g, 3h, prefork); "
+     "stage 3a stops at once"),
+    (("webserver3f", "--drain", "0"),
+     "--drain is for a stage that lets its responses in flight finish on SIGTERM (3g, 3h, prefork); "
+     "stage 3f stops at once"),
+    (("3b", "--workers", "2"), "--workers is for a pre-forked stage (prefork); stage 3b has no workers"),
+    (("prefork", "wsgiapp:app", "--python2-signals"),
+     "--python2-signals changes only stages whose SIGCHLD handler can interrupt accept() (3e, 3f, 3g, 3h); "
+     "stage prefork has none"),
+])
+def test_an_option_the_stage_does_not_read_is_one_line_and_exit_2(args, line):
+    result = run_lbaws("serve", *args, "--host", "127.0.0.1", "--port", "0", timeout=10)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert _one_line(result.stderr) == "lbaws: " + line
+
+
+@pytest.mark.parametrize("args", [("3b", "--sleep", "0"), ("3c", "--sleep", "0.5"), ("3g", "--drain", "1"),
+                                  ("prefork", "wsgiapp:app", "--drain", "1", "--workers", "1"),
+                                  ("3e", "--no-sigterm-handler")])
+def test_the_same_options_are_accepted_where_the_stage_reads_them(serve, args):
+    server = serve(*args)
+    assert server.alive()
+    assert "lbaws:" not in server.log()

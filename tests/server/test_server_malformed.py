@@ -6,6 +6,7 @@ import time
 import pytest
 
 from lbaws.stages import STAGES, AppUse, Handler
+from srvproc import no_sleep
 from srvnet import raw_exchange, read_all, status_of
 
 # A hung server must fail its test, not stall the whole run.
@@ -65,7 +66,7 @@ def _send_case(port, payload):
 
 @pytest.mark.parametrize("stage,app", PARSING_STAGES)
 def test_malformed_requests_get_4xx_or_clean_close_and_the_server_lives(serve, stage, app):
-    server = serve(stage, *([app] if app else []), "--sleep", "0")
+    server = serve(stage, *([app] if app else []), *no_sleep(stage))
     outcomes = {}
     for name, payload, expected in CASES:
         outcomes[name] = status_of(_send_case(server.port, payload))

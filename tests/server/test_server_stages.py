@@ -9,13 +9,14 @@ import textwrap
 import pytest
 
 from lbaws import cli, handlers, process_models, stages
-from lbaws.stages import HELLO, STAGES, AppUse, Handler, ProcessModel, Reaper, Stage
+from lbaws.stages import (HELLO, STAGES, AppUse, Forking, Handler, Iterative, Prefork, ProcessModel, Reaper,
+                          Stage)
 from srvnet import raw_exchange
 
 pytestmark = pytest.mark.timeout(60)
 
 ROW = dict(name="9z", tutorial_file="webserver9z.py", summary="a stage with a typo",
-           model=ProcessModel.FORK, backlog=5)
+           model=ProcessModel.FORK, switches=Forking(), backlog=5)
 
 
 @pytest.mark.parametrize("field,typo,allowed", [
@@ -23,8 +24,6 @@ ROW = dict(name="9z", tutorial_file="webserver9z.py", summary="a stage with a ty
     ("model", "fork", "ProcessModel.ITERATIVE, ProcessModel.FORK, ProcessModel.PREFORK"),  # the old string is refused too
     ("handler", "htpp", "Handler.ANYTHING, Handler.HTTP"),
     ("app", "requird", "AppUse.NONE, AppUse.OPTIONAL, AppUse.REQUIRED"),
-    ("reaper", "waitpd", "Reaper.NONE, Reaper.WAIT_ONE, Reaper.WAITPID_ALL"),
-    ("reaper", None, "Reaper.NONE, Reaper.WAIT_ONE, Reaper.WAITPID_ALL"),
 ])
 def test_a_mistyped_switch_is_refused_naming_the_field_and_the_allowed_members(field, typo, allowed):
     with pytest.raises(TypeError) as raised:
@@ -32,14 +31,58 @@ def test_a_mistyped_switch_is_refused_naming_the_field_and_the_allowed_members(f
     assert str(raised.value) == f"stage '9z': {field} must be one of {allowed}, not {typo!r}"
 
 
-def test_members_of_the_wrong_switch_are_refused_too():
-    with pytest.raises(TypeError, match="^stage '9z': reaper must be one of"):
-        Stage(**ROW, reaper=AppUse.NONE)
-    assert Stage(**ROW, reaper=Reaper.WAITPID_ALL).reaper is Reaper.WAITPID_ALL
+@pytest.mark.parametrize("typo", ["waitpd", None, AppUse.NONE])
+def test_a_mistyped_reaper_in_the_forking_switches_is_refused_naming_the_stage(typo):
+    with pytest.raises(TypeError) as raised:
+        Stage(**dict(ROW, switches=Forking(reaper=typo)))
+    assert str(raised.value) == \
+        f"stage '9z': reaper must be one of Reaper.NONE, Reaper.WAIT_ONE, Reaper.WAITPID_ALL, not {typo!r}"
+    assert Stage(**dict(ROW, switches=Forking(reaper=Reaper.WAITPID_ALL))).switches.reaper is Reaper.WAITPID_ALL
+
+
+@pytest.mark.parametrize("kind,switch,value", [
+    (Prefork, "reaper", Reaper.WAITPID_ALL),  # the prefork master reaps in its loop, whatever a row says
+    (Prefork, "restart_accept", True),
+    (Prefork, "survive_exhaustion", True),
+    (Prefork, "graceful_shutdown", True),
+    (Prefork, "sleep", 1.0),               # its workers never sleep after a response
+    (Iterative, "close_parent_copy", False),  # an iterative stage forks nothing
+    (Iterative, "reaper", Reaper.WAIT_ONE),
+    (Iterative, "workers", 2),
+    (Forking, "workers", 2),
+    (Forking, "keep_alive", True),
+])
+def test_a_row_cannot_set_a_switch_its_model_does_not_read(kind, switch, value):
+    with pytest.raises(TypeError) as raised:
+        kind(**{switch: value})
+    assert str(raised.value).endswith(f"__init__() got an unexpected keyword argument '{switch}'")
+    # Nor on the stage itself: the model's switches live in its switch object only.
+    with pytest.raises(TypeError) as raised:
+        Stage(**ROW, **{switch: value})
+    assert str(raised.value).endswith(f"__init__() got an unexpected keyword argument '{switch}'")
+
+
+@pytest.mark.parametrize("model,switches,expected", [
+    (ProcessModel.PREFORK, Forking(reaper=Reaper.WAITPID_ALL),
+     "stage '9z': the switches of ProcessModel.PREFORK must be Prefork(...), not Forking(sleep=0.0, "
+     "close_parent_copy=True, reaper=<Reaper.WAITPID_ALL: 'waitpid'>, restart_accept=False, "
+     "survive_exhaustion=False, graceful_shutdown=False, log_child_pid=False, log_client_count=False)"),
+    (ProcessModel.ITERATIVE, Prefork(),
+     "stage '9z': the switches of ProcessModel.ITERATIVE must be Iterative(...), "
+     "not Prefork(workers=2, keep_alive=True)"),
+    (ProcessModel.FORK, Iterative(sleep=3.0),
+     "stage '9z': the switches of ProcessModel.FORK must be Forking(...), not Iterative(sleep=3.0)"),
+    (ProcessModel.FORK, None, "stage '9z': the switches of ProcessModel.FORK must be Forking(...), not None"),
+])
+def test_switches_of_another_model_are_refused(model, switches, expected):
+    with pytest.raises(TypeError) as raised:
+        Stage(**dict(ROW, model=model, switches=switches))
+    assert str(raised.value) == expected
 
 
 def test_every_member_of_every_switch_has_its_own_branch():
     assert set(process_models.MODELS) == set(ProcessModel)
+    assert set(stages.SWITCHES) == set(ProcessModel)
     assert set(process_models.REAPERS) == set(Reaper)
     assert set(handlers.HANDLERS) == set(Handler)
     assert set(cli._APP_IN_LISTING) == set(AppUse)
@@ -50,18 +93,32 @@ def test_the_table_gives_each_stage_the_texts_process_model_and_reaper():
     by_name = {stage.name: stage for stage in STAGES}
     assert {name for name, stage in by_name.items() if stage.model is ProcessModel.ITERATIVE} == \
         {"1", "2", "3a", "3b"}
-    assert {name: stage.reaper for name, stage in by_name.items() if stage.reaper is not Reaper.NONE} == \
-        {"3e": Reaper.WAIT_ONE, "3f": Reaper.WAIT_ONE, "3g": Reaper.WAITPID_ALL, "3h": Reaper.WAITPID_ALL,
-         "prefork": Reaper.WAITPID_ALL}
-    assert process_models.REAPERS[by_name["3e"].reaper] is process_models.wait_one_reaper
-    assert process_models.REAPERS[by_name["3g"].reaper] is process_models.waitpid_all_reaper
-    assert process_models.REAPERS[by_name["3d"].reaper] is None
+    forking = {name: stage.switches for name, stage in by_name.items() if stage.model is ProcessModel.FORK}
+    assert set(forking) == {"3c", "3d", "3e", "3f", "3g", "3h"}
+    assert {name: switches.reaper for name, switches in forking.items() if switches.reaper is not Reaper.NONE} == \
+        {"3e": Reaper.WAIT_ONE, "3f": Reaper.WAIT_ONE, "3g": Reaper.WAITPID_ALL, "3h": Reaper.WAITPID_ALL}
+    assert process_models.REAPERS[forking["3e"].reaper] is process_models.wait_one_reaper
+    assert process_models.REAPERS[forking["3g"].reaper] is process_models.waitpid_all_reaper
+    assert process_models.REAPERS[forking["3d"].reaper] is None
     # prefork reaps with 3g's loop in its master's main loop: its SIGCHLD handler only records.
-    assert stages.names_with_sigchld_handler() == "3e, 3f, 3g, 3h"
+    assert stages.names("has_sigchld_handler") == "3e, 3f, 3g, 3h"
     assert {stage.name for stage in STAGES if stage.keep_alive or stage.workers} == {"prefork"}
-    assert by_name["prefork"].workers == 2 and by_name["prefork"].multiprocess
+    assert by_name["prefork"].switches == Prefork(workers=2, keep_alive=True) and by_name["prefork"].multiprocess
     for stage in STAGES:
+        assert type(stage.switches) is stages.SWITCHES[stage.model]
         assert dataclasses.replace(stage) == stage, "every row passes its own checks"
+
+
+def test_what_the_options_of_serve_ask_of_each_stage():
+    # The sleep after each response (the lab's scenarios read it too), 0 where the model has none.
+    assert {stage.name: stage.sleep for stage in STAGES if stage.sleep} == {"3b": 60.0, "3c": 60.0, "3e": 3.0}
+    assert stages.names("sleeps") == "1, 2, 3a, 3b, 3c, 3d, 3e, 3f, 3g, 3h"
+    assert stages.names("drains") == "3g, 3h, prefork"
+    assert stages.names("workers") == "prefork"
+    assert stages.names("takes_default_sigterm") == "1, 2, 3a, 3b, 3c, 3d, 3e, 3f, 3g, 3h"
+    # Each refusal of `lbaws serve` reads one of these properties: a new stage needs no new refusal.
+    assert {reads for reads, _ in cli._STAGE_OPTIONS.values()} == \
+        {"has_sigchld_handler", "workers", "sleeps", "drains", "takes_default_sigterm"}
 
 
 # Forks CHILDREN that exit at once, waits until all are zombies, then delivers one SIGCHLD's worth of

@@ -3,7 +3,7 @@
 Its signal handlers only record (unix.SignalQueue); the loop below acts: SIGCHLD -> reap with 3g's
 waitpid(-1, WNOHANG) loop and replace the dead, SIGTERM -> graceful stop, SIGINT/SIGQUIT -> stop at once,
 SIGTTIN/SIGTTOU -> one worker more or less. A worker that cannot load the app exits with
-unix.CHILD_BOOT_ERROR and writes why to a pipe; the master then stops with that one line.
+unix.EXIT_APP and writes why to a pipe; the master then stops with that one line.
 """
 
 import gc
@@ -24,7 +24,6 @@ GRACEFUL_TIMEOUT = 2.0
 # worker that crashes at once cannot make the master fork in a tight loop.
 QUICK_DEATH = 1.0
 TICK = 1.0
-EXIT_APP = 3
 _HANDLED = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGTTIN, signal.SIGTTOU)
 
 
@@ -71,7 +70,7 @@ class Arbiter:
             now = time.monotonic()
             if self.failure is not None:
                 print(f"lbaws: {self.failure}", file=sys.stderr, flush=True)
-                return EXIT_APP
+                return unix.EXIT_APP
             if self.stop_by is None:
                 self._spawn_missing(now)
             elif not self.workers:
@@ -109,7 +108,7 @@ class Arbiter:
                 continue  # an orphan inherited as PID 1 in a container: reaped quietly
             retired = pid in self.retiring
             self.retiring.discard(pid)
-            if unix.exit_code(status) == unix.CHILD_BOOT_ERROR:
+            if unix.exit_code(status) == unix.EXIT_APP:
                 # Both workers may fail in one batch: the first line read says it for all.
                 self.failure = self.failure or self._boot_failure(pid)
             elif self.stop_by is None and not retired:
@@ -159,7 +158,7 @@ class Arbiter:
             except AppLoadError as exc:
                 # One write below PIPE_BUF is atomic: two workers failing together never mix their lines.
                 os.write(self.boot_write, (str(exc) + "\n").encode("utf-8", "replace")[:512])
-                code = unix.CHILD_BOOT_ERROR
+                code = unix.EXIT_APP
             else:
                 os.close(self.boot_write)  # only a failed start has anything to say there
                 # What the app's import built lives as long as the worker: leaving it out of every
