@@ -35,3 +35,15 @@ def test_help_names_the_servers_and_apps(run_bench):
     result = run_bench("--help")
     assert result.returncode == 0
     assert "lbaws-prefork, lbaws-3h, gunicorn, waitress, wsgiref" in " ".join(result.stdout.split())
+
+
+def test_the_loopback_bench_imports_no_docker_sdk():
+    # Host processes on 127.0.0.1 need no engine: the whole loopback path loads without the Docker SDK.
+    import subprocess
+    import sys
+
+    code = ("import sys, commands.bench, bench.loopback, bench.run, bench.report; "
+            "print(sorted(m for m in sys.modules if m == 'docker' or m.startswith('docker.')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
