@@ -22,7 +22,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser,
+from commands import common
+from commands.common import (EXIT_CANNOT, EXIT_INTERRUPTED, Parser,
                              default_reports as lab_reports, preflight, restore_interrupt, sigterm_as_interrupt,
                              usage)
 from lbaws import stages
@@ -30,7 +31,7 @@ from scenarios import catalog
 from scenarios.results import MissingResult
 from scenarios.spec import Scaled, Scenario, ServerSpec, Snapshot, Trial
 from scenarios.substitute import CheckError, Substitution, python2_signs, read_server_file, stage_for, substitute
-from scenarios.verdict import Judgment, Verdict, check_words
+from scenarios.verdict import Judgment, check_words
 
 PROG = "lbaws check"
 START_TIMEOUT = 20.0  # how long a reader's server may take to listen before it DIFFERS
@@ -194,10 +195,7 @@ def announce(path: Path, stage: stages.Stage, subs: list, runnable: list, sha256
 
 
 def exit_status(rows: list) -> int:
-    verdicts = [row["verdict_of"] for row in rows]
-    if Verdict.ERROR in verdicts:
-        return EXIT_ERROR
-    return EXIT_OK if all(verdict is Verdict.REPRODUCED for verdict in verdicts) else EXIT_FAILED
+    return common.exit_status(row["verdict_of"] for row in rows)
 
 
 def main(argv=None) -> int:

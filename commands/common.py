@@ -20,6 +20,19 @@ EXIT_ERROR = 5  # a fault of the harness or the engine during a run, not a verdi
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 
+def exit_status(verdicts) -> int:
+    """The exit status of a run of experiments: a fault of the harness first, then any verdict but
+    REPRODUCED; 4 only when the engine could run none of them."""
+    from scenarios.verdict import Verdict
+
+    ran = [verdict for verdict in verdicts if verdict is not Verdict.CANNOT]
+    if not ran:
+        return EXIT_CANNOT
+    if Verdict.ERROR in ran:
+        return EXIT_ERROR
+    return EXIT_OK if all(verdict is Verdict.REPRODUCED for verdict in ran) else EXIT_FAILED
+
+
 def default_reports() -> Path:
     """reports/ at the project root in a checkout, else in the working directory."""
     root = Path(__file__).resolve().parent.parent

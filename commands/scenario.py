@@ -23,7 +23,8 @@ import os
 import sys
 from pathlib import Path
 
-from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser,
+from commands import common
+from commands.common import (EXIT_INTERRUPTED, Parser,
                              default_reports, fraction, preflight, restore_interrupt, sigterm_as_interrupt, usage,
                              whole_number)
 from lab.runs import removal_command
@@ -167,12 +168,7 @@ def chosen(args):
 
 
 def exit_status(rows: list) -> int:
-    ran = [row["verdict"] for row in rows if row["verdict"] is not Verdict.CANNOT]
-    if not ran:
-        return EXIT_CANNOT
-    if Verdict.ERROR in ran:
-        return EXIT_ERROR
-    return EXIT_OK if all(verdict is Verdict.REPRODUCED for verdict in ran) else EXIT_FAILED
+    return common.exit_status(row["verdict"] for row in rows)
 
 
 def main(argv=None) -> int:
