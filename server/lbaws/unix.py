@@ -275,14 +275,12 @@ class SharedSlots:
 
     def __init__(self, count):
         self._page = mmap.mmap(-1, count * self.SIZE)  # MAP_SHARED | MAP_ANONYMOUS: the child writes here
-        self._view = memoryview(self._page).cast("d")
+        # The numbers themselves: a loop that writes every turn indexes this, with no method call between.
+        self.values = memoryview(self._page).cast("d")
 
     def __getitem__(self, index):
-        return self._view[index]
-
-    def __setitem__(self, index, value):
-        self._view[index] = value
+        return self.values[index]
 
     def close(self):
-        self._view.release()
+        self.values.release()
         self._page.close()

@@ -52,7 +52,7 @@ class Worker:
         self.timeout = timeout
         self.graceful_timeout = graceful_timeout
         self.master_pid = master_pid
-        self.slots = slots
+        self.slots = slots.values
         self.max_requests = max_requests  # 0: no limit
         self.requests = 0
         self.poller = select.epoll()
