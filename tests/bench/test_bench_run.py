@@ -61,7 +61,9 @@ def test_quick_gives_every_server_its_figures_and_writes_the_files(bench_images,
     assert not kept["gunicorn-sync-wsgi-1cpu"] and not kept["wsgiref-wsgi-1cpu"]
     assert "lbaws-prefork-wsgi-1cpu" in document["worker_shares"]
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    table = result.stdout[result.stdout.index("app "):]
+    table = result.stdout[result.stdout.index("cpus "):result.stdout.index("\nheadline: ")]
+    headlines = [line for line in result.stdout.splitlines() if line.startswith("headline: lbaws-prefork wsgi ")]
+    assert len(headlines) == 2 and all("x granian" in line for line in headlines), headlines
     for name in servers.SERVERS_BY_NAME:
         assert len([line for line in table.splitlines() if f" {name} " in line]) == 2, name
     assert leftovers(RUN_LINE.search(result.stdout).group(1)) == []
