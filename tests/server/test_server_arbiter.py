@@ -39,17 +39,37 @@ def _echo_pid(port, path="/e"):
         conn.close()
 
 
-PIDS_CGROUPS = Path("/sys/fs/cgroup/pids")
+CGROUPS = Path("/sys/fs/cgroup")
+
+
+def _pids_parent():
+    """Where a pids cgroup of our own can be made: cgroup v1's pids hierarchy, or v2's root with the pids
+    controller handed down to its children; None when neither is writable here."""
+    v1 = CGROUPS / "pids"
+    if (v1 / "cgroup.procs").exists():
+        return v1 if os.access(v1, os.W_OK) else None
+    control = CGROUPS / "cgroup.subtree_control"
+    if not (CGROUPS / "cgroup.controllers").exists() or "pids" not in (CGROUPS / "cgroup.controllers").read_text():
+        return None
+    try:
+        if "pids" not in control.read_text().split():
+            control.write_text("+pids")
+    except OSError:
+        return None
+    return CGROUPS
 
 
 @pytest.fixture
 def pids_limit():
     """pids_limit(n) -> a pids cgroup folder allowing n processes (the limit a container's --pids-limit
     sets); whatever is left in it is killed and the folder removed at teardown."""
+    parent = _pids_parent()
+    if parent is None:
+        pytest.fail(f"no writable pids cgroup under {CGROUPS}: this test needs one of its own (run as root)")
     made = []
 
     def make(count):
-        folder = PIDS_CGROUPS / f"lbaws-test-{os.getpid()}-{len(made)}"
+        folder = parent / f"lbaws-test-{os.getpid()}-{len(made)}"
         folder.mkdir()
         made.append(folder)
         (folder / "pids.max").write_text(str(count))
@@ -68,8 +88,6 @@ def pids_limit():
 
 def test_a_failed_fork_when_replacing_a_worker_is_logged_once_retried_and_the_others_serve(serve, pids_limit,
                                                                                            measured):
-    if not os.access(PIDS_CGROUPS, os.W_OK):
-        pytest.fail(f"{PIDS_CGROUPS} is not writable: this test needs a pids cgroup of its own (run as root)")
     cgroup = pids_limit(3)  # the master and its 2 workers
     server = serve("prefork", "wsgiapp:app", "--workers", "2", cgroup=cgroup)
     victim, survivor = _serving(server, 2)
