@@ -2,7 +2,9 @@
 (a failed fork(), a worker stuck in the app, SIGHUP, --max-requests, a signal right after a fork, an
 accept() error of one client), and one worker woken per new connection."""
 
+import errno
 import http.client
+import itertools
 import json
 import os
 import re
@@ -186,7 +188,7 @@ def test_max_requests_jitter_spreads_the_retirements(serve):
 
 
 def _runs(pids):
-    import itertools
+    """The runs of one pid after another: each a worker's requests before it retired."""
     return (group for _, group in itertools.groupby(pids))
 
 
@@ -239,7 +241,6 @@ def test_an_accept_error_of_one_client_does_not_cost_the_worker(serve, name):
 
 
 def _errno(name):
-    import errno
     return getattr(errno, name)
 
 
