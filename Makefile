@@ -74,5 +74,5 @@ check: setup ## Judge your own server file: make check SERVER=webserver3g.py [ST
 	@test -n "$(SERVER)" || { echo "usage: make check SERVER=PATH [STAGE=S]" >&2; exit 2; }
 	$(LBAWS) check $(SERVER) $(if $(STAGE),--stage $(STAGE)) $(OPTS)
 
-bench: setup ## lbaws against gunicorn, waitress, wsgiref under wrk: make bench [OPTS=--quick]
+bench: setup ## lbaws against gunicorn, waitress, cheroot, granian, wsgiref under wrk: make bench [OPTS=--quick]
 	$(LBAWS) bench $(OPTS)

@@ -1,20 +1,21 @@
 """The lab network as `lbaws bench` uses it: a network of its own, each server in a container pinned to
-one CPU, wrk in the client container pinned to the other, all with the same limits and labels.
+its CPUs (the first one, or the first two), wrk in the client container pinned to the CPU after them,
+all with the same limits, the lab's lockdown and the run's labels.
 
-Every object carries the run's label (as a scenario run's do), so close() and Ctrl-C remove exactly
-this run's containers and network, and `lab.clean` finds them if a run was killed outright.
+Every object carries the run's label and its runner's (as a scenario run's do), so close() and Ctrl-C
+remove exactly this run's containers and network, and the next run sweeps them if a bench was killed
+outright.
 """
 from __future__ import annotations
 
-import io
 import os
-import tarfile
+import shlex
 import time
 
 import docker.errors
 import docker.types
 
-from lab import inventory
+from lab import inventory, lockdown, runs
 from lab.build import ENGINE_ERRORS
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL
 from lab.runs import remove_labelled
@@ -26,14 +27,17 @@ from bench.servers import READY_TIMEOUT_S, ServerFailed
 SERVER_MEMORY = "512m"
 SERVER_PIDS = 1024
 SERVER_NOFILE = 4096
-SCRIPT_DIR = "/tmp"
+SCRIPT_DIR = "/tmp"  # the lockdown's tmpfs: the client's only writable place
 CLOSE_SETTLE_S = 1.0
+STOP_TIMEOUT_S = 3
 
 
-def cpus(engine) -> tuple[str, str]:
-    """(the servers' CPU, wrk's CPU): the first two the engine has, or one shared on a single core."""
+def cpu_sets(engine, most: int) -> tuple[dict, str]:
+    """({CPU count: the cpuset of a server given that many}, wrk's cpuset): the first CPUs for the server,
+    the next one for wrk; where the engine has no spare CPU, wrk shares the last one."""
     count = engine.info().get("NCPU") or os.cpu_count() or 1
-    return ("0", "1") if count >= 2 else ("0", "0")
+    sets = {n: ",".join(str(cpu) for cpu in range(min(n, count))) for n in range(1, most + 1)}
+    return sets, str(min(most, count - 1))
 
 
 class LabNetwork:
@@ -41,72 +45,90 @@ class LabNetwork:
     engine_errors = ENGINE_ERRORS  # what the engine raises when it fails during a run
     host = "0.0.0.0"
 
-    def __init__(self, engine, run_id: str):
+    def __init__(self, engine, run_id: str, most_cpus: int = 1):
         self.engine = engine
         self.run_id = run_id
-        self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: "bench"}
-        self.server_cpu, self.client_cpu = cpus(engine)
+        self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: "bench", **runs.labels(keep=False)}
+        self.server_cpus, self.client_cpu = cpu_sets(engine, most_cpus)
         self.network = None
         self.client = None
-        self.started = {}  # (server, app) -> container
+        self.started = {}  # Instance -> container
 
     def name(self, role: str) -> str:
         return f"lbaws-bench-{self.run_id}-{role}"
 
     def limits(self) -> dict:
-        return {"cpuset": {"server": self.server_cpu, "wrk": self.client_cpu}, "server_memory": SERVER_MEMORY,
-                "server_nofile": SERVER_NOFILE, "server_pids": SERVER_PIDS}
+        return {"cpuset": {"server": self.server_cpus, "wrk": self.client_cpu}, "server_memory": SERVER_MEMORY,
+                "server_nofile": SERVER_NOFILE, "server_pids": SERVER_PIDS,
+                "lockdown": {"cap_drop": list(lockdown.CAP_DROP), "read_only": True, "tmpfs": dict(lockdown.TMPFS)}}
 
     def open(self) -> None:
+        runs.remove_orphans(self.engine)  # what a bench or scenario killed outright left behind
         self.network = self.engine.networks.create(self.name("net"), driver="bridge", labels=self.labels)
         self.client = self.engine.containers.run(
             inventory.CLIENT_IMAGE, command=["sleep", "infinity"], name=self.name("wrk"), detach=True,
             labels={**self.labels, ROLE_LABEL: "client"}, network=self.network.name, init=True,
-            cpuset_cpus=self.client_cpu, mem_limit="1g", pids_limit=256,
+            cpuset_cpus=self.client_cpu, mem_limit="1g", pids_limit=256, **lockdown.container_options(),
             ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
             # Connection: close makes wrk open tens of thousands of connections to one address a minute:
             # without reuse its ports would sit in TIME_WAIT until connect() fails.
             sysctls={"net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65000"})
-        self.client.put_archive(SCRIPT_DIR, _tar(wrk.SCRIPT_NAME, wrk.SCRIPT.encode()))
+        # The root filesystem is read-only: the script goes to the tmpfs through a shell, not put_archive.
+        written = f"printf %s {shlex.quote(wrk.SCRIPT)} > {self.script()}"
+        code, _, err = self._exec(["sh", "-c", written], 10)
+        if code != 0:
+            raise ServerFailed(f"cannot write wrk's script in the client container: {err.strip()[-200:]}")
 
-    def start(self, server: servers.Server, app: str) -> None:
-        alias = f"{server.name}-{app}"
+    def start(self, server: servers.Server, instance: servers.Instance) -> None:
+        alias = instance.alias
         container = self.engine.containers.run(
-            inventory.BENCH_IMAGE, command=server.command(servers.APPS[app]), name=self.name(alias),
+            inventory.BENCH_IMAGE, command=server.command(servers.APPS[instance.app]), name=self.name(alias),
             hostname=alias, detach=True, working_dir=inventory.APP_DIR,
-            labels={**self.labels, ROLE_LABEL: "server"},
+            labels={**self.labels, ROLE_LABEL: "server"}, **lockdown.container_options(),
             environment={"PYTHONUNBUFFERED": "1", "PYTHONPATH": inventory.APP_DIR},
-            cpuset_cpus=self.server_cpu, mem_limit=SERVER_MEMORY, memswap_limit=SERVER_MEMORY,
+            cpuset_cpus=self.server_cpus[instance.cpus], mem_limit=SERVER_MEMORY, memswap_limit=SERVER_MEMORY,
             pids_limit=SERVER_PIDS, ulimits=[docker.types.Ulimit(name="nofile", soft=SERVER_NOFILE,
                                                                  hard=SERVER_NOFILE)],
             network=self.network.name,
             networking_config={self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])})
-        self.started[server.name, app] = container
+        self.started[instance] = container
 
-    def url(self, server: str, app: str) -> str:
-        return f"http://{server}-{app}:{servers.PORT}{servers.PATH}"
+    def url(self, instance: servers.Instance) -> str:
+        return f"http://{instance.alias}:{servers.PORT}{servers.PATH}"
 
-    def ready(self, server: str, app: str, timeout: float = READY_TIMEOUT_S) -> None:
+    def ready(self, instance: servers.Instance, timeout: float = READY_TIMEOUT_S) -> None:
         """Return once the server answers 200 at /hello, else ServerFailed."""
-        container = self.started[server, app]
+        container = self.started[instance]
         deadline = time.monotonic() + timeout
         while True:
-            self.check_alive(server, app)
+            self.check_alive(instance)
             _, out, _ = self._exec(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
-                                       self.url(server, app)], 5)
+                                       self.url(instance)], 5)
             if out.strip() == "200":
                 return
             if time.monotonic() > deadline:
-                raise ServerFailed(f"{server} ({app}) did not answer 200 at {servers.PATH} within {timeout:.0f} s"
+                raise ServerFailed(f"{instance} did not answer 200 at {servers.PATH} within {timeout:.0f} s"
                                    f" (last answer: {out.strip() or 'none'}); its output: {_tail(container)}")
             time.sleep(0.3)
 
-    def check_alive(self, server: str, app: str) -> None:
-        container = self.started[server, app]
+    def check_alive(self, instance: servers.Instance) -> None:
+        container = self.started[instance]
         container.reload()
         if container.status != "running":
             code = container.attrs.get("State", {}).get("ExitCode")
-            raise ServerFailed(f"{server} ({app}) exited ({code}): {_tail(container)}")
+            raise ServerFailed(f"{instance} exited ({code}): {_tail(container)}")
+
+    def curl(self, argv: list) -> str:
+        return self._exec(argv, 15)[1]
+
+    def stop(self, instance: servers.Instance) -> str:
+        """Stop the server as `docker stop` does (SIGTERM, its grace period); what it printed."""
+        container = self.started[instance]
+        try:
+            container.stop(timeout=STOP_TIMEOUT_S)
+            return container.logs(tail=20).decode(errors="replace")
+        except docker.errors.APIError:
+            return ""
 
     def wrk(self, argv: list, timeout: float) -> tuple[int, str, str]:
         return self._exec(argv, timeout)
@@ -130,15 +152,6 @@ class LabNetwork:
         # A create that Ctrl-C cut short on our side may still complete on the engine's: look once more.
         time.sleep(CLOSE_SETTLE_S)
         return removed + remove_labelled(self.engine, label)
-
-
-def _tar(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        info = tarfile.TarInfo(name)
-        info.size, info.mode = len(data), 0o644
-        archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def _tail(container, lines: int = 6) -> str:

@@ -1,5 +1,6 @@
-"""Loopback as `lbaws bench --loopback` uses it: each server a host process on 127.0.0.1 pinned to one CPU
-with taskset, wrk a host process pinned to the other; the servers from the project's virtualenv.
+"""Loopback as `lbaws bench --loopback` uses it: each server a host process on 127.0.0.1 pinned to its CPUs
+(the first one, or the first two) with taskset, wrk a host process pinned to the CPU after them; the
+servers from the project's virtualenv.
 
 The figures of issue 10 were taken this way; the lab network adds a bridge and a veth pair per packet.
 """
@@ -31,9 +32,12 @@ class LoopbackMissing(RuntimeError):
     """A tool the loopback bench needs is not on this host."""
 
 
-def _cpus() -> tuple[str, str]:
+def _cpu_sets(most: int) -> tuple[dict, str]:
+    """({CPU count: the servers' CPU list}, wrk's CPU), from the CPUs this process may use; where none is
+    spare, wrk shares the last one."""
     allowed = sorted(os.sched_getaffinity(0))
-    return (str(allowed[0]), str(allowed[1])) if len(allowed) >= 2 else (str(allowed[0]),) * 2
+    sets = {n: ",".join(str(cpu) for cpu in allowed[:n]) for n in range(1, most + 1)}
+    return sets, str(allowed[min(most, len(allowed) - 1)])
 
 
 def _free_port() -> int:
@@ -47,30 +51,33 @@ class Loopback:
     engine_errors = ()  # host processes: no engine to fail
     host = HOST
 
-    def __init__(self, run_id: str, wrk_path: str, bin_dir: Path):
+    def __init__(self, run_id: str, wrk_path: str, bin_dir: Path, most_cpus: int = 1):
         self.run_id = run_id
         self.wrk_path = wrk_path
         self.bin_dir = bin_dir
-        self.server_cpu, self.client_cpu = _cpus()
+        self.server_cpus, self.client_cpu = _cpu_sets(most_cpus)
         self.folder = None
-        self.started = {}  # (server, app) -> (Popen, port, log path)
+        self.started = {}  # Instance -> (Popen, port, log path)
 
     @classmethod
-    def checked(cls, run_id: str) -> "Loopback":
+    def checked(cls, run_id: str, most_cpus: int = 1) -> "Loopback":
         wrk_path = shutil.which("wrk")
         if wrk_path is None:
             raise LoopbackMissing("--loopback needs wrk on this host: make setup installs it (apt-get install wrk)")
+        if shutil.which("curl") is None:
+            raise LoopbackMissing("--loopback needs curl on this host, to ask each server whether it keeps a connection")
         if shutil.which("taskset") is None:
             raise LoopbackMissing("--loopback needs taskset (util-linux) to pin the servers and wrk to a CPU")
         bin_dir = Path(sys.executable).parent
-        missing = [name for name in ("lbaws", "gunicorn", "waitress-serve") if not (bin_dir / name).exists()]
+        missing = [name for name in ("lbaws", "gunicorn", "waitress-serve", "cheroot", "granian")
+                   if not (bin_dir / name).exists()]
         if missing:
             raise LoopbackMissing(f"--loopback needs {', '.join(missing)} in {bin_dir}: run make setup "
                                   f"(pip install -e ./server -e '.[apps,bench]')")
-        return cls(run_id, wrk_path, bin_dir)
+        return cls(run_id, wrk_path, bin_dir, most_cpus)
 
     def limits(self) -> dict:
-        return {"cpuset": {"server": self.server_cpu, "wrk": self.client_cpu}, "server_memory": "host (no limit)"}
+        return {"cpuset": {"server": self.server_cpus, "wrk": self.client_cpu}, "server_memory": "host (no limit)"}
 
     def open(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix=f"lbaws-bench-{self.run_id}-"))
@@ -82,43 +89,57 @@ class Loopback:
             return [sys.executable, str(WSGIREF), *rest]
         return [str(self.bin_dir / first), *rest]
 
-    def start(self, server: servers.Server, app: str) -> None:
+    def start(self, server: servers.Server, instance: servers.Instance) -> None:
         port = _free_port()
-        log = self.folder / f"{server.name}-{app}.log"
+        log = self.folder / f"{instance.alias}.log"
         env = {**os.environ, "PYTHONPATH": str(APPS_DIR), "PYTHONUNBUFFERED": "1"}
         with open(log, "wb") as out:
             # A session of its own: close() ends the server and every worker it forked, and the
             # terminal's Ctrl-C reaches only this command, whose cleanup stops them.
-            process = subprocess.Popen(["taskset", "-c", self.server_cpu, *self._argv(server, app, port)],
+            process = subprocess.Popen(["taskset", "-c", self.server_cpus[instance.cpus],
+                                        *self._argv(server, instance.app, port)],
                                        cwd=APPS_DIR, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                        stderr=subprocess.STDOUT, start_new_session=True)
-        self.started[server.name, app] = (process, port, log)
+        self.started[instance] = (process, port, log)
 
-    def url(self, server: str, app: str) -> str:
-        return f"http://{HOST}:{self.started[server, app][1]}{servers.PATH}"
+    def url(self, instance: servers.Instance) -> str:
+        return f"http://{HOST}:{self.started[instance][1]}{servers.PATH}"
 
-    def ready(self, server: str, app: str, timeout: float = READY_TIMEOUT_S) -> None:
+    def ready(self, instance: servers.Instance, timeout: float = READY_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            self.check_alive(server, app)
+            self.check_alive(instance)
             try:
-                with urllib.request.urlopen(self.url(server, app), timeout=2) as answer:
+                with urllib.request.urlopen(self.url(instance), timeout=2) as answer:
                     if answer.status == 200:
                         return
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise ServerFailed(f"{server} ({app}) did not answer 200 at {servers.PATH} within {timeout:.0f} s;"
-                                   f" its output: {self._tail(server, app)}")
+                raise ServerFailed(f"{instance} did not answer 200 at {servers.PATH} within {timeout:.0f} s;"
+                                   f" its output: {self._tail(instance)}")
             time.sleep(0.3)
 
-    def check_alive(self, server: str, app: str) -> None:
-        process = self.started[server, app][0]
+    def check_alive(self, instance: servers.Instance) -> None:
+        process = self.started[instance][0]
         if process.poll() is not None:
-            raise ServerFailed(f"{server} ({app}) exited ({process.returncode}): {self._tail(server, app)}")
+            raise ServerFailed(f"{instance} exited ({process.returncode}): {self._tail(instance)}")
 
-    def _tail(self, server: str, app: str, lines: int = 6) -> str:
-        text = self.started[server, app][2].read_text(errors="replace")
+    def curl(self, argv: list) -> str:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=15).stdout
+        except subprocess.TimeoutExpired:
+            return ""
+
+    def stop(self, instance: servers.Instance) -> str:
+        """SIGTERM the server's process group (SIGKILL if it lingers); what it printed."""
+        process, _, log = self.started[instance]
+        if process.poll() is None:
+            _stop_group(process)
+        return log.read_text(errors="replace")
+
+    def _tail(self, instance: servers.Instance, lines: int = 6) -> str:
+        text = self.started[instance][2].read_text(errors="replace")
         return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip()) or "(it printed nothing)"
 
     def script(self) -> str:
@@ -139,10 +160,10 @@ class Loopback:
 
     def close(self) -> list:
         stopped = []
-        for (server, app), (process, _, _) in self.started.items():
+        for instance, (process, _, _) in self.started.items():
             if process.poll() is None:
                 _stop_group(process)
-                stopped.append(f"{server}-{app}")
+                stopped.append(instance.alias)
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
         return stopped

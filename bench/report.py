@@ -6,34 +6,85 @@ from pathlib import Path
 
 from bench import servers, stats
 
-HEADER = ("app", "mode", "conns", "server", "req/s", "(min-max)", "p50 ms", "p99 ms", "(min-max)", "errors",
-          "x " + servers.BASELINE)
+HEADER = ("cpus", "app", "mode", "conns", "server", "kept", "req/s", "(min-max)", "p50 ms", "p99 ms", "(min-max)",
+          "errors", "x best peer", "x " + servers.ANCHOR)
+PEER, ANCHOR_RATIO = "ratio_to_best_peer", "ratio_to_" + servers.ANCHOR
 
 
 def rows(results) -> list[dict]:
-    """One dict per config, in table order: medians and spreads, errors, the ratio to the baseline."""
+    """One dict per config, in table order: medians and spreads, errors, whether the server kept the
+    connection, and its ratios to the best pure-Python peer and to the native anchor of the same group."""
     settings = results.settings
-    cells = servers.configs(settings.servers, settings.apps, settings.modes, settings.connections)
+    cells = servers.configs(settings.servers, settings.apps, settings.modes, settings.connections, settings.cpus)
     summaries = {cell: stats.summarise(results.measures[cell]) for cell in cells if results.measures.get(cell)}
+    best = _best_peers(cells, summaries, results.kept)
     out = []
     for cell in cells:
-        row = {"server": cell.server, "app": cell.app, "mode": cell.mode, "connections": cell.connections}
+        kept = results.kept.get(cell.instance)
+        row = {"server": cell.server, "app": cell.app, "mode": cell.mode, "connections": cell.connections,
+               "cpus": cell.cpus, "kept_connection": kept}
         summary = summaries.get(cell)
         failures = results.failures.get(cell, [])
-        if (cell.server, cell.app) in results.broken:
-            failures = [results.broken[cell.server, cell.app]]
+        if cell.instance in results.broken:
+            failures = [results.broken[cell.instance]]
         if summary:
-            baseline = summaries.get(servers.Config(servers.BASELINE, cell.app, cell.mode, cell.connections))
-            ratio = (stats.ratio(summary["requests_per_s"].median, baseline["requests_per_s"].median)
-                     if baseline else None)
+            median = summary["requests_per_s"].median
+            # A keep-alive figure of a server that closed is a close figure: compared with nothing.
+            comparable = cell.mode != "keep-alive" or kept is True
+            peer = best.get(cell.group)
+            anchor = summaries.get(servers.Config(servers.ANCHOR, cell.app, cell.mode, cell.connections, cell.cpus))
+            anchor_kept = cell.mode != "keep-alive" or results.kept.get(
+                servers.Instance(servers.ANCHOR, cell.app, cell.cpus)) is True
             row.update({"requests_per_s": summary["requests_per_s"].as_dict(1),
                         "p50_ms": summary["p50_ms"].as_dict(3), "p99_ms": summary["p99_ms"].as_dict(3),
                         "errors": summary["errors"], "rounds": summary["rounds"],
-                        "ratio_to_" + servers.BASELINE: None if ratio is None else round(ratio, 3),
+                        "best_peer": peer[0] if peer else None,
+                        PEER: _ratio(median, peer[1]) if comparable and peer else None,
+                        ANCHOR_RATIO: (_ratio(median, anchor["requests_per_s"].median)
+                                       if comparable and anchor and anchor_kept else None),
                         "runs": [m.as_dict() for m in results.measures[cell]]})
         row["failures"] = failures
         out.append(row)
     return out
+
+
+def _best_peers(cells, summaries, kept) -> dict:
+    """group -> (name, median requests/s) of the fastest pure-Python peer there; in keep-alive mode only
+    among those that kept the connection."""
+    best = {}
+    for cell in cells:
+        summary = summaries.get(cell)
+        if summary is None or servers.SERVERS_BY_NAME[cell.server].kind != servers.PURE_PYTHON:
+            continue
+        if cell.mode == "keep-alive" and kept.get(cell.instance) is not True:
+            continue
+        median = summary["requests_per_s"].median
+        if cell.group not in best or median > best[cell.group][1]:
+            best[cell.group] = (cell.server, median)
+    return best
+
+
+def _ratio(value, baseline):
+    ratio = stats.ratio(value, baseline)
+    return None if ratio is None else round(ratio, 3)
+
+
+def headline(table_rows: list[dict], server: str = "lbaws-prefork") -> list[str]:
+    """One line per group for `server`: its ratio to the best pure-Python peer and to the anchor."""
+    lines = []
+    for row in table_rows:
+        if row["server"] != server or "requests_per_s" not in row:
+            continue
+        where = f"{row['app']} {row['mode']} c={row['connections']} on {row['cpus']} CPU(s)"
+        if row[PEER] is None and row[ANCHOR_RATIO] is None:
+            lines.append(f"{server} {where}: no ratio (it did not keep the connection, or no peer did)")
+            continue
+        peer = f"{row[PEER]:.2f}x {row['best_peer']} (the best pure-Python peer)" if row[PEER] is not None else \
+            "no pure-Python peer kept the connection"
+        anchor = f"{row[ANCHOR_RATIO]:.2f}x {servers.ANCHOR}" if row[ANCHOR_RATIO] is not None else \
+            f"no {servers.ANCHOR} figure"
+        lines.append(f"{server} {where}: {peer}; {anchor}")
+    return lines
 
 
 def _number(value: float) -> str:
@@ -43,18 +94,18 @@ def _number(value: float) -> str:
 def table(table_rows: list[dict]) -> str:
     lines = [HEADER]
     for row in table_rows:
-        head = (row["app"], row["mode"], str(row["connections"]), row["server"])
+        kept = {True: "yes", False: "no", None: "?"}[row.get("kept_connection")]
+        head = (str(row["cpus"]), row["app"], row["mode"], str(row["connections"]), row["server"], kept)
         if "requests_per_s" not in row:
-            lines.append(head + ("-", "", "-", "-", "", "FAILED", "-"))
+            lines.append(head + ("-", "", "-", "-", "", "FAILED", "-", "-"))
             continue
         rps, p50, p99 = row["requests_per_s"], row["p50_ms"], row["p99_ms"]
-        ratio = row["ratio_to_" + servers.BASELINE]
         lines.append(head + (_number(rps["median"]), f"({_number(rps['min'])}-{_number(rps['max'])})",
                              _number(p50["median"]), _number(p99["median"]),
                              f"({_number(p99['min'])}-{_number(p99['max'])})", str(row["errors"]),
-                             "-" if ratio is None else f"{ratio:.2f}"))
+                             *("-" if row[key] is None else f"{row[key]:.2f}" for key in (PEER, ANCHOR_RATIO))))
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
-    left = {0, 1, 3}  # text columns; numbers align right
+    left = {1, 2, 4, 5}  # text columns; numbers align right
     text = []
     for n, line in enumerate(lines):
         cells = [cell.ljust(w) if i in left else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))]
@@ -82,6 +133,8 @@ def document(results, table_rows: list[dict], place) -> dict:
         "duration_s": round(results.duration_s, 1),
         "settings": {"servers": list(settings.servers), "apps": {app: servers.APPS[app] for app in settings.apps},
                      "modes": list(settings.modes), "connections": list(settings.connections),
+                     "cpus": list(settings.cpus), "threads": servers.THREADS,
+                     "worker_tmp_dir": servers.WORKER_TMP_DIR,
                      "rounds": settings.rounds, "run_s": settings.duration_s, "warmup": settings.warmup,
                      "workers": servers.WORKERS, "path": servers.PATH, "wrk": results.wrk_version,
                      "wrk_threads": 1, "order": "interleaved: round 1 of every config, then round 2, ...",
@@ -89,6 +142,11 @@ def document(results, table_rows: list[dict], place) -> dict:
         "commands": {name: servers.SERVERS_BY_NAME[name].command("MODULE:CALLABLE", host=place.host)
                      for name in settings.servers},
         "figures": "median of the rounds; min and max beside it; errors summed over the rounds",
+        "ratios": ("to the fastest pure-Python peer of the same CPUs, app, mode and connections, and to "
+                   f"{servers.ANCHOR}; in keep-alive mode only among the servers that kept the connection"),
+        "kept_connection": {instance.alias: kept for instance, kept in results.kept.items()},
+        "worker_shares": {instance.alias: line for instance, line in results.shares.items()},
+        "headline": headline(table_rows),
         "results": table_rows,
     }
 
@@ -122,7 +180,8 @@ def plot(path: Path, settings, table_rows: list[dict], where: str) -> None:
                 ax.set_title(f"{servers.APPS[app]}, {mode}", fontsize="medium")
                 ax.set_ylabel(f"{label} (median, min-max)", fontsize="small")
     axes[0][0].legend(fontsize="x-small")
-    fig.suptitle(f"lbaws bench on the {where}: wrk, {settings.duration_s} s x {settings.rounds} interleaved rounds")
+    fig.suptitle(f"lbaws bench on the {where}: wrk, {settings.duration_s} s x {settings.rounds} interleaved rounds, "
+                 f"{settings.cpus[0]} CPU(s) per server")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -131,7 +190,7 @@ def plot(path: Path, settings, table_rows: list[dict], where: str) -> None:
 def _bars(ax, settings, table_rows, app, mode, metric):
     names, counts = settings.servers, settings.connections
     found = {(r["connections"], r["server"]): r[metric] for r in table_rows
-             if r["app"] == app and r["mode"] == mode and metric in r}
+             if r["app"] == app and r["mode"] == mode and r["cpus"] == settings.cpus[0] and metric in r}
     width = 0.8 / len(names)
     for k, name in enumerate(names):
         placed = [(x, found[count, name]) for x, count in enumerate(counts) if (count, name) in found]

@@ -1,12 +1,16 @@
-"""`lbaws bench`: lbaws's servers against gunicorn, waitress and wsgiref, measured by wrk side by side.
+"""`lbaws bench`: lbaws's servers against gunicorn (sync, gthread), waitress, cheroot, wsgiref and the
+native granian, measured by wrk side by side.
 
     lbaws bench                       # every server, app, mode and connection count: 3 rounds of 5 s each
     lbaws bench --quick               # 1 s runs, wsgiapp at 32 connections: that every server serves
-    lbaws bench --server lbaws-prefork --server gunicorn --app wsgi --connections 32
+    lbaws bench --server lbaws-prefork --server gunicorn-gthread --app wsgi --connections 32
+    lbaws bench --cpus 1,2            # every server on one CPU and on two, ratios within the same run
     lbaws bench --loopback            # host processes on 127.0.0.1 instead of containers
 
-Each server runs pinned to one CPU and wrk to the other; each figure is the median of the interleaved
-rounds, printed with its min-max. Writes bench.json and bench.png to reports/bench/ (--reports DIR).
+Each server runs pinned to its CPUs and wrk to the next one; each figure is the median of the interleaved
+rounds, printed with its min-max. Before measuring, each server is asked whether it keeps a connection
+(two requests on one socket); keep-alive ratios are taken only among the servers that do. Writes
+bench.json and bench.png to reports/bench/ (--reports DIR).
 
 Exit status: 0 every server produced numbers, 1 some did not, 2 bad arguments, 3 no Docker engine or
 images (or no wrk on the host, with --loopback), 130 interrupted.
@@ -28,10 +32,24 @@ FULL = {"apps": tuple(servers.APPS), "connections": servers.CONNECTIONS, "durati
 QUICK = {"apps": ("wsgi",), "connections": (32,), "duration": 1, "warmup": False}
 MIN_ROUNDS = 3
 MAX_DURATION = 120
+MAX_CPUS = 64
+
+
+def cpu_counts(text: str) -> tuple:
+    """'1,2' -> (1, 2): the CPU counts every server runs with."""
+    import argparse
+
+    try:
+        counts = tuple(sorted({int(part) for part in text.split(",")}))
+    except ValueError:
+        counts = ()
+    if not counts or not all(1 <= count <= MAX_CPUS for count in counts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of CPU counts from 1 to {MAX_CPUS}, such as 1,2")
+    return counts
 
 
 def build_parser() -> Parser:
-    p = Parser(prog=PROG, description="Measure lbaws against gunicorn, waitress and wsgiref with wrk.",
+    p = Parser(prog=PROG, description="Measure lbaws against gunicorn, waitress, cheroot, wsgiref and granian with wrk.",
                 epilog=f"servers: {', '.join(servers.SERVERS_BY_NAME)}; apps: {', '.join(servers.APPS)}; "
                        f"modes: {', '.join(servers.MODES)}")
     p.add_argument("--quick", action="store_true",
@@ -46,6 +64,8 @@ def build_parser() -> Parser:
                    help=f"interleaved rounds per figure (default and least {MIN_ROUNDS})")
     p.add_argument("--duration", type=whole_number(1, MAX_DURATION), metavar="S",
                    help=f"seconds per wrk run (default {FULL['duration']}, {QUICK['duration']} with --quick)")
+    p.add_argument("--cpus", type=cpu_counts, default=servers.CPUS, metavar="N[,N...]",
+                   help="CPUs each server gets; 1,2 runs every server on one and on two (default 1)")
     p.add_argument("--loopback", action="store_true",
                    help="run the servers and wrk as host processes on 127.0.0.1, each pinned to a CPU")
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
@@ -73,7 +93,8 @@ def settings(args):
                     apps=_choose(args.app, servers.APPS, "app", preset["apps"]),
                     modes=_choose(args.mode, servers.MODES, "mode"),
                     connections=tuple(sorted(set(args.connections))) or preset["connections"],
-                    rounds=args.rounds, duration_s=args.duration or preset["duration"], warmup=preset["warmup"])
+                    rounds=args.rounds, duration_s=args.duration or preset["duration"], warmup=preset["warmup"],
+                    cpus=args.cpus)
 
 
 def say(line: str) -> None:
@@ -109,8 +130,14 @@ def main(argv=None) -> int:
     table_rows = report.rows(results)
     print(f"\nlbaws bench on the {place.where}: wrk {results.wrk_version}, 1 thread; each figure the median of "
           f"{chosen.rounds} interleaved rounds of {chosen.duration_s} s, (min-max) beside it; errors summed over "
-          f"the rounds; x {servers.BASELINE}: requests/s over {servers.BASELINE}'s in the same run")
+          f"the rounds; kept: the server answered two requests on one connection; x best peer: requests/s over "
+          f"the fastest pure-Python peer's, x {servers.ANCHOR}: over {servers.ANCHOR}'s, same CPUs and same run "
+          f"(keep-alive: only among servers that kept the connection)")
     print(report.table(table_rows))
+    for line in report.headline(table_rows):
+        print(f"headline: {line}")
+    for instance, line in results.shares.items():
+        print(f"shares: {instance.alias}: {line}")
     problems = report.failures(table_rows)
     for line in problems:
         print(f"FAILED {line}")
@@ -130,7 +157,7 @@ def _place(args):
         from bench.loopback import Loopback, LoopbackMissing
 
         try:
-            return Loopback.checked(run_id), None
+            return Loopback.checked(run_id, max(args.cpus)), None
         except LoopbackMissing as exc:
             print(f"{PROG}: {exc}", file=sys.stderr)
             return None, EXIT_ENGINE
@@ -139,7 +166,7 @@ def _place(args):
     engine, failed = ready_engine(PROG, sys.stdout)
     if engine is None:
         return None, failed
-    return LabNetwork(engine, run_id), None
+    return LabNetwork(engine, run_id, max(args.cpus)), None
 
 
 if __name__ == "__main__":

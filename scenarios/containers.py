@@ -95,6 +95,8 @@ class RunContainers:
             command += ["--sleep", str(sleep)]
         if spec.backlog is not None:
             command += ["--backlog", str(spec.backlog)]
+        if spec.worker_timeout is not None:
+            command += ["--worker-timeout", f"{spec.worker_timeout:g}"]
         if spec.python2_signals:
             command.append("--python2-signals")
         if spec.sigterm is Sigterm.DEFAULT:

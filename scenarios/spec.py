@@ -99,6 +99,7 @@ class ServerSpec:
     sleep: Optional[Seconds] = None
     python2_signals: bool = False
     backlog: Optional[int] = None
+    worker_timeout: Optional[float] = None  # prefork's --worker-timeout; unset: the stage's default (30 s)
     # A reader's own server file on the host, run as `python3 FILE [APP]` in this stage's place. Its
     # sleeps are its own: `sleep` then only tells the judges what the text's stage sleeps.
     file: Optional[str] = None

@@ -14,6 +14,7 @@ from importlib import metadata
 
 from lbaws import handlers, logs, process_models, stages, unix
 from lbaws.apploader import AppLoadError, load_app
+from lbaws.prefork.arbiter import WORKER_TIMEOUT
 from lbaws.stages import HELLO, AppUse
 
 EXIT_USAGE = 2
@@ -60,6 +61,16 @@ def _positive_int(text):
     return value
 
 
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a count (>= 0)")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="lbaws", description="The servers of 'Let's Build A Web Server'.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -84,6 +95,15 @@ def build_parser():
                        help="let a SIGCHLD handler interrupt accept() with EINTR, as Python 2 did")
     serve.add_argument("--workers", type=_positive_int,
                        help="worker processes of a pre-forked stage (default: the stage's, 2 for prefork)")
+    serve.add_argument("--worker-timeout", type=_non_negative,
+                       help="seconds a pre-forked worker may stay in the app before it is killed and replaced "
+                            "(default 30, as gunicorn's; 0: no limit)")
+    serve.add_argument("--max-requests", type=_count,
+                       help="a pre-forked worker retires after this many requests, and another takes its place "
+                            "(default 0: never)")
+    serve.add_argument("--max-requests-jitter", type=_count,
+                       help="add 0 to this many requests at random to each worker's --max-requests, so the "
+                            "workers do not all retire at once (default 0)")
     serve.add_argument("--no-sigterm-handler", action="store_true",
                        help="leave SIGTERM its default action, as the text's files do (as PID 1 in a "
                             "container: ignored, so docker stop ends in SIGKILL)")
@@ -138,6 +158,11 @@ _STAGE_OPTIONS = {
     "python2_signals": ("has_sigchld_handler", "--python2-signals changes only stages whose SIGCHLD handler can "
                                                "interrupt accept() ({stages}); stage {name} has none"),
     "workers": ("workers", "--workers is for a pre-forked stage ({stages}); stage {name} has no workers"),
+    "worker_timeout": ("workers", "--worker-timeout is for a pre-forked stage ({stages}); stage {name} has no "
+                                  "workers"),
+    "max_requests": ("workers", "--max-requests is for a pre-forked stage ({stages}); stage {name} has no workers"),
+    "max_requests_jitter": ("workers", "--max-requests-jitter is for a pre-forked stage ({stages}); stage {name} "
+                                       "has no workers"),
     "sleep": ("sleeps", "--sleep is for a stage that sleeps after each response ({stages}); "
                         "stage {name} has no such sleep"),
     "drain": ("drains", "--drain is for a stage that lets its responses in flight finish on SIGTERM ({stages}); "
@@ -213,6 +238,9 @@ def serve(args):
             drain=DRAIN if args.drain is None else args.drain,
             boot=functools.partial(_boot_worker, stage, args.app, server_name, port),
             workers=args.workers or stage.workers,
+            worker_timeout=WORKER_TIMEOUT if args.worker_timeout is None else args.worker_timeout,
+            max_requests=args.max_requests or 0,
+            max_requests_jitter=args.max_requests_jitter or 0,
         )
         unix.install_shutdown_handlers(sigterm=not args.no_sigterm_handler)
         logs.log.info("%sServing HTTP on port %d ...", stage.log_prefix, port)

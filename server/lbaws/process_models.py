@@ -26,6 +26,9 @@ class ServerLoop:
     # prefork: each worker calls boot() for its own handler (loading the app there), `workers` of them.
     boot: Optional[Callable] = None
     workers: int = 0
+    worker_timeout: float = 30.0
+    max_requests: int = 0
+    max_requests_jitter: int = 0
 
     def serve_connection(self, conn, address):
         """Handle one connection, then sleep as the stage says; the caller closes the socket."""
@@ -161,7 +164,9 @@ def waitpid_all_reaper(python2_signals):
 REAPERS = {Reaper.NONE: None, Reaper.WAIT_ONE: wait_one_reaper, Reaper.WAITPID_ALL: waitpid_all_reaper}
 
 def serve_prefork(server):
-    return Arbiter(server.listener, server.boot, server.workers, server.timeout, server.drain).run()
+    return Arbiter(server.listener, server.boot, server.workers, server.timeout, server.drain,
+                   worker_timeout=server.worker_timeout, max_requests=server.max_requests,
+                   max_requests_jitter=server.max_requests_jitter).run()
 
 
 MODELS = {ProcessModel.ITERATIVE: serve_iterative, ProcessModel.FORK: serve_forking,

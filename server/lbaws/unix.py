@@ -2,6 +2,7 @@
 
 import collections
 import errno
+import mmap
 import os
 import select
 import signal
@@ -19,6 +20,11 @@ EXIT_APP = 3
 
 # accept() or fork() failing because the process or the machine ran out of descriptors or processes.
 EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EAGAIN})
+# accept() handing over an error that belongs to the connection it was about to return, not to the
+# listener: accept(2) says to treat them like EAGAIN (and EPERM is a firewall's refusal of that one client).
+ACCEPT_PASSED_ON = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.ENETDOWN, errno.ENOPROTOOPT,
+                              errno.EHOSTDOWN, errno.ENONET, errno.EHOSTUNREACH, errno.EOPNOTSUPP,
+                              errno.ENETUNREACH, errno.EPERM})
 
 
 class Shutdown(BaseException):
@@ -246,3 +252,35 @@ def set_dispositions(default=(), ignore=()):
         signal.signal(signum, signal.SIG_DFL)
     for signum in ignore:
         signal.signal(signum, signal.SIG_IGN)
+
+
+def block_signals(signums):
+    """Hold `signums` pending (pthread_sigmask); the mask before, for restore_signal_mask.
+
+    Around fork(): a signal sent to a new child before it has its own handlers would otherwise run the
+    parent's copied handler there and be lost; held, it is delivered once the child has unblocked it.
+    """
+    return signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+
+
+def restore_signal_mask(mask):
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+class SharedSlots:
+    """A few numbers a forked child writes and its parent reads: an anonymous shared page, created before
+    fork(), so a write costs no system call (a heartbeat written every loop turn must be that cheap)."""
+
+    SIZE = 8  # bytes of one double
+
+    def __init__(self, count):
+        self._page = mmap.mmap(-1, count * self.SIZE)  # MAP_SHARED | MAP_ANONYMOUS: the child writes here
+        # The numbers themselves: a loop that writes every turn indexes this, with no method call between.
+        self.values = memoryview(self._page).cast("d")
+
+    def __getitem__(self, index):
+        return self.values[index]
+
+    def close(self):
+        self.values.release()
+        self._page.close()

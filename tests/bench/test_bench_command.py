@@ -7,8 +7,10 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 
 
 @pytest.mark.parametrize("args, line", [
-    (["--server", "nginx"], "lbaws bench: unknown server 'nginx'; servers: lbaws-prefork, lbaws-3h, gunicorn, "
-                            "waitress, wsgiref"),
+    (["--server", "nginx"], "lbaws bench: unknown server 'nginx'; servers: lbaws-prefork, lbaws-3h, gunicorn-sync, "
+                            "gunicorn-gthread, waitress, cheroot, granian, wsgiref"),
+    (["--cpus", "0"], "lbaws bench: argument --cpus: '0' is not a list of CPU counts from 1 to 64, such as 1,2"),
+    (["--cpus", "1,two"], "lbaws bench: argument --cpus: '1,two' is not a list of CPU counts from 1 to 64, such as 1,2"),
     (["--app", "django"], "lbaws bench: unknown app 'django'; apps: wsgi, flask"),
     (["--mode", "pipelined"], "lbaws bench: unknown mode 'pipelined'; modes: keep-alive, close"),
     (["--rounds", "2"], "lbaws bench: argument --rounds: '2' is not a whole number from 3 to 50"),
@@ -34,7 +36,8 @@ def test_without_an_engine_it_says_so_in_one_line_and_exits_3(run_bench, tmp_pat
 def test_help_names_the_servers_and_apps(run_bench):
     result = run_bench("--help")
     assert result.returncode == 0
-    assert "lbaws-prefork, lbaws-3h, gunicorn, waitress, wsgiref" in " ".join(result.stdout.split())
+    assert ("lbaws-prefork, lbaws-3h, gunicorn-sync, gunicorn-gthread, waitress, cheroot, granian, wsgiref"
+            in " ".join(result.stdout.split()))
 
 
 def test_the_loopback_bench_imports_no_docker_sdk():

@@ -1,4 +1,4 @@
-"""From rounds to the table: medians and spreads, summed errors, the ratio to gunicorn of the same run,
+"""From rounds to the table: medians and spreads, summed errors, the ratios to the best peer and to granian,
 the interleaved order, the JSON and the plot, on recorded wrk output and on measures written out here."""
 import json
 
@@ -40,49 +40,68 @@ def test_rounds_interleave_every_config_before_the_next_round():
 
 
 def _results():
-    settings = Settings(servers=("lbaws-prefork", "gunicorn", "wsgiref"), apps=("wsgi",), modes=("keep-alive",),
-                        connections=(32,), rounds=3, duration_s=1, warmup=False)
+    settings = Settings(servers=("lbaws-prefork", "gunicorn-sync", "waitress", "granian", "wsgiref"), apps=("wsgi",),
+                        modes=("keep-alive",), connections=(32,), rounds=3, duration_s=1, warmup=False)
     results = Results(settings)
     cell = lambda name: servers.Config(name, "wsgi", "keep-alive", 32)  # noqa: E731
-    results.measures[cell("gunicorn")] = [measure(8000, 3, 6), measure(8200, 3, 7), measure(7800, 3, 5)]
+    kept = lambda name, yes: results.kept.__setitem__(servers.Instance(name, "wsgi"), yes)  # noqa: E731
+    # gunicorn's sync worker is faster here, but it closed the connection: no keep-alive peer.
+    results.measures[cell("gunicorn-sync")] = [measure(9000, 3, 6), measure(9200, 3, 7), measure(8800, 3, 5)]
+    results.measures[cell("waitress")] = [measure(8000, 3, 6), measure(8200, 3, 7), measure(7800, 3, 5)]
+    results.measures[cell("granian")] = [measure(60000, 1, 2), measure(62000, 1, 2), measure(61000, 1, 2)]
     results.measures[cell("lbaws-prefork")] = [measure(30000, 1, 2), measure(33000, 1, 3),
                                                measure(31000, 1, 2, errors=1)]
     results.failures[cell("lbaws-prefork")] = []
-    results.broken["wsgiref", "wsgi"] = "wsgiref (wsgi) exited (1): ImportError"
+    for name, yes in (("gunicorn-sync", False), ("waitress", True), ("granian", True), ("lbaws-prefork", True)):
+        kept(name, yes)
+    results.broken[servers.Instance("wsgiref", "wsgi")] = "wsgiref (wsgi, 1 CPU) exited (1): ImportError"
     return results
 
 
-def test_rows_give_each_server_its_ratio_to_gunicorn_and_name_failures():
+def test_ratios_are_to_the_best_peer_that_kept_the_connection_and_to_granian():
     rows = {row["server"]: row for row in report.rows(_results())}
-    assert rows["gunicorn"]["ratio_to_gunicorn"] == 1.0
-    assert rows["lbaws-prefork"]["ratio_to_gunicorn"] == pytest.approx(31000 / 8000, abs=0.001)
-    assert rows["lbaws-prefork"]["requests_per_s"] == {"median": 31000.0, "min": 30000.0, "max": 33000.0}
-    assert rows["lbaws-prefork"]["errors"] == 1
-    assert len(rows["lbaws-prefork"]["runs"]) == 3
+    prefork = rows["lbaws-prefork"]
+    assert prefork["best_peer"] == "waitress"
+    assert prefork["ratio_to_best_peer"] == pytest.approx(31000 / 8000, abs=0.001)
+    assert prefork["ratio_to_granian"] == pytest.approx(31000 / 61000, abs=0.001)
+    assert prefork["requests_per_s"] == {"median": 31000.0, "min": 30000.0, "max": 33000.0}
+    assert prefork["errors"] == 1 and len(prefork["runs"]) == 3 and prefork["kept_connection"] is True
+    assert rows["waitress"]["ratio_to_best_peer"] == 1.0
+    # A keep-alive figure of a server that closed compares with nothing, and nothing with it.
+    assert rows["gunicorn-sync"]["ratio_to_best_peer"] is None and rows["gunicorn-sync"]["ratio_to_granian"] is None
     assert "requests_per_s" not in rows["wsgiref"]
-    assert rows["wsgiref"]["failures"] == ["wsgiref (wsgi) exited (1): ImportError"]
+    assert rows["wsgiref"]["failures"] == ["wsgiref (wsgi, 1 CPU) exited (1): ImportError"]
 
 
-def test_without_gunicorn_in_the_run_there_is_no_ratio():
+def test_in_close_mode_every_server_counts():
     results = _results()
-    results.settings = Settings(servers=("lbaws-prefork",), apps=("wsgi",), modes=("keep-alive",),
-                                connections=(32,), rounds=3, duration_s=1, warmup=False)
-    del results.measures[servers.Config("gunicorn", "wsgi", "keep-alive", 32)]
-    [row] = report.rows(results)
-    assert row["ratio_to_gunicorn"] is None
-    assert report.table([row]).splitlines()[-1].endswith("-")
+    results.settings = Settings(servers=("lbaws-prefork", "gunicorn-sync", "waitress"), apps=("wsgi",),
+                                modes=("close",), connections=(32,), rounds=3, duration_s=1, warmup=False)
+    results.measures = {servers.Config(cell.server, "wsgi", "close", 32): runs
+                        for cell, runs in results.measures.items()}
+    rows = {row["server"]: row for row in report.rows(results)}
+    assert rows["lbaws-prefork"]["best_peer"] == "gunicorn-sync"
+    assert rows["lbaws-prefork"]["ratio_to_best_peer"] == pytest.approx(31000 / 9000, abs=0.001)
+    assert rows["lbaws-prefork"]["ratio_to_granian"] is None  # granian was not in this run
 
 
-def test_the_table_shows_median_spread_errors_ratio_and_failures():
+def test_the_headline_names_the_peer_and_the_anchor():
+    assert report.headline(report.rows(_results())) == [
+        "lbaws-prefork wsgi keep-alive c=32 on 1 CPU(s): 3.88x waitress (the best pure-Python peer); 0.51x granian"]
+
+
+def test_the_table_shows_kept_median_spread_errors_ratios_and_failures():
     lines = report.table(report.rows(_results())).splitlines()
-    assert lines[0].split() == ["app", "mode", "conns", "server", "req/s", "(min-max)", "p50", "ms", "p99", "ms",
-                                "(min-max)", "errors", "x", "gunicorn"]
+    assert lines[0].split() == ["cpus", "app", "mode", "conns", "server", "kept", "req/s", "(min-max)", "p50", "ms",
+                                "p99", "ms", "(min-max)", "errors", "x", "best", "peer", "x", "granian"]
     prefork = next(line for line in lines if "lbaws-prefork" in line).split()
-    assert prefork == ["wsgi", "keep-alive", "32", "lbaws-prefork", "31000", "(30000-33000)", "1.00", "2.00",
-                       "(2.00-3.00)", "1", "3.88"]
-    assert next(line for line in lines if "wsgiref" in line).split()[4:] == ["-", "-", "-", "FAILED", "-"]
+    assert prefork == ["1", "wsgi", "keep-alive", "32", "lbaws-prefork", "yes", "31000", "(30000-33000)", "1.00",
+                       "2.00", "(2.00-3.00)", "1", "3.88", "0.51"]
+    assert next(line for line in lines if "gunicorn-sync" in line).split()[5] == "no"
+    assert next(line for line in lines if "gunicorn-sync" in line).split()[-2:] == ["-", "-"]
+    assert next(line for line in lines if "wsgiref" in line).split()[6:] == ["-", "-", "-", "FAILED", "-", "-"]
     assert report.failures(report.rows(_results())) == [
-        "wsgiref wsgi keep-alive c=32: wsgiref (wsgi) exited (1): ImportError"]
+        "wsgiref wsgi keep-alive c=32: wsgiref (wsgi, 1 CPU) exited (1): ImportError"]
 
 
 class FakePlace:
@@ -100,6 +119,9 @@ def test_write_leaves_the_json_and_a_png(tmp_path):
     document = json.loads(data.read_text())
     assert document["where"] == "lab network"
     assert document["settings"]["rounds"] == 3 and document["settings"]["workers"] == servers.WORKERS
-    assert document["commands"]["gunicorn"][:3] == ["gunicorn", "--workers", str(servers.WORKERS)]
-    assert [row["server"] for row in document["results"]] == ["lbaws-prefork", "gunicorn", "wsgiref"]
+    assert document["commands"]["gunicorn-sync"][:5] == ["gunicorn", "--workers", str(servers.WORKERS),
+                                                          "--worker-tmp-dir", "/dev/shm"]
+    assert document["kept_connection"]["gunicorn-sync-wsgi-1cpu"] is False
+    assert [row["server"] for row in document["results"]] == ["lbaws-prefork", "gunicorn-sync", "waitress",
+                                                              "granian", "wsgiref"]
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

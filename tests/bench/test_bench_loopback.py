@@ -27,13 +27,17 @@ def servers_left():
 
 def test_loopback_quick_gives_each_server_figures_and_stops_them_all(run_bench, tmp_path):
     assert servers_left() == []
-    result = run_bench("--loopback", "--quick", "--server", "lbaws-prefork", "--server", "gunicorn",
-                       "--server", "wsgiref", "--reports", str(tmp_path), timeout=240)
+    result = run_bench("--loopback", "--quick", "--server", "lbaws-prefork", "--server", "gunicorn-gthread",
+                       "--server", "granian", "--server", "wsgiref", "--reports", str(tmp_path), timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     document = json.loads((tmp_path / "bench.json").read_text())
     assert document["where"] == "loopback"
-    assert {row["server"] for row in document["results"]} == {"lbaws-prefork", "gunicorn", "wsgiref"}
+    names = {"lbaws-prefork", "gunicorn-gthread", "granian", "wsgiref"}
+    assert {row["server"] for row in document["results"]} == names
     for row in document["results"]:
         assert row["failures"] == [] and all(run["requests"] > 0 for run in row["runs"]), row["server"]
+    # wsgiref speaks HTTP/1.0 and closes; the others keep the connection, checked before measuring.
+    assert document["kept_connection"] == {f"{name}-wsgi-1cpu": name != "wsgiref" for name in names}
+    assert "lbaws-prefork-wsgi-1cpu" in document["worker_shares"]
     assert (tmp_path / "bench.png").exists()
     assert servers_left() == []

@@ -9,7 +9,7 @@ import time
 import docker
 import pytest
 
-from lab.inventory import RUN_LABEL, label_filter
+from lab.inventory import RUN_LABEL, RUNNER_LABEL, label_filter
 from bench import servers
 from benchhelp import ROOT, bench_command
 
@@ -23,6 +23,15 @@ def leftovers(run_id):
         only = {"label": label_filter(RUN_LABEL, run_id)}
         return ([c.name for c in engine.containers.list(all=True, filters=only)] +
                 [n.name for n in engine.networks.list(filters=only)])
+    finally:
+        engine.close()
+
+
+def inspected(run_id):
+    engine = docker.from_env()
+    try:
+        only = {"label": label_filter(RUN_LABEL, run_id)}
+        return [container.attrs for container in engine.containers.list(all=True, filters=only)]
     finally:
         engine.close()
 
@@ -44,9 +53,17 @@ def test_quick_gives_every_server_its_figures_and_writes_the_files(bench_images,
         assert len(row["runs"]) == document["settings"]["rounds"], name
         assert all(run["requests"] > 0 for run in row["runs"]), name
         assert row["requests_per_s"]["min"] <= row["requests_per_s"]["median"] <= row["requests_per_s"]["max"]
-        assert row["ratio_to_gunicorn"] is not None, name
+        kept = document["kept_connection"][f"{row['server']}-wsgi-1cpu"]
+        # Ratios in keep-alive mode only for the servers that kept the connection; every one in close mode.
+        assert (row["ratio_to_granian"] is not None) is (row["mode"] == "close" or kept), name
+    kept = document["kept_connection"]
+    assert kept["lbaws-prefork-wsgi-1cpu"] and kept["gunicorn-gthread-wsgi-1cpu"] and kept["granian-wsgi-1cpu"]
+    assert not kept["gunicorn-sync-wsgi-1cpu"] and not kept["wsgiref-wsgi-1cpu"]
+    assert "lbaws-prefork-wsgi-1cpu" in document["worker_shares"]
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    table = result.stdout[result.stdout.index("app "):]
+    table = result.stdout[result.stdout.index("cpus "):result.stdout.index("\nheadline: ")]
+    headlines = [line for line in result.stdout.splitlines() if line.startswith("headline: lbaws-prefork wsgi ")]
+    assert len(headlines) == 2 and all("x granian" in line for line in headlines), headlines
     for name in servers.SERVERS_BY_NAME:
         assert len([line for line in table.splitlines() if f" {name} " in line]) == 2, name
     assert leftovers(RUN_LINE.search(result.stdout).group(1)) == []
@@ -66,6 +83,11 @@ def test_ctrl_c_removes_the_runs_containers_and_network(bench_images, tmp_path):
                 break
             assert time.monotonic() < deadline, "the bench never started measuring"
         assert run_id and leftovers(run_id), "the run's containers should exist while it measures"
+        for attrs in inspected(run_id):
+            host = attrs["HostConfig"]
+            assert host["ReadonlyRootfs"] is True and host["CapDrop"] == ["ALL"], attrs["Name"]
+            assert set(host["Tmpfs"]) == {"/tmp"}, attrs["Name"]
+            assert RUNNER_LABEL in attrs["Config"]["Labels"], attrs["Name"]
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:

@@ -90,8 +90,10 @@ def test_the_client_image_has_debians_wrk_from_the_host_downloaded_debs(lab_imag
 
 def test_the_bench_image_has_the_pinned_competitors_and_the_apps(lab_images):
     pins = wheelhouse.bench_pins()
+    names = tuple(pin.partition("==")[0] for pin in pins)
+    assert set(names) == {"gunicorn", "waitress", "cheroot", "granian"}
     result = run_in_server_image("python", "-c", "import importlib.metadata as m, flaskapp, wsgiapp; "
-                                 "print(' '.join(f'{n}=={m.version(n)}' for n in ('gunicorn', 'waitress')))",
+                                 f"print(' '.join(f'{{n}}=={{m.version(n)}}' for n in {names!r}))",
                                  image=inventory.BENCH_IMAGE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == pins

@@ -61,7 +61,7 @@ def test_a_framework_app_without_a_pin_is_a_lab_error(monkeypatch):
 
 def test_the_bench_extra_pins_each_competitor_exactly():
     pins = wheelhouse.bench_pins()
-    assert [pin.split("==")[0] for pin in pins] == ["gunicorn", "waitress"]
+    assert [pin.split("==")[0] for pin in pins] == ["cheroot", "granian", "gunicorn", "waitress"]
     constraints = wheelhouse.CONSTRAINTS.read_text().split()
     assert all(pin in constraints for pin in pins)
 

@@ -105,6 +105,15 @@ def check_prefork_respawn(n):
     assert n["rps_after"] >= 0.8 * n["rps_before"] > 0
 
 
+def check_prefork_hung_worker(n):
+    assert n["victim"] in n["workers_before"] and n["victim"] not in n["workers_after"]
+    assert n["timed_out_workers"] == [n["victim"]] and len(n["workers_after"]) == 2
+    assert n["hung_status"] is None and n["worker_timeout_s"] <= n["hung_total_s"] < n["worker_timeout_s"] + 3
+    # The other worker served all along: no second of the hang without responses.
+    assert n["rps_lowest_during"] > 0 and n["rps_after"] >= 0.8 * n["rps_before"] > 0
+    assert n["zombies_at_end"] == 0
+
+
 def check_orphan_reaping(n):
     k = n["requests"]
     assert n["3d_pid1"] == "lbaws" and n["3d_orphan_zombies_of_pid1"] == k and n["3d_own_zombies_of_server"] == k

@@ -17,10 +17,11 @@ def serve(tmp_path):
     """serve('3d', 'flaskapp:app', '--sleep', '0') -> a listening ServerProcess, killed at teardown."""
     started = []
 
-    def start(*args, python_flags=(), env=None, wait=True, cwd=APPS, max_fds=None):
+    def start(*args, python_flags=(), env=None, wait=True, cwd=APPS, max_fds=None, cgroup=None):
         log_path = tmp_path / f"server-{len(started)}.log"
         server = ServerProcess([*args, "--host", "127.0.0.1", "--port", "0"], log_path,
-                               python_flags=python_flags, env=env, cwd=cwd, max_fds=max_fds)
+                               python_flags=python_flags, env=env, cwd=cwd, max_fds=max_fds,
+                               cgroup=cgroup)
         started.append(server)
         return server.wait_listening() if wait else server
 

@@ -17,15 +17,24 @@ HERE = Path(__file__).resolve().parent
 SERVING = re.compile(rb"Serving HTTP on port (\d+) \.\.\.")
 
 
-def _limit_fds(count):
-    """`ulimit -n COUNT` for the server only, as the text does before flooding 3d."""
-    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+def _limit(max_fds, cgroup):
+    """`ulimit -n` for the server only (as the text does before flooding 3d), and the cgroup it joins."""
+    if max_fds is not None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max_fds, max_fds))
+    if cgroup is not None:
+        join_cgroup(cgroup)
+
+
+def join_cgroup(cgroup):
+    """Move the calling process into the cgroup folder `cgroup` (its limits bind what it forks from now on)."""
+    with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+        procs.write(str(os.getpid()))
 
 
 class ServerProcess:
     """One `lbaws serve` subprocess in its own process group, its stderr in a file."""
 
-    def __init__(self, args, log_path, python_flags=(), env=None, cwd=APPS, max_fds=None):
+    def __init__(self, args, log_path, python_flags=(), env=None, cwd=APPS, max_fds=None, cgroup=None):
         self.args = list(args)
         self.log_path = log_path
         self._log = open(log_path, "wb")
@@ -35,7 +44,7 @@ class ServerProcess:
             [sys.executable, *python_flags, "-m", "lbaws", "serve", *self.args],
             cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so teardown also kills forked children
-            preexec_fn=None if max_fds is None else lambda: _limit_fds(max_fds),
+            preexec_fn=None if max_fds is None and cgroup is None else lambda: _limit(max_fds, cgroup),
         )
         self.port = None
 

@@ -12,7 +12,7 @@ from lbaws.http11 import (LINGER_BYTES, LINGER_SECONDS, BufferSource, ClientGone
                           RequestReader, abort)
 from lbaws.logs import log
 
-READ, WRITE = 1, 2  # selectors.EVENT_READ, selectors.EVENT_WRITE
+READ, WRITE = select.EPOLLIN, select.EPOLLOUT
 RECV_SIZE = 256 * 1024
 # Past this much unsent response the connection stops parsing (and reading) until the client catches up,
 # so a client that pipelines without reading cannot make the worker buffer without bound.
@@ -26,9 +26,10 @@ def _peer(address):
 class Connection:
     """A client socket with its input and output buffers and where it stands in the request cycle."""
 
-    def __init__(self, sock, address, handler, timeout, now, on_close):
+    def __init__(self, sock, address, handler, timeout, now, on_close, on_request):
         self.sock = sock
         self.on_close = on_close  # the loop forgets the socket before its descriptor number can be reused
+        self.on_request = on_request  # told of each request before the app sees it (it may say: the last)
         self.fd = sock.fileno()
         self.address = address
         self.handler = handler
@@ -149,6 +150,7 @@ class Connection:
                 self.closing = True
 
     def _respond(self, request):
+        self.on_request(self)
         try:
             return self.handler.respond(self, request, self.address)
         except HTTPError as error:

@@ -1,88 +1,112 @@
-"""A pre-forked worker: one selectors loop over the shared listener and its non-blocking connections.
+"""A pre-forked worker: one epoll loop over the shared listener and its non-blocking connections.
 
 One slow or idle client costs the others nothing here: the loop reads whoever has bytes and writes to
 whoever can take them. The WSGI app is still called once per complete request, in this process.
+
+The worker tells its master how it is doing through shared slots (unix.SharedSlots): the time of its
+last loop turn (a worker stuck in the app stops beating and is replaced after --worker-timeout), and
+how many connections and requests it has taken (each worker's share, which the master reports).
 """
 
 import errno
 import os
-import selectors
+import select
 import signal
 import socket
 import time
 
 from lbaws import unix
 from lbaws.logs import log
-from lbaws.prefork.connection import Connection
+from lbaws.prefork.connection import READ, WRITE, Connection
 
-ACCEPT_BATCH = 64
+# One accept() per wake-up: with EPOLLEXCLUSIVE the kernel wakes one waiting worker per new connection,
+# and a worker that took a whole queue at once would leave the others idle while it serves them all.
+ACCEPT_PER_WAKE = 1
 # After EMFILE/ENFILE the listener rests this long, instead of waking the loop for every queued client.
 ACCEPT_BACKOFF = 0.5
-# How often idle and stalled connections are looked for, and the master's presence checked.
+# How often idle and stalled connections are looked for, the master's presence checked, and the
+# heartbeat written when nothing else happens.
 SWEEP_EVERY = 0.2
-_LISTENER, _SIGNALS = "listener", "signals"
 GRACEFUL = (signal.SIGTERM,)
 IMMEDIATE = (signal.SIGINT, signal.SIGQUIT)
+# The worker's slots in its SharedSlots.
+BEAT, CONNECTIONS, REQUESTS = 0, 1, 2
+SLOTS = 3
+# Wake one worker, not all, for each new connection (Linux 4.5); the others keep sleeping.
+_EXCLUSIVE = getattr(select, "EPOLLEXCLUSIVE", 0)
 
 
 def install_signals():
     """A new worker's dispositions, set before it loads the app so a SIGTERM during the import is kept."""
-    unix.set_dispositions(default=(signal.SIGCHLD,), ignore=(signal.SIGTTIN, signal.SIGTTOU))
+    unix.set_dispositions(default=(signal.SIGCHLD,), ignore=(signal.SIGTTIN, signal.SIGTTOU, signal.SIGHUP))
     return unix.SignalQueue(GRACEFUL + IMMEDIATE)
 
 
 class Worker:
-    def __init__(self, listener, handler, timeout, graceful_timeout, master_pid, signals):
+    def __init__(self, listener, handler, timeout, graceful_timeout, master_pid, signals, slots,
+                 max_requests=0):
         self.signals = signals
         self.listener = listener
+        self.listener_fd = listener.fileno()
         self.handler = handler
         self.timeout = timeout
         self.graceful_timeout = graceful_timeout
         self.master_pid = master_pid
-        self.selector = selectors.DefaultSelector()
-        self.connections = {}
+        self.slots = slots.values
+        self.max_requests = max_requests  # 0: no limit
+        self.requests = 0
+        self.poller = select.epoll()
+        self.connections = {}     # fd -> Connection
         self.stop_by = None       # set by SIGTERM: the time by which the requests in hand must be done
         self.quit = False         # set by SIGINT/SIGQUIT, or when the master is gone
+        self.retire = False       # set once --max-requests is reached
+        self.accepting = False
         self.accept_resumes = None  # set while accept() rests after running out of descriptors
         self.short_of_descriptors = False
         self.next_sweep = 0.0
 
     def run(self):
         """Serve until told to stop; returns once every connection is closed."""
-        signals = self.signals
         # O_NONBLOCK lives in the open file shared with the master and the other workers: all want it.
         self.listener.setblocking(False)
-        self.selector.register(self.listener, selectors.EVENT_READ, _LISTENER)
-        self.selector.register(signals.fileno(), selectors.EVENT_READ, _SIGNALS)
+        self._start_accepting()
+        self.poller.register(self.signals.fileno(), READ)
         try:
             while not self._done(time.monotonic()):
-                self._step(signals)
+                self._step()
         finally:
             for conn in list(self.connections.values()):
                 conn.close()
-            self.selector.close()
+            self.poller.close()
             self.listener.close()
-            signals.close()
+            self.signals.close()
 
-    def _step(self, signals):
-        for key, mask in self.selector.select(SWEEP_EVERY):
-            now = time.monotonic()
-            conn = key.data
-            if conn is _LISTENER:
-                self._accept(now)
-            elif conn is _SIGNALS:
-                continue
-            elif not conn.closed:  # an earlier event of this batch may have closed it
-                if mask & selectors.EVENT_READ:
+    def _step(self):
+        connections = self.connections
+        listener_fd = self.listener_fd
+        now = time.monotonic()
+        self.slots[BEAT] = now
+        for fd, mask in self.poller.poll(SWEEP_EVERY):
+            conn = connections.get(fd)
+            if conn is not None:
+                # EPOLLERR/EPOLLHUP count as both, as selectors has it: the read or the write says what.
+                if mask & ~WRITE:
                     conn.on_readable(now)
-                if mask & selectors.EVENT_WRITE and not conn.closed:
+                if mask & ~READ and not conn.closed:
                     conn.on_writable(now)
                 self._update(conn)
-        for signum in signals.take():
-            self._on_signal(signum)
-        now = time.monotonic()
+            elif fd == listener_fd:
+                self._accept(now)
+            now = time.monotonic()
+        if self.signals.pending or self.retire:
+            for signum in self.signals.take():
+                self._on_signal(signum)
+            if self.retire and self.stop_by is None:
+                log.info("Worker %d: served %d requests (--max-requests); retiring", os.getpid(), self.requests)
+                self._begin_stop()
         if now >= self.next_sweep:
             self.next_sweep = now + SWEEP_EVERY
+            self.signals.take()  # empties the self-pipe should a signal have raced the check above
             self._sweep(now)
 
     def _done(self, now):
@@ -102,18 +126,31 @@ class Worker:
         if signum in IMMEDIATE:
             self.quit = True
         elif self.stop_by is None:
-            self.stop_by = time.monotonic() + self.graceful_timeout
-            self._stop_accepting()
-            for conn in list(self.connections.values()):
-                conn.open_for_more = False
-                if conn.idle:
-                    conn.close()
+            self._begin_stop()
+
+    def _begin_stop(self):
+        self.stop_by = time.monotonic() + self.graceful_timeout
+        self._stop_accepting()
+        self.listener.close()
+        for conn in list(self.connections.values()):
+            conn.open_for_more = False
+            if conn.idle:
+                conn.close()
+
+    def _start_accepting(self):
+        try:
+            self.poller.register(self.listener_fd, READ | _EXCLUSIVE)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or not _EXCLUSIVE:
+                raise
+            self.poller.register(self.listener_fd, READ)  # a kernel without EPOLLEXCLUSIVE
+        self.accepting = True
 
     def _stop_accepting(self):
-        if self.accept_resumes is None:
-            self.selector.unregister(self.listener)
+        if self.accepting:
+            self.poller.unregister(self.listener_fd)
+            self.accepting = False
         self.accept_resumes = None
-        self.listener.close()
 
     def _sweep(self, now):
         if os.getppid() != self.master_pid:
@@ -122,7 +159,7 @@ class Worker:
             return
         if self.accept_resumes is not None and now >= self.accept_resumes and self.stop_by is None:
             self.accept_resumes = None
-            self.selector.register(self.listener, selectors.EVENT_READ, _LISTENER)
+            self._start_accepting()
         for conn in list(self.connections.values()):
             if conn.expired(now):
                 conn.on_timeout(now)
@@ -130,13 +167,14 @@ class Worker:
                     self._update(conn)
 
     def _accept(self, now):
-        for _ in range(ACCEPT_BATCH):
+        for _ in range(ACCEPT_PER_WAKE):
             try:
                 sock, address = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return  # another worker took it, or the queue is empty
             except OSError as exc:
-                if exc.errno == errno.ECONNABORTED:
+                if exc.errno in unix.ACCEPT_PASSED_ON:
+                    log.info("Worker %d: accept() failed for one client: %s", os.getpid(), exc)
                     continue
                 if exc.errno in unix.EXHAUSTED:
                     self._rest_accept(now, exc)
@@ -152,20 +190,29 @@ class Worker:
         if not self.short_of_descriptors:
             self.short_of_descriptors = True
             log.warning("Worker %d: accept() failed: %s; retrying every %ss", os.getpid(), exc, ACCEPT_BACKOFF)
-        self.selector.unregister(self.listener)
+        self._stop_accepting()
         self.accept_resumes = now + ACCEPT_BACKOFF
 
     def _add(self, sock, address, now):
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = Connection(sock, address, self.handler, self.timeout, now, self._forget)
-        conn.events = selectors.EVENT_READ
+        conn = Connection(sock, address, self.handler, self.timeout, now, self._forget, self._served)
+        conn.events = READ
         self.connections[conn.fd] = conn
-        self.selector.register(sock, selectors.EVENT_READ, conn)
+        self.poller.register(conn.fd, READ)
+        self.slots[CONNECTIONS] += 1
+
+    def _served(self, conn):
+        """Called as each request reaches the app; the last one before --max-requests says close."""
+        self.requests += 1
+        self.slots[REQUESTS] = self.requests
+        if self.max_requests and self.requests >= self.max_requests:
+            conn.open_for_more = False
+            self.retire = True
 
     def _forget(self, conn):
         del self.connections[conn.fd]
-        self.selector.unregister(conn.sock)
+        self.poller.unregister(conn.fd)
 
     def _update(self, conn):
         if conn.closed:
@@ -175,4 +222,4 @@ class Worker:
             conn.close()  # nothing left to wait for
         elif wanted != conn.events:
             conn.events = wanted
-            self.selector.modify(conn.sock, wanted, conn)
+            self.poller.modify(conn.fd, wanted)
