@@ -4,6 +4,7 @@
     lbaws scenario --list                 # names, one line each, and the section of the text
     lbaws scenario --all                  # every scenario, a final table, reports/summary.json
     lbaws scenario zombies --keep         # leave the containers running to look inside
+    lbaws scenario fd-exhaustion --limits entrypoint   # no engine ulimit: the server lowers its own
 
 The sleep-scale knob shortens the text's sleeps (3b's and 3c's 60 s): --sleep-scale F or the
 environment variable LBAWS_SLEEP_SCALE; --fast is --sleep-scale 0.1. A single run defaults to 1 (the
@@ -28,6 +29,7 @@ from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUP
                              whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
+from scenarios.spec import LimitsFrom
 from scenarios.verdict import Verdict
 
 PROG = "lbaws scenario"
@@ -59,6 +61,9 @@ def build_parser() -> Parser:
     p.add_argument("--client", choices=("lab", "text", "repository"), default=None,
                    help="which client3.py every load of the scenario plays (lbaws-client --pattern): the lab's "
                         "(default), the text's listing, or the copy in the text's repository")
+    p.add_argument("--limits", choices=[each.value for each in LimitsFrom], default=LimitsFrom.ENGINE.value,
+                   help="who sets the server's nofile and nproc: the engine's ulimits (default), or its entrypoint "
+                        "(`lbaws limits`, with no engine ulimit at all, as on Kubernetes)")
     return p
 
 
@@ -197,7 +202,8 @@ def main(argv=None) -> int:
     if engine is None:
         return failed
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
-                      reports=args.reports or default_reports(), engine=facts.as_dict())
+                      reports=args.reports or default_reports(), engine=facts.as_dict(),
+                      limits=LimitsFrom(args.limits))
     rows = []
     runner = None
     try:

@@ -15,7 +15,7 @@ import docker.types
 
 from lab import inventory, lockdown, runs
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
-from scenarios.spec import ServerSpec, Sigterm
+from scenarios.spec import LimitsFrom, ServerSpec, Sigterm
 
 PORT = 8888
 SERVER_FILES = "/srv/lbaws-check"  # where a reader's server file is mounted, read-only
@@ -33,8 +33,12 @@ def server_uid() -> int:
 
 
 class RunContainers:
-    def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str, keep: bool = False):
+    """Every engine call of a run: the runner and its actions reach the containers through this alone."""
+
+    def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str, keep: bool = False,
+                 limits_from: LimitsFrom = LimitsFrom.ENGINE):
         self.engine = engine
+        self.limits_from = limits_from
         self.scenario = scenario
         self.run_id = run_id
         self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: scenario,
@@ -103,9 +107,22 @@ class RunContainers:
 
     def pid1_command(self, spec: ServerSpec, sleep: float | None) -> tuple:
         """server_command as the container runs it: a shell-form CMD is `/bin/sh -c "COMMAND"`, and the
-        shell stays PID 1 with the server as its child."""
+        shell stays PID 1 with the server as its child. With the limits from the entrypoint, the wrapper
+        comes first and execs the rest, so PID 1 is still what the trial states."""
         command, mounts = self.server_command(spec, sleep)
-        return (["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command), mounts
+        command = ["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command
+        if self.limits_from is LimitsFrom.ENTRYPOINT:
+            command = spec.limits.entrypoint(command)
+        return command, mounts
+
+    def ulimits(self, spec: ServerSpec):
+        """The engine's ulimits for the server; none when its entrypoint lowers them (the engine's
+        defaults are then the hard ceiling it lowers from)."""
+        if self.limits_from is LimitsFrom.ENTRYPOINT:
+            return None
+        limits = spec.limits
+        return [docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
+                docker.types.Ulimit(name="nproc", soft=limits.nproc, hard=limits.nproc)]
 
     def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
         command, mounts = self.pid1_command(spec, sleep)
@@ -125,10 +142,7 @@ class RunContainers:
             # The text's webserver2.py imports the app module by name, from the apps folder.
             environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias, "PYTHONPATH": inventory.APP_DIR},
             mounts=mounts,
-            ulimits=[
-                docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
-                docker.types.Ulimit(name="nproc", soft=limits.nproc, hard=limits.nproc),
-            ],
+            ulimits=self.ulimits(spec),
             pids_limit=limits.pids_limit,
             mem_limit=limits.memory,
             **lockdown.container_options(spec.cap_add),
