@@ -32,6 +32,31 @@ def server_uid() -> int:
     return 20000 + random.randrange(0, 40000)
 
 
+def server_argv(spec: ServerSpec, sleep: float | None, file_target: str = "") -> list:
+    """The server's command: the lab's stage, or a reader's file mounted at `file_target`."""
+    if spec.file:
+        # As the text runs it: `python webserver3d.py`, `python webserver2.py flaskapp:app`.
+        return ["python3", file_target, *([spec.app] if spec.app else [])]
+    command = ["lbaws", "serve", spec.stage, *([spec.app] if spec.app else []), "--port", str(PORT)]
+    if sleep is not None:
+        command += ["--sleep", str(sleep)]
+    if spec.backlog is not None:
+        command += ["--backlog", str(spec.backlog)]
+    if spec.python2_signals:
+        command.append("--python2-signals")
+    if spec.sigterm is Sigterm.DEFAULT:
+        command.append("--no-sigterm-handler")
+    return command
+
+
+def pid1_argv(spec: ServerSpec, command: list, limits_from: LimitsFrom) -> list:
+    """The server's command as its container runs it: a shell-form CMD is `/bin/sh -c "COMMAND"`, and the
+    shell stays PID 1 with the server as its child. With the limits from the entrypoint, the wrapper comes
+    first and execs the rest, so PID 1 is still what the trial states."""
+    command = ["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command
+    return spec.limits.entrypoint(command) if limits_from is LimitsFrom.ENTRYPOINT else command
+
+
 class RunContainers:
     """Every engine call of a run: the runner and its actions reach the containers through this alone."""
 
@@ -92,28 +117,13 @@ class RunContainers:
         """The command that starts the server, and what it needs mounted."""
         if spec.file:
             target, mount = self.mount_server_file(spec.file)
-            # As the text runs it: `python webserver3d.py`, `python webserver2.py flaskapp:app`.
-            return ["python3", target, *([spec.app] if spec.app else [])], [mount]
-        command = ["lbaws", "serve", spec.stage, *([spec.app] if spec.app else []), "--port", str(PORT)]
-        if sleep is not None:
-            command += ["--sleep", str(sleep)]
-        if spec.backlog is not None:
-            command += ["--backlog", str(spec.backlog)]
-        if spec.python2_signals:
-            command.append("--python2-signals")
-        if spec.sigterm is Sigterm.DEFAULT:
-            command.append("--no-sigterm-handler")
-        return command, []
+            return server_argv(spec, sleep, target), [mount]
+        return server_argv(spec, sleep), []
 
     def pid1_command(self, spec: ServerSpec, sleep: float | None) -> tuple:
-        """server_command as the container runs it: a shell-form CMD is `/bin/sh -c "COMMAND"`, and the
-        shell stays PID 1 with the server as its child. With the limits from the entrypoint, the wrapper
-        comes first and execs the rest, so PID 1 is still what the trial states."""
+        """server_command as the container runs it (pid1_argv)."""
         command, mounts = self.server_command(spec, sleep)
-        command = ["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command
-        if self.limits_from is LimitsFrom.ENTRYPOINT:
-            command = spec.limits.entrypoint(command)
-        return command, mounts
+        return pid1_argv(spec, command, self.limits_from), mounts
 
     def ulimits(self, spec: ServerSpec):
         """The engine's ulimits for the server; none when its entrypoint lowers them (the engine's
