@@ -7,16 +7,31 @@ from test_lockdown import engine, run, start_trial  # noqa: F401 (fixtures)
 from test_scenarios import CHECKS, run_scenario
 
 from scenarios import catalog, spec
+from scenarios.containers import RunContainers
 from scenarios.spec import LimitsFrom
 
-pytestmark = [pytest.mark.scenario, pytest.mark.container]
 
 SERVERS = Path(__file__).resolve().parents[1] / "servers"
 LIMITED = ("fd-exhaustion", "nproc-exhaustion", "zombies")
 
 
+def test_the_wrapper_comes_first_and_the_engine_gets_no_ulimit():
+    runs = RunContainers(engine=None, scenario="x", run_id="x-1", limits_from=LimitsFrom.ENTRYPOINT)
+    server = spec.ServerSpec(stage="3d", limits=spec.Limits(nofile=256, nproc=400), shell_form=True)
+    command, _ = runs.pid1_command(server, None)
+    assert command == ["lbaws", "limits", "--nofile", "256", "--nproc", "400", "--",
+                       "/bin/sh", "-c", "lbaws serve 3d --port 8888"]
+    assert runs.ulimits(server) is None
+    engine_set = RunContainers(engine=None, scenario="x", run_id="x-1")
+    assert engine_set.pid1_command(server, None)[0][0] == "/bin/sh"
+    assert [(u["Name"], u["Soft"], u["Hard"]) for u in engine_set.ulimits(server)] == [("nofile", 256, 256),
+                                                                                       ("nproc", 400, 400)]
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", LIMITED)
+@pytest.mark.scenario
+@pytest.mark.container
 def test_reproduces_with_the_limits_from_the_entrypoint(run_cli, tmp_path, name):
     result, report = run_scenario(run_cli, tmp_path, name, "--limits", "entrypoint")
     assert report["verdict"]["word"] == "REPRODUCED", report["verdict"]["observed"]
@@ -36,6 +51,8 @@ def test_reproduces_with_the_limits_from_the_entrypoint(run_cli, tmp_path, name)
     assert f"Max open files {nofile}/{nofile}" in markdown
 
 
+@pytest.mark.scenario
+@pytest.mark.container
 def test_the_engine_sets_no_ulimit_and_pid_1_is_still_what_the_trial_states(run, engine):  # noqa: F811
     containers = run("fd-exhaustion")
     containers.limits_from = LimitsFrom.ENTRYPOINT
