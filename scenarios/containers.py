@@ -58,7 +58,10 @@ def pid1_argv(spec: ServerSpec, command: list, limits_from: LimitsFrom) -> list:
 
 
 class RunContainers:
-    """Every engine call of a run: the runner and its actions reach the containers through this alone."""
+    """What a run asks of the engine: its network, client and servers, execs, and cleanup by its label.
+
+    The catalog never sees it; the runner and its actions hold the Docker SDK's container handles it
+    returns (docs/kubernetes.md says what a Kubernetes backend in its place would need)."""
 
     def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str, keep: bool = False,
                  limits_from: LimitsFrom = LimitsFrom.ENGINE):
