@@ -4,6 +4,8 @@
     lbaws scenario --list                 # names, one line each, and the section of the text
     lbaws scenario --all                  # every scenario, a final table, reports/summary.json
     lbaws scenario zombies --keep         # leave the containers running to look inside
+    lbaws scenario fd-exhaustion --limits entrypoint   # no engine ulimit: the server lowers its own
+    lbaws scenario zombies --emit kubernetes DIR      # the run as Kubernetes manifests; no engine needed
 
 The sleep-scale knob shortens the text's sleeps (3b's and 3c's 60 s): --sleep-scale F or the
 environment variable LBAWS_SLEEP_SCALE; --fast is --sleep-scale 0.1. A single run defaults to 1 (the
@@ -24,11 +26,12 @@ import sys
 from pathlib import Path
 
 from commands import common
-from commands.common import (EXIT_INTERRUPTED, Parser,
+from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser,
                              default_reports, fraction, preflight, restore_interrupt, sigterm_as_interrupt, usage,
                              whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
+from scenarios.spec import LimitsFrom
 from scenarios.verdict import Verdict
 
 PROG = "lbaws scenario"
@@ -60,6 +63,13 @@ def build_parser() -> Parser:
     p.add_argument("--client", choices=("lab", "text", "repository"), default=None,
                    help="which client3.py every load of the scenario plays (lbaws-client --pattern): the lab's "
                         "(default), the text's listing, or the copy in the text's repository")
+    p.add_argument("--limits", choices=[each.value for each in LimitsFrom], default=None,
+                   help="who sets the server's nofile and nproc: the engine's ulimits (default), or its entrypoint "
+                        "(`lbaws limits`, with no engine ulimit at all, as on Kubernetes)")
+    p.add_argument("--emit", nargs=2, metavar=("FORMAT", "DIR"),
+                   help="write the run as manifests instead of running it: `--emit kubernetes DIR` (per trial the "
+                        "server's Pod, a Service, NetworkPolicies, the client's Job; one Namespace; see "
+                        "docs/kubernetes.md). Needs no Docker engine")
     return p
 
 
@@ -171,6 +181,32 @@ def exit_status(rows: list) -> int:
     return common.exit_status(row["verdict"] for row in rows)
 
 
+def emit(args, scenarios: dict, out) -> int:
+    """--emit kubernetes DIR: each scenario's manifests in DIR (DIR/NAME with --all); no engine is asked."""
+    what, folder = args.emit[0], Path(args.emit[1])
+    if what != "kubernetes":
+        return usage(PROG, f"--emit writes kubernetes manifests only, not {what!r}: --emit kubernetes DIR")
+    if args.limits == LimitsFrom.ENGINE.value:
+        return usage(PROG, "Kubernetes has no ulimit field: its manifests take the limits from the entrypoint "
+                           "(leave out --limits, or say --limits entrypoint)")
+    if args.keep or args.repeat:
+        return usage(PROG, "--keep and --repeat go with a run, not with --emit")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        return usage(PROG, f"{folder} is not an empty folder: each run's manifests go in a folder of their own")
+    from scenarios import kubernetes
+
+    for name, scenario in scenarios.items():
+        where = folder / name if args.all else folder
+        try:
+            written = kubernetes.Manifests(scenario, scale=sleep_scale(args))
+            files = written.write(where)
+        except OSError as exc:
+            return usage(PROG, f"cannot write {where}: {exc.strerror or exc}")
+        print(f"{name}: {len(files)} files in {where} (namespace {written.namespace}); "
+              f"on a cluster: {where / 'run.sh'}", file=out)
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
     restore_interrupt()
     args = build_parser().parse_args(argv)
@@ -182,6 +218,8 @@ def main(argv=None) -> int:
         return scenarios
     if args.trials:
         return list_trials(scenarios[args.name], out)
+    if args.emit:
+        return emit(args, scenarios, out)
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
     from scenarios import preflight as engine_facts
@@ -193,7 +231,8 @@ def main(argv=None) -> int:
     if engine is None:
         return failed
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
-                      reports=args.reports or default_reports(), engine=facts.as_dict())
+                      reports=args.reports or default_reports(), engine=facts.as_dict(),
+                      limits=LimitsFrom(args.limits or LimitsFrom.ENGINE.value))
     rows = []
     runner = None
     try:

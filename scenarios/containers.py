@@ -15,7 +15,7 @@ import docker.types
 
 from lab import inventory, lockdown, runs
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
-from scenarios.spec import ServerSpec, Sigterm
+from scenarios.spec import LimitsFrom, ServerSpec, Sigterm
 
 PORT = 8888
 SERVER_FILES = "/srv/lbaws-check"  # where a reader's server file is mounted, read-only
@@ -32,9 +32,43 @@ def server_uid() -> int:
     return 20000 + random.randrange(0, 40000)
 
 
+def server_argv(spec: ServerSpec, sleep: float | None, file_target: str = "") -> list:
+    """The server's command: the lab's stage, or a reader's file mounted at `file_target`."""
+    if spec.file:
+        # As the text runs it: `python webserver3d.py`, `python webserver2.py flaskapp:app`.
+        return ["python3", file_target, *([spec.app] if spec.app else [])]
+    command = ["lbaws", "serve", spec.stage, *([spec.app] if spec.app else []), "--port", str(PORT)]
+    if sleep is not None:
+        command += ["--sleep", str(sleep)]
+    if spec.backlog is not None:
+        command += ["--backlog", str(spec.backlog)]
+    if spec.worker_timeout is not None:
+        command += ["--worker-timeout", f"{spec.worker_timeout:g}"]
+    if spec.python2_signals:
+        command.append("--python2-signals")
+    if spec.sigterm is Sigterm.DEFAULT:
+        command.append("--no-sigterm-handler")
+    return command
+
+
+def pid1_argv(spec: ServerSpec, command: list, limits_from: LimitsFrom) -> list:
+    """The server's command as its container runs it: a shell-form CMD is `/bin/sh -c "COMMAND"`, and the
+    shell stays PID 1 with the server as its child. With the limits from the entrypoint, the wrapper comes
+    first and execs the rest, so PID 1 is still what the trial states."""
+    command = ["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command
+    return spec.limits.entrypoint(command) if limits_from is LimitsFrom.ENTRYPOINT else command
+
+
 class RunContainers:
-    def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str, keep: bool = False):
+    """What a run asks of the engine: its network, client and servers, execs, and cleanup by its label.
+
+    The catalog never sees it; the runner and its actions hold the Docker SDK's container handles it
+    returns (docs/kubernetes.md says what a Kubernetes backend in its place would need)."""
+
+    def __init__(self, engine: docker.DockerClient, scenario: str, run_id: str, keep: bool = False,
+                 limits_from: LimitsFrom = LimitsFrom.ENGINE):
         self.engine = engine
+        self.limits_from = limits_from
         self.scenario = scenario
         self.run_id = run_id
         self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: scenario,
@@ -88,26 +122,22 @@ class RunContainers:
         """The command that starts the server, and what it needs mounted."""
         if spec.file:
             target, mount = self.mount_server_file(spec.file)
-            # As the text runs it: `python webserver3d.py`, `python webserver2.py flaskapp:app`.
-            return ["python3", target, *([spec.app] if spec.app else [])], [mount]
-        command = ["lbaws", "serve", spec.stage, *([spec.app] if spec.app else []), "--port", str(PORT)]
-        if sleep is not None:
-            command += ["--sleep", str(sleep)]
-        if spec.backlog is not None:
-            command += ["--backlog", str(spec.backlog)]
-        if spec.worker_timeout is not None:
-            command += ["--worker-timeout", f"{spec.worker_timeout:g}"]
-        if spec.python2_signals:
-            command.append("--python2-signals")
-        if spec.sigterm is Sigterm.DEFAULT:
-            command.append("--no-sigterm-handler")
-        return command, []
+            return server_argv(spec, sleep, target), [mount]
+        return server_argv(spec, sleep), []
 
     def pid1_command(self, spec: ServerSpec, sleep: float | None) -> tuple:
-        """server_command as the container runs it: a shell-form CMD is `/bin/sh -c "COMMAND"`, and the
-        shell stays PID 1 with the server as its child."""
+        """server_command as the container runs it (pid1_argv)."""
         command, mounts = self.server_command(spec, sleep)
-        return (["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command), mounts
+        return pid1_argv(spec, command, self.limits_from), mounts
+
+    def ulimits(self, spec: ServerSpec):
+        """The engine's ulimits for the server; none when its entrypoint lowers them (the engine's
+        defaults are then the hard ceiling it lowers from)."""
+        if self.limits_from is LimitsFrom.ENTRYPOINT:
+            return None
+        limits = spec.limits
+        return [docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
+                docker.types.Ulimit(name="nproc", soft=limits.nproc, hard=limits.nproc)]
 
     def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
         command, mounts = self.pid1_command(spec, sleep)
@@ -127,10 +157,7 @@ class RunContainers:
             # The text's webserver2.py imports the app module by name, from the apps folder.
             environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias, "PYTHONPATH": inventory.APP_DIR},
             mounts=mounts,
-            ulimits=[
-                docker.types.Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
-                docker.types.Ulimit(name="nproc", soft=limits.nproc, hard=limits.nproc),
-            ],
+            ulimits=self.ulimits(spec),
             pids_limit=limits.pids_limit,
             mem_limit=limits.memory,
             **lockdown.container_options(spec.cap_add),

@@ -9,7 +9,17 @@ from pathlib import Path
 from lab.runs import removal_command
 from scenarios import timeline
 from scenarios.runner import RunResult
+from scenarios.spec import LimitsFrom
 from scenarios.verdict import SCENARIO_WORDS, Verdict, Words
+
+
+# Where each trial's nofile and nproc came from, in words (`lbaws scenario --limits`).
+LIMITS_SET_BY = {
+    LimitsFrom.ENGINE: "the engine: the server container's ulimits (docker run --ulimit nofile=N:N --ulimit "
+                       "nproc=M:M)",
+    LimitsFrom.ENTRYPOINT: "the server's entrypoint: no engine ulimit; `lbaws limits --nofile N --nproc M -- "
+                           "COMMAND` lowered soft and hard below the engine's defaults, then exec'd the server",
+}
 
 
 def as_json(result: RunResult, words: Words = SCENARIO_WORDS) -> dict:
@@ -25,6 +35,7 @@ def as_json(result: RunResult, words: Words = SCENARIO_WORDS) -> dict:
         "sleep_scale": result.options.scale,
         "engine": result.options.engine,
         "limits": {t.key: t.server.limits.as_dict() for t in scenario.trials},
+        "limits_set_by": {"from": result.options.limits.value, "how": LIMITS_SET_BY[result.options.limits]},
         # What each trial's locked-down server container got back, and why (lab.lockdown: none by default).
         "capabilities": {t.key: [{"capability": g.capability, "why": g.why} for g in t.server.grants]
                          for t in scenario.trials},
@@ -66,6 +77,7 @@ def as_markdown(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
         f"{scenario.summary}  ",
         f"Reproduces: {scenario.section}. Run `{result.run_id}`, {result.duration_s:.1f} s, "
         f"sleep scale {result.options.scale:g}.",
+        f"Limits set by {LIMITS_SET_BY[result.options.limits]}.",
         *([f"Engine: {', '.join(f'{k} {v}' for k, v in result.options.engine.items())}."] if result.options.engine
           else []),
         "",

@@ -56,6 +56,7 @@ class Options:
     trial_bound: float = 600.0  # no trial samples longer than this, whatever happens
     ready_timeout: float = READY_TIMEOUT  # how long a server may take to listen
     engine: dict = field(default_factory=dict)  # the preflight's facts (scenarios.preflight), for the report
+    limits: spec.LimitsFrom = spec.LimitsFrom.ENGINE  # who sets nofile and nproc: the engine or the entrypoint
 
 
 @dataclass
@@ -95,7 +96,8 @@ class ScenarioRunner:
         self.progress = progress
         self.engine = engine or connect()
         self.run_id = runs.new_run_id(scenario.name)
-        self.containers = RunContainers(self.engine, scenario.name, self.run_id, keep=options.keep)
+        self.containers = RunContainers(self.engine, scenario.name, self.run_id, keep=options.keep,
+                                        limits_from=options.limits)
 
     def run(self) -> RunResult:
         started_wall, started = time.time(), time.monotonic()
@@ -179,7 +181,8 @@ class ScenarioRunner:
 
     def new_record(self, key: str, server_spec: spec.ServerSpec, uid: int, sleep, planned: tuple) -> TrialRecord:
         record = TrialRecord(key=key, stage=server_spec.stage, app=server_spec.app,
-                             image=inventory.image(server_spec.image), limits=server_spec.limits.as_dict(),
+                             image=inventory.image(server_spec.image),
+                             limits={**server_spec.limits.as_dict(), "set_by": self.options.limits.value},
                              uid=0 if server_spec.root else uid, sleep=sleep,
                              python2_signals=server_spec.python2_signals, planned=planned)
         if server_spec.file:
@@ -206,7 +209,7 @@ class ScenarioRunner:
         pid1 = " under /bin/sh -c" if server_spec.shell_form else " under docker-init" if server_spec.init else ""
         self.progress.say(f"{label}: {what}{' ' + server_spec.app if server_spec.app else ''}{pid1} "
                           f"as UID {record.uid}, nofile={server_spec.limits.nofile} "
-                          f"nproc={server_spec.limits.nproc}"
+                          f"nproc={server_spec.limits.nproc} (set by the {self.options.limits.value})"
                           f"{f', sleep {sleep:g}s' if sleep is not None and not server_spec.file else ''}"
                           f"{', --python2-signals' if server_spec.python2_signals else ''}")
         t0 = time.monotonic()

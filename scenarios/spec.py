@@ -60,6 +60,19 @@ class Limits:
         return {"nofile": self.nofile, "nproc": self.nproc, "pids_limit": self.pids_limit,
                 "memory": self.memory}
 
+    def entrypoint(self, command: list) -> list:
+        """`command` behind the wrapper that lowers nofile and nproc itself, then execs it (lbaws.rlimits)."""
+        return ["lbaws", "limits", "--nofile", str(self.nofile), "--nproc", str(self.nproc), "--", *command]
+
+
+class LimitsFrom(Enum):
+    """Who sets a trial's nofile and nproc (`lbaws scenario --limits`); pids and memory stay the cgroup's."""
+
+    ENGINE = "engine"  # the engine's ulimits (`docker run --ulimit`)
+    # No engine ulimit: the entrypoint lowers them below the engine's defaults, as on Kubernetes, which
+    # has no ulimit field.
+    ENTRYPOINT = "entrypoint"
+
 
 class Sigterm(Enum):
     """Whether the server handles SIGTERM, for the trials whose lesson that is."""

@@ -12,7 +12,7 @@ import socket
 import sys
 from importlib import metadata
 
-from lbaws import handlers, logs, process_models, stages, unix
+from lbaws import handlers, logs, process_models, rlimits, stages, unix
 from lbaws.apploader import AppLoadError, load_app
 from lbaws.prefork.arbiter import WORKER_TIMEOUT
 from lbaws.stages import HELLO, AppUse
@@ -20,7 +20,7 @@ from lbaws.stages import HELLO, AppUse
 EXIT_USAGE = 2
 EXIT_LISTEN = 4
 COMMANDS = "lbaws.commands"
-BUILTIN_COMMANDS = ("serve", "stages")
+BUILTIN_COMMANDS = ("serve", "stages", "limits")
 # What lbaws-lab adds on the host; inside an image (or with the server alone) each gets one line saying so.
 HARNESS_COMMANDS = ("scenario", "check", "doctor", "load", "bench")
 # Seconds a draining stage gives its responses in flight after SIGTERM: under the lab's 3 s stop grace period.
@@ -109,6 +109,8 @@ def build_parser():
                             "container: ignored, so docker stop ends in SIGKILL)")
 
     commands.add_parser("stages", help="list the stages and the tutorial file of each")
+    commands.add_parser("limits", help="lower nofile/nproc (soft and hard), then exec a command: "
+                                       "lbaws limits --nofile N --nproc M -- COMMAND...")
     for name in sorted(plugged_commands()):
         commands.add_parser(name, help="from the lab harness (lbaws-lab): arguments go to it")
     return parser
@@ -126,6 +128,9 @@ def plugged_commands():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["limits"]:
+        # Its own parsing: everything after `--` is the command's, options included.
+        return rlimits.main(argv[1:])
     plugged = plugged_commands()
     if argv[:1] and argv[0] in plugged:
         return run_plugged(argv[0], plugged[argv[0]], argv[1:])
