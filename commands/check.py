@@ -135,6 +135,8 @@ def own_sleeps(sub: Substitution) -> float:
 
 
 def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
+    from scenarios import report
+
     verdict = result.verdict
     wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
                                              subsequent_indent=" " * 13)
@@ -142,6 +144,7 @@ def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
         f"{result.scenario.name}: {check_words(stage.name)(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("ran", describe(sub)),
         wrap("observed", verdict.observed),
+        *[wrap("fix", line) for line in report.lesson_lines(result)],
         wrap("the text", result.scenario.prediction),
         wrap("why", result.scenario.why),
     ])
@@ -259,10 +262,13 @@ def main(argv=None) -> int:
 
 
 def _row(result, stage, sub: Substitution, folder: Path) -> dict:
+    from scenarios import report
+
     return {"scenario": result.scenario.name, "verdict": check_words(stage.name)(result.verdict.verdict),
             "verdict_of": result.verdict.verdict,
             "agrees": result.verdict.reproduced, "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
+            "fix": report.lesson_lines(result),
             "report": str(folder / "report.json")}
 
 

@@ -58,6 +58,13 @@ class TrialRecord:
     def final_fds(self) -> int | None:
         return self.final.fd_count if self.final else None
 
+    def kept_sockets(self) -> int | None:
+        """Sockets the server held at the end beyond those it started with: client connections whose
+        descriptor it never closed. None when either listing is missing."""
+        start = self.baseline.sockets if self.baseline else None
+        end = self.final.sockets if self.final else None
+        return None if start is None or end is None else end - start
+
     def tcp_since_baseline(self) -> TcpCounters | None:
         """The server's TCP counters from the baseline to the final snapshot, or to the last one an action
         took when the server died first (its network namespace goes with it); None when none read them."""

@@ -134,7 +134,13 @@ class ScenarioRunner:
             return Judgment.error(f"a probe of the harness failed, so the watch is incomplete: "
                                   f"{'; '.join(faults)}"), "\n".join(faults)
         try:
-            return self.judge(observations), ""
+            judgment = self.judge(observations)
+            known = {lesson.key for lesson in self.scenario.lessons}
+            unknown = [key for key in judgment.lessons if key not in known]
+            if unknown:
+                raise KeyError(f"the judge named lessons {unknown} that scenario {self.scenario.name} does not "
+                               f"list; it lists {sorted(known)}")
+            return judgment, ""
         except Exception as exc:  # a judge's bug says nothing about the server
             return (Judgment.error(f"the judge failed: {type(exc).__name__}: {exc}"),
                     f"the judge failed:\n{traceback.format_exc()}")

@@ -232,6 +232,10 @@ class Curl:
     gap: float = 0.0
     max_time: Seconds = 10.0
     path: str = "/hello"
+    # Seconds a silent client holds a connection open, sending nothing, opened just before the curls: a
+    # server that forks goes on to accept() while the child waits for that request; one whose parent
+    # waits for the child (or that serves clients one at a time) makes the curls wait the silence out.
+    silent_first: float = 0.0
     key: str = "curl"
 
 
@@ -382,6 +386,15 @@ class Needs(Enum):
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """A fault the text teaches and the change it makes to fix it, named by a judgment that differs."""
+
+    key: str  # what a Judgment names it by: "keeps-copy"
+    fault: str  # in the reader's terms: "the parent never closes its copy of the client socket"
+    fix: str  # from the text: "the text's 3g closes it right after fork()"
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     section: str  # where in the text: "Part 3, webserver3d.py: ulimit -n 256"
@@ -392,11 +405,14 @@ class Scenario:
     judge: Callable  # (scenarios.record.Observations) -> scenarios.verdict.Judgment
     repeatable: bool = False  # --repeat applies (races)
     needs: tuple = ()  # Needs: what the engine must do, else the scenario says it cannot run there
+    lessons: tuple = ()  # Lesson: the faults its judge may name, each with the text's fix
 
     def __post_init__(self):
         keys = [trial.key for trial in self.trials]
         if len(set(keys)) != len(keys):
             raise ValueError(f"scenario {self.name}: two trials share a key: {keys}")
+        if not all(isinstance(lesson, Lesson) for lesson in self.lessons):
+            raise TypeError(f"scenario {self.name}: lessons holds Lesson(key, fault, fix) only")
         wrong = [need for need in self.needs if not isinstance(need, Needs)]
         if wrong:
             raise TypeError(f"scenario {self.name}: needs holds members of Needs, not {wrong[0]!r}")

@@ -48,10 +48,11 @@ class Judgment:
     verdict: Verdict
     observed: str
     numbers: dict = field(default_factory=dict)
+    lessons: tuple = ()  # keys of the scenario's Lessons that this outcome shows: faults with the text's fix
 
     @classmethod
-    def of(cls, reproduced: bool, observed: str, numbers: dict | None = None) -> Judgment:
-        return cls(Verdict.of(reproduced), observed, numbers or {})
+    def of(cls, reproduced: bool, observed: str, numbers: dict | None = None, lessons=()) -> Judgment:
+        return cls(Verdict.of(reproduced), observed, numbers or {}, tuple(lessons))
 
     @classmethod
     def error(cls, observed: str) -> Judgment:
