@@ -50,3 +50,9 @@ def load_failure(record, key: str = "load") -> str:
         return ""
     except MissingResult as missing:
         return str(missing)
+
+
+def sentences(parts) -> str:
+    """Clauses joined into sentences: the first as it stands, the others capitalised."""
+    parts = list(parts)
+    return ". ".join([parts[0]] + [part[:1].upper() + part[1:] for part in parts[1:]]) + "." if parts else ""

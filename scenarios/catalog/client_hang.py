@@ -6,7 +6,7 @@ FIN, so where curl cannot hang the judge reads what still shows the copy: the pa
 once the child is gone.
 """
 from scenarios.catalog.lessons import KEEPS_COPY
-from scenarios.phrases import said, who, yours_first
+from scenarios.phrases import said, sentences, who, yours_first
 from scenarios.spec import Curl, Scenario, ServerSpec, Trial
 from scenarios.verdict import Judgment
 
@@ -76,7 +76,7 @@ def judge(obs) -> Judgment:
     lessons = [KEEPS_COPY.key] if seen["3g"]["keeps_copy"] else []
     reproduced = seen["3d"]["keeps_copy"] and seen["3g"]["closes_copy"]
     records = yours_first(leaky, fixed)
-    observed = ". ".join(sentence(record, seen[record.key], records) for record in records) + "."
+    observed = sentences(sentence(record, seen[record.key], records) for record in records)
     if leaky.server_file and not seen["3d"]["keeps_copy"]:
         observed += " Your server does not keep the copy that is 3d's lesson."
     numbers = {}

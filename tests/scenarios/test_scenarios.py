@@ -58,7 +58,7 @@ def check_concurrent_fork(n):
 
 
 def check_served_at_once(n):
-    assert n["3b_ttfb_s"] >= 0.9 * n["silent_s"] and n["3g_ttfb_s"] < 1.0
+    assert n["3b_ttfb_s"] >= n["silent_s"] / 2 and n["3g_ttfb_s"] < 1.0
     assert n["3b_status"] == n["3g_status"] == 200
 
 
