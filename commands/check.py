@@ -4,6 +4,7 @@
     lbaws check myserver.py --stage 3d
     lbaws check webserver2.py               # serves flaskapp, pyramidapp, djangoapp and wsgiapp in turn
     lbaws check webserver3g.py --scenario waitpid-reaper    # one experiment only
+    lbaws check servers/ --stage 3g --junit results.xml     # a class of files, each in a run of its own
 
 Every scenario with a trial of the file's stage runs with the file in that trial's place, as
 `python3 FILE [MODULE:CALLABLE]`; the other trials stay the lab's, and the same judge decides. The file
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser,
                              default_reports as lab_reports, preflight, restore_interrupt, sigterm_as_interrupt,
-                             usage)
+                             usage, whole_number)
 from lbaws import stages
 from scenarios import catalog
 from scenarios.results import MissingResult
@@ -43,12 +44,18 @@ def build_parser() -> Parser:
                epilog="Exit status: 0 behaves as its stage everywhere, 1 differs somewhere, 2 bad arguments, "
                       "3 no Docker engine or images, 4 this engine cannot reproduce its experiments, "
                       "5 ERROR (a fault of the harness or engine), 130 interrupted.")
-    p.add_argument("file", metavar="FILE", help="your server, e.g. webserver3g.py")
+    p.add_argument("file", metavar="FILE", nargs="+",
+                   help="your server, e.g. webserver3g.py; or several, or a folder of them (its *.py)")
     p.add_argument("--stage", metavar="S", help=f"the stage it plays ({stages.names()}); default: from its name")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME",
                    help="only this experiment (repeatable); default: every one with a trial of the stage")
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
-                   help="where reports go (default: reports/check/FILE-STEM at the project root)")
+                   help="where reports go (default: reports/check/FILE-STEM at the project root; for "
+                        "several files reports/check, a folder per file)")
+    p.add_argument("--junit", type=Path, default=None, metavar="PATH",
+                   help="also write JUnit XML there: one testcase per file x scenario, for CI")
+    p.add_argument("--jobs", type=whole_number(1, 64), default=None, metavar="N",
+                   help="files checked side by side (default: one per two cores)")
     return p
 
 
@@ -207,7 +214,13 @@ def main(argv=None) -> int:
     restore_interrupt()
     args = build_parser().parse_args(argv)
     out = sys.stdout
-    path = Path(args.file)
+    if len(args.file) > 1 or Path(args.file[0]).is_dir():
+        from commands import check_many
+
+        args.reports = args.reports or lab_reports() / "check"
+        with sigterm_as_interrupt():
+            return check_many.run(args, out)
+    path = Path(args.file[0])
     planned = plan_for(path, args)
     if not isinstance(planned, tuple):
         return planned
@@ -258,6 +271,10 @@ def main(argv=None) -> int:
     (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(summary_table(rows, stage), file=out)
     print(f"summary: {reports / 'summary.json'}", file=out)
+    if args.junit:
+        from commands import check_junit
+
+        check_junit.write([{"label": path.name, "scenarios": summary["scenarios"]}], args.junit)
     return exit_status(rows)
 
 
@@ -266,7 +283,8 @@ def _row(result, stage, sub: Substitution, folder: Path) -> dict:
 
     return {"scenario": result.scenario.name, "verdict": check_words(stage.name)(result.verdict.verdict),
             "verdict_of": result.verdict.verdict,
-            "agrees": result.verdict.reproduced, "yours": list(sub.yours), "kept": sub.kept,
+            "agrees": result.verdict.reproduced, "outcome": result.verdict.verdict.value,
+            "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
             "fix": report.lesson_lines(result),
             "report": str(folder / "report.json")}
