@@ -269,6 +269,9 @@ def main(argv=None) -> int:
                "not_run": {sub.scenario.name: describe(sub) for sub in subs if not sub.yours}}
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    from commands import check_many
+
+    (reports / "summary.md").write_text(check_many.markdown([{"label": path.name, **summary}]))
     print(summary_table(rows, stage), file=out)
     print(f"summary: {reports / 'summary.json'}", file=out)
     if args.junit:
