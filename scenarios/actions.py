@@ -104,7 +104,7 @@ python3 -c 'import socket, sys, time
 s = socket.create_connection((sys.argv[1], {port}), timeout=5)
 print("connected", flush=True)
 time.sleep(float(sys.argv[2]))' {host} {seconds} >$d/silent 2>&1 &
-n=0; while [ $n -lt 50 ] && ! grep -q connected $d/silent; do sleep 0.1; n=$((n+1)); done
+n=0; while [ $n -lt 100 ] && ! grep -q connected $d/silent; do sleep 0.1; n=$((n+1)); done
 """
 
 

@@ -89,6 +89,23 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class OwnServer:
+    """A reader's server in any language: COMMAND run in their folder (mounted read-only), or their own
+    locally built image whose command serves on port 8888. Either runs under the lab's limits, UID and
+    lockdown, and the probes read its processes and descriptors as they read any server's."""
+
+    label: str  # how reports name it: "c3g/ (./server3g)", "image mine:latest"
+    digest: str  # sha256 of the folder's files, or the image's ID
+    command: Optional[str] = None
+    folder: Optional[str] = None
+    image: Optional[str] = None
+
+    def __post_init__(self):
+        if (self.image is None) == (self.command is None) or (self.command is not None) != (self.folder is not None):
+            raise ValueError("OwnServer takes a command and its folder, or an image")
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """One server container: a stage of the text, optionally serving a WSGI app from an app image."""
 
@@ -102,6 +119,7 @@ class ServerSpec:
     # A reader's own server file on the host, run as `python3 FILE [APP]` in this stage's place. Its
     # sleeps are its own: `sleep` then only tells the judges what the text's stage sleeps.
     file: Optional[str] = None
+    own: Optional[OwnServer] = None  # a reader's server that is no Python file, in this stage's place
     # Capabilities added back to this locked-down container, each with its reason (default: none).
     grants: tuple = ()
     # What runs as the container's PID 1, the lesson of orphan-reaping and pid1-signals: the server

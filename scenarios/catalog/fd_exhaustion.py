@@ -88,7 +88,7 @@ def judge(obs) -> Judgment:
     leaky, fixed = obs["3d"], obs["3g"]
     error = leaky.error_line()
     emfile = "Too many open files" in error and "24" in error
-    in_accept = "accept" in leaky.traceback()
+    in_accept = leaky.died_in("accept")
     kept = accepted(leaky)
     baseline = leaky.baseline_fds or 0
     at_death = baseline + kept  # every accepted socket stays open in the parent

@@ -12,7 +12,7 @@ FORK_FAILED = "fork() failed"  # what the lab's 3g logs when it drops a connecti
 
 def died_in_fork(record) -> int:
     """1 when the server died of EAGAIN in fork(), as the text's 3g does (the lab's logs it and lives on)."""
-    return int(record.died and "[Errno 11]" in record.error_line() and "fork" in record.traceback())
+    return int(record.died and "[Errno 11]" in record.error_line() and record.died_in("fork"))
 
 
 def neighbour(same_uid: bool) -> Neighbour:

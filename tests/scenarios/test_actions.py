@@ -59,12 +59,12 @@ def test_a_silent_client_in_front_makes_curl_wait_only_for_a_server_that_serves_
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         port = server.server_address[1]
-        (curl,) = actions.parse_curls(run_curls(f"http://127.0.0.1:{port}/x", count=1, silent_s=2.0, port=port))
+        (curl,) = actions.parse_curls(run_curls(f"http://127.0.0.1:{port}/x", count=1, silent_s=3.0, port=port))
     finally:
         server.shutdown()
         server.server_close()
     assert curl.status == 200 and curl.body == TRICKY
-    assert (curl.ttfb_s >= 1.8) is waits, curl
+    assert (curl.ttfb_s >= 1.5) is waits, curl  # the judge's own threshold: half the silence
 
 
 def test_a_body_with_marker_lines_comes_back_whole_from_every_curl(tricky_url):
