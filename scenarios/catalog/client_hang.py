@@ -46,7 +46,8 @@ def held(record) -> str:
         how = f"exited with status {record.exit_code}" if record.died else "could not be read"
         return f"no socket count at the end: it {how} (it started with {start})"
     kept = record.kept_sockets()
-    return (f"{record.final.sockets} sockets (it started with {start}): "
+    count = record.final.sockets
+    return (f"{count} socket{'s' if count != 1 else ''} (it started with {start}): "
             + (f"{kept} client connection{'s' if kept != 1 else ''} it never closed" if kept
                else "the client's connection closed"))
 

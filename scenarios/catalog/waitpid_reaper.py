@@ -20,7 +20,7 @@ def zombies_left(record) -> int | None:
         return None
 
 
-def trial_faults(record, clients: int) -> tuple:
+def trial_faults(record, clients: int, first: bool = True) -> tuple:
     """(the lessons this trial shows, its sentence, its numbers)."""
     zombies = zombies_left(record)
     failed = load_failure(record)
@@ -36,8 +36,7 @@ def trial_faults(record, clients: int) -> tuple:
         faults.append(KEEPS_COPY.key)
     if not faults and responses is not None and responses != clients:
         faults.append(DIES.key if record.died else "unanswered")
-    name = who(record)
-    told = f"{name}, {clients} clients: "
+    told = f"{who(record)}, {clients} clients: " if first else f"{clients} clients: "
     told += (f"the load client failed ({failed}); " if failed else f"{responses} responses, ")
     if record.died:
         told += f"the server exited with status {record.exit_code} ({record.error_line() or 'no traceback'})"
@@ -60,7 +59,7 @@ def judge(obs) -> Judgment:
         if not record.started:
             parts.append(f"{who(record)}, {clients} clients: the server never listened ({record.error})")
             continue
-        faults, told, trial_numbers = trial_faults(record, clients)
+        faults, told, trial_numbers = trial_faults(record, clients, first=not parts)
         judged += 1
         parts.append(told)
         numbers.update(trial_numbers)
