@@ -87,7 +87,10 @@ def judge(obs) -> Judgment:
                         f"curl_{key}_ttfb_s": curl.ttfb_s, f"curl_{key}_total_s": curl.total_s,
                         f"{key}_baseline_fds": obs[key].baseline_fds, f"{key}_final_fds": obs[key].final_fds,
                         f"{key}_keeps_copy": each["keeps_copy"]})
-    return Judgment.of(reproduced, observed, numbers, lessons)
+    lesson, fix = seen["3d"]["keeps_copy"], seen["3g"]["closes_copy"]
+    yours = fix if fixed.server_file else lesson if leaky.server_file else None
+    labs = lesson if fixed.server_file else fix if leaky.server_file else reproduced
+    return Judgment.weighed(yours, labs, observed, numbers, lessons, "3g" if leaky.server_file else "3d")
 
 
 SCENARIO = Scenario(

@@ -96,7 +96,8 @@ def judge(obs) -> Judgment:
     fixed_answered = not fixed.died and fixed.curl().status is not None
     fixed_back = fixed.final_fds is not None and fixed.final_fds == fixed.baseline_fds
     survived = fixed_answered and fixed.peak("fds") < LIMITS.nofile and fixed_back
-    reproduced = leaky.died and emfile and in_accept and 0 < kept < LIMITS.nofile and survived
+    leaks = leaky.died and emfile and in_accept and 0 < kept < LIMITS.nofile
+    reproduced = leaks and survived
     lessons = []
     if not survived:
         lessons.append(KEEPS_COPY.key if fixed.died and "Too many open files" in fixed.error_line()
@@ -112,8 +113,10 @@ def judge(obs) -> Judgment:
         fixed_told += (f": {fixed.final_fds - (fixed.baseline_fds or 0)} descriptors more than it started "
                        f"with, where 3g returns to where it started")
     told = [fixed_told, leaky_told] if fixed.server_file else [leaky_told, fixed_told]
-    return Judgment.of(
-        reproduced=reproduced,
+    yours = survived if fixed.server_file else leaks if leaky.server_file else None
+    labs = leaks if fixed.server_file else survived if leaky.server_file else reproduced
+    return Judgment.weighed(
+        yours, labs, lab_trial="3d" if fixed.server_file else "3g",
         observed=(f"3d: {overflow} " if overflow else "") + ". ".join(t[0].upper() + t[1:] for t in told) + ".",
         numbers={"nofile": LIMITS.nofile, "clients": LOAD.clients, "accepted": kept,
                  "baseline_fds": baseline, "fds_at_death": at_death, "peak_sampled_fds": sampled,

@@ -41,8 +41,9 @@ def judge(obs) -> Judgment:
     observed = "; ".join(sentence(record, records) for record in records) + "."
     if forking.server_file and waited(fixed):
         observed += " Your server served one client at a time, as the text's 3b does."
-    return Judgment.of(
-        reproduced=reproduced, observed=observed,
+    yours = at_once if forking.server_file else None
+    return Judgment.weighed(
+        yours, waited(first) if forking.server_file else reproduced, lab_trial="3b", observed=observed,
         numbers={"silent_s": SILENT, "3b_ttfb_s": first.ttfb_s, "3b_status": first.status,
                  "3g_ttfb_s": fixed.ttfb_s, "3g_status": fixed.status},
         lessons=[ONE_AT_A_TIME.key] if waited(fixed) else [])
