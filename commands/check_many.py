@@ -62,6 +62,7 @@ class Child:
         self.process = None
         self.code = None
         self.seconds = 0.0
+        self.interrupted = False
 
     def run(self, stopping: threading.Event) -> None:
         if stopping.is_set():
@@ -76,7 +77,9 @@ class Child:
         self.seconds = round(time.monotonic() - started, 1)
 
     def interrupt(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        """One SIGINT, as one Ctrl-C: a second could cut into the cleanup it starts."""
+        if not self.interrupted and self.process is not None and self.process.poll() is None:
+            self.interrupted = True
             self.process.send_signal(signal.SIGINT)
 
     def summary(self) -> dict | None:
@@ -144,15 +147,15 @@ def run_all(children: list, jobs: int, out) -> bool:
         return True
     except KeyboardInterrupt:
         stopping.set()
-        for child in children:
-            child.interrupt()
         deadline = time.monotonic() + STOP_GRACE
+        # Until every worker is done: a child started just as Ctrl-C came still gets its SIGINT.
+        while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
+            for child in children:
+                child.interrupt()
+            time.sleep(0.2)
         for child in children:
-            if child.process is not None:
-                try:
-                    child.process.wait(max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.process.kill()
+            if child.process is not None and child.process.poll() is None:
+                child.process.kill()
         return False
 
 
