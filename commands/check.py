@@ -4,6 +4,7 @@
     lbaws check myserver.py --stage 3d
     lbaws check webserver2.py               # serves flaskapp, pyramidapp, djangoapp and wsgiapp in turn
     lbaws check webserver3g.py --scenario waitpid-reaper    # one experiment only
+    lbaws check servers/ --stage 3g --junit results.xml     # a class of files, each in a run of its own
 
 Every scenario with a trial of the file's stage runs with the file in that trial's place, as
 `python3 FILE [MODULE:CALLABLE]`; the other trials stay the lab's, and the same judge decides. The file
@@ -25,12 +26,13 @@ from pathlib import Path
 from commands import common
 from commands.common import (EXIT_CANNOT, EXIT_INTERRUPTED, Parser,
                              default_reports as lab_reports, preflight, restore_interrupt, sigterm_as_interrupt,
-                             usage)
+                             usage, whole_number)
 from lbaws import stages
 from scenarios import catalog
 from scenarios.results import MissingResult
 from scenarios.spec import Scaled, Scenario, ServerSpec, Snapshot, Trial
-from scenarios.substitute import CheckError, Substitution, python2_signs, read_server_file, stage_for, substitute
+from scenarios.substitute import (CheckError, Substitution, own_server, python2_signs, read_server_file, stage_for,
+                                  substitute)
 from scenarios.verdict import Judgment, check_words
 
 PROG = "lbaws check"
@@ -44,12 +46,25 @@ def build_parser() -> Parser:
                epilog="Exit status: 0 behaves as its stage everywhere, 1 differs somewhere, 2 bad arguments, "
                       "3 no Docker engine or images, 4 this engine cannot reproduce its experiments, "
                       "5 ERROR (a fault of the harness or engine), 130 interrupted.")
-    p.add_argument("file", metavar="FILE", help="your server, e.g. webserver3g.py")
+    p.add_argument("file", metavar="FILE", nargs="*",
+                   help="your server, e.g. webserver3g.py; or several, or a folder of them (its *.py); with "
+                        "--command, the folder CMD runs in")
+    p.add_argument("--command", metavar="CMD", default=None,
+                   help="any language: run CMD in the folder DIR (mounted read-only) as the server, e.g. "
+                        "./server3g for a static binary; needs --stage")
+    p.add_argument("--image", metavar="IMAGE", default=None,
+                   help="your own locally built image (FROM the lab's server image, so the probes find ps and "
+                        "ss) whose command serves on port 8888; needs --stage, no FILE")
     p.add_argument("--stage", metavar="S", help=f"the stage it plays ({stages.names()}); default: from its name")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME",
                    help="only this experiment (repeatable); default: every one with a trial of the stage")
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
-                   help="where reports go (default: reports/check/FILE-STEM at the project root)")
+                   help="where reports go (default: reports/check/FILE-STEM at the project root; for "
+                        "several files reports/check, a folder per file)")
+    p.add_argument("--junit", type=Path, default=None, metavar="PATH",
+                   help="also write JUnit XML there: one testcase per file x scenario, for CI")
+    p.add_argument("--jobs", type=whole_number(1, 64), default=None, metavar="N",
+                   help="files checked side by side (default: one per two cores)")
     return p
 
 
@@ -68,15 +83,16 @@ def listen_addresses(listening: str, port: int = PORT) -> list:
     return found
 
 
-def starts_scenario(path: Path, first: ServerSpec) -> Scenario:
+def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
     """Does the file start, listen on 8888, and on every interface? Asked once, before any experiment."""
-    spec = ServerSpec(stage=first.stage, app=first.app, image=first.image, file=str(path.resolve()))
+    spec = ServerSpec(stage=first.stage, app=first.app, image=first.image, own=first.own,
+                      file=None if first.own else str(path.resolve()))
 
     def judge(obs) -> Judgment:
         record = obs["starts"]
         if not record.started:
             if record.died:
-                signs = python2_signs(path.read_text(errors="replace"))
+                signs = python2_signs(path.read_text(errors="replace")) if spec.file else []
                 port = f" It looks like Python 2: {'; '.join(signs)}." if signs else ""
                 return Judgment.of(False, f"your server exited at start with status {record.exit_code} before it "
                                       f"listened on port {PORT}; its output: {output_tail(record)}.{port}")
@@ -107,12 +123,12 @@ def starts_scenario(path: Path, first: ServerSpec) -> Scenario:
         judge=judge)
 
 
-def plan(path: Path, stage: stages.Stage) -> list:
-    """Each scenario with a trial of the stage, with the file put in."""
+def plan(path: Path | None, stage: stages.Stage, own=None) -> list:
+    """Each scenario with a trial of the stage, with the file (or the reader's own server) put in."""
     found = []
     for scenario in catalog.all_scenarios().values():
         if any(stages.find(trial.server.stage) is stage for trial in scenario.trials):
-            found.append(substitute(scenario, path, stage))
+            found.append(substitute(scenario, path, stage, own=own))
     return found
 
 
@@ -136,6 +152,8 @@ def own_sleeps(sub: Substitution) -> float:
 
 
 def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
+    from scenarios import report
+
     verdict = result.verdict
     wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
                                              subsequent_indent=" " * 13)
@@ -143,6 +161,7 @@ def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
         f"{result.scenario.name}: {check_words(stage.name)(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("ran", describe(sub)),
         wrap("observed", verdict.observed),
+        *[wrap("fix", line) for line in report.lesson_lines(result)],
         wrap("the text", result.scenario.prediction),
         wrap("why", result.scenario.why),
     ])
@@ -161,14 +180,15 @@ def summary_table(rows: list, stage: stages.Stage) -> str:
     return "\n".join(lines)
 
 
-def plan_for(path: Path, args):
+def plan_for(path: Path | None, args, own=None):
     """(stage, every Substitution of its scenarios, the runnable ones), or an exit status after one line."""
     try:
-        read_server_file(path)
+        if own is None:
+            read_server_file(path)
         stage = stage_for(path, args.stage)
     except CheckError as exc:
         return usage(PROG, str(exc))
-    subs = plan(path, stage)
+    subs = plan(path, stage, own)
     unknown = sorted(set(args.scenario) - {sub.scenario.name for sub in subs})
     if unknown:
         return usage(PROG, f"{', '.join(unknown)}: no trial of stage {stage.name} there; the experiments of "
@@ -183,15 +203,28 @@ def plan_for(path: Path, args):
     return stage, subs, runnable
 
 
-def announce(path: Path, stage: stages.Stage, subs: list, runnable: list, sha256: str, out) -> None:
+def announce(label: str, stage: stages.Stage, subs: list, runnable: list, sha256: str, out) -> None:
     plays = f"the text's {stage.tutorial_file}" if stage.tutorial_file else f"the lab's stage {stage.name}"
-    print(f"checking {path} (sha256 {sha256[:12]}...) as {plays}: "
+    print(f"checking {label} (sha256 {sha256[:12]}...) as {plays}: "
           f"{len(runnable)} experiment{'s' if len(runnable) > 1 else ''}", file=out)
     for sub in subs:
         print(f"  {sub.scenario.name}: {describe(sub)}", file=out)
         if own_sleeps(sub):
             print(f"    your {stage.name} sleeps as the text's does ({own_sleeps(sub):g} s in all) and cannot be "
                   f"shortened: this one takes at least that long", file=out)
+
+
+def own_refused(args) -> str:
+    """Why --command or --image cannot run as given; "" when it can."""
+    if args.command is not None and args.image is not None:
+        return "give --command CMD DIR or --image IMAGE, not both"
+    if not args.stage:
+        return f"--{'command' if args.command is not None else 'image'} needs --stage: the lab cannot read a stage from it"
+    if args.command is not None and len(args.file) != 1:
+        return "--command CMD runs in one folder: give it as DIR"
+    if args.image is not None and args.file:
+        return "--image IMAGE runs the image's own command: give no FILE"
+    return ""
 
 
 def exit_status(rows: list) -> int:
@@ -202,20 +235,39 @@ def main(argv=None) -> int:
     restore_interrupt()
     args = build_parser().parse_args(argv)
     out = sys.stdout
-    path = Path(args.file)
-    planned = plan_for(path, args)
+    if args.command is None and args.image is None and (len(args.file) > 1 or args.file and Path(args.file[0]).is_dir()):
+        from commands import check_many
+
+        args.reports = args.reports or lab_reports() / "check"
+        with sigterm_as_interrupt():
+            return check_many.run(args, out)
+    own = None
+    if args.command is not None or args.image is not None:
+        refused = own_refused(args)
+        if refused:
+            return usage(PROG, refused)
+        try:
+            own = own_server(Path(args.file[0]) if args.file else None, args.command, args.image)
+        except CheckError as exc:
+            return usage(PROG, str(exc))
+    elif not args.file:
+        return usage(PROG, "give FILE (or several, or a folder), or --image IMAGE, or --command CMD DIR")
+    path = Path(args.file[0]) if args.file else None
+    planned = plan_for(path, args, own)
     if not isinstance(planned, tuple):
         return planned
     stage, subs, runnable = planned
-    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    announce(path, stage, subs, runnable, sha256, out)
+    sha256 = own.digest if own else hashlib.sha256(path.read_bytes()).hexdigest()
+    label = own.label if own else str(path)
+    announce(label, stage, subs, runnable, sha256, out)
 
     from scenarios import preflight as engine_facts
     from scenarios import report
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
-    reports = args.reports or default_reports(path)
+    reports = args.reports or default_reports(path if own is None else Path(
+        Path(args.file[0]).resolve().name if args.command is not None else args.image.replace(":", "-").replace("/", "-")))
     options = Options(scale=1.0, reports=reports)
     engine, facts, failed = preflight(PROG, out)
     if engine is None:
@@ -246,21 +298,33 @@ def main(argv=None) -> int:
         print(f"{PROG}: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     agrees = all(row["agrees"] for row in rows)
-    summary = {"file": str(path.resolve()), "sha256": sha256, "stage": stage.name, "agrees": agrees,
+    summary = {"file": own.label if own else str(path.resolve()), "sha256": sha256, "stage": stage.name, "agrees": agrees,
                "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
                "not_run": {sub.scenario.name: describe(sub) for sub in subs if not sub.yours}}
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    from commands import check_many
+
+    name = own.label if own else path.name
+    (reports / "summary.md").write_text(check_many.markdown([{"label": name, **summary}]))
     print(summary_table(rows, stage), file=out)
     print(f"summary: {reports / 'summary.json'}", file=out)
+    if args.junit:
+        from commands import check_junit
+
+        check_junit.write([{"label": name, "scenarios": summary["scenarios"]}], args.junit)
     return exit_status(rows)
 
 
 def _row(result, stage, sub: Substitution, folder: Path) -> dict:
+    from scenarios import report
+
     return {"scenario": result.scenario.name, "verdict": check_words(stage.name)(result.verdict.verdict),
             "verdict_of": result.verdict.verdict,
-            "agrees": result.verdict.reproduced, "yours": list(sub.yours), "kept": sub.kept,
+            "agrees": result.verdict.reproduced, "outcome": result.verdict.verdict.value,
+            "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
+            "fix": report.lesson_lines(result),
             "report": str(folder / "report.json")}
 
 

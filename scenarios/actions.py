@@ -19,6 +19,7 @@ from scenarios.sampler import Sampler
 # base64, so no byte a server sends (a line that looks like a marker, a blank line) can shift the rest.
 CURLS = r"""
 d=$(mktemp -d); i=0
+{silent}
 while [ $i -lt {count} ]; do
   i=$((i+1))
   (curl -s --max-time {max_time} -o $d/$i.body \
@@ -96,14 +97,32 @@ def parse_curls(text: str) -> tuple:
     return tuple(sorted(found, key=lambda c: c.n))
 
 
+# A client that connects and says nothing for S seconds: a forking server's child waits in recv() for
+# it while the parent accepts the next. The curls start once it is connected.
+SILENT = r"""
+python3 -c 'import socket, sys, time
+s = socket.create_connection((sys.argv[1], {port}), timeout=5)
+print("connected", flush=True)
+time.sleep(float(sys.argv[2]))' {host} {seconds} >$d/silent 2>&1 &
+n=0; while [ $n -lt 100 ] && ! grep -q connected $d/silent; do sleep 0.1; n=$((n+1)); done
+"""
+
+
+def curls_script(count: int, max_time: float, gap: float, url: str, silent_s: float = 0.0,
+                 host: str = "", port: int = PORT) -> str:
+    """The shell script of a Curl action, with its silent client in front when it has one."""
+    silent = SILENT.format(port=port, host=shlex.quote(host), seconds=silent_s) if silent_s else ""
+    return CURLS.format(count=count, max_time=max_time, gap=gap, url=shlex.quote(url), silent=silent)
+
+
 def run_curl(action: spec.Curl, ctx: TrialContext) -> CurlsResult:
     max_time = spec.seconds(action.max_time, ctx.scale)
-    script = CURLS.format(count=action.count, max_time=max_time, gap=action.gap,
-                          url=shlex.quote(ctx.url(action.path)))
-    ctx.say(f"{action.count} x curl {ctx.url(action.path)} (max {max_time:g}s each, {action.gap:g}s apart)")
+    script = curls_script(action.count, max_time, action.gap, ctx.url(action.path), action.silent_first, ctx.alias)
+    ctx.say(f"{action.count} x curl {ctx.url(action.path)} (max {max_time:g}s each, {action.gap:g}s apart)"
+            + (f" behind a client silent for {action.silent_first:g}s" if action.silent_first else ""))
     started = time.monotonic()
     rc, out, err = ctx.containers.exec_client(["sh", "-c", script],
-                                              timeout=max_time + action.count * action.gap + 10)
+                                              timeout=max_time + action.count * action.gap + action.silent_first + 15)
     return CurlsResult(curls=parse_curls(out), wall_s=round(time.monotonic() - started, 3), exec_rc=rc)
 
 

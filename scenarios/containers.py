@@ -55,6 +55,8 @@ def pid1_argv(spec: ServerSpec, command: list, limits_from: LimitsFrom) -> list:
     """The server's command as its container runs it: a shell-form CMD is `/bin/sh -c "COMMAND"`, and the
     shell stays PID 1 with the server as its child. With the limits from the entrypoint, the wrapper comes
     first and execs the rest, so PID 1 is still what the trial states."""
+    if command is None:  # a reader's image runs its own command, which there is nothing to wrap around
+        return None
     command = ["/bin/sh", "-c", shlex.join(command)] if spec.shell_form else command
     return spec.limits.entrypoint(command) if limits_from is LimitsFrom.ENTRYPOINT else command
 
@@ -118,8 +120,28 @@ class RunContainers:
         target = f"{SERVER_FILES}/{copy.name}"
         return target, docker.types.Mount(target=target, source=str(copy), type="bind", read_only=True)
 
+    def mount_server_folder(self, source: str) -> tuple:
+        """A world-readable copy of a reader's folder (executables stay executable), mounted read-only."""
+        folder = self.files_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+        copy = folder / (Path(source).resolve().name or "server")
+        if not copy.exists():
+            shutil.copytree(source, copy, symlinks=False)
+            for path in [copy, *copy.rglob("*")]:
+                mode = path.stat().st_mode
+                path.chmod(0o755 if path.is_dir() or mode & 0o111 else 0o644)
+        target = f"{SERVER_FILES}/{copy.name}"
+        return target, docker.types.Mount(target=target, source=str(copy), type="bind", read_only=True)
+
     def server_command(self, spec: ServerSpec, sleep: float | None) -> tuple:
         """The command that starts the server, and what it needs mounted."""
+        if spec.own is not None and spec.own.image:
+            return None, []  # the image's own command
+        if spec.own is not None:
+            target, mount = self.mount_server_folder(spec.own.folder)
+            # exec: the reader's server is PID 1 itself, as an exec-form CMD would make it.
+            return ["/bin/sh", "-c", f"cd {shlex.quote(target)} && exec {spec.own.command}"], [mount]
         if spec.file:
             target, mount = self.mount_server_file(spec.file)
             return server_argv(spec, sleep, target), [mount]
@@ -143,7 +165,7 @@ class RunContainers:
         command, mounts = self.pid1_command(spec, sleep)
         limits = spec.limits
         container = self.engine.containers.create(
-            inventory.image(spec.image),
+            spec.own.image if spec.own is not None and spec.own.image else inventory.image(spec.image),
             command=command,
             name=self.name(alias),
             # The text's server names itself with getfqdn(); Django must accept that name as a Host.
@@ -151,7 +173,7 @@ class RunContainers:
             # Root on purpose (pids-cgroup) is still root without any capability (the lockdown below).
             user="0" if spec.root else str(uid),
             init=spec.init or None,
-            working_dir=inventory.APP_DIR,
+            working_dir=None if spec.own is not None else inventory.APP_DIR,
             detach=True,
             labels={**self.labels, ROLE_LABEL: "server", STAGE_LABEL: spec.stage},
             # The text's webserver2.py imports the app module by name, from the apps folder.

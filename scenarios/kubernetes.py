@@ -247,9 +247,9 @@ class Manifests:
                 bound += action.seconds + 10
             elif isinstance(action, spec.Curl):
                 max_time = spec.seconds(action.max_time, self.scale)
-                lines.append(actions.CURLS.format(count=action.count, max_time=max_time, gap=action.gap,
-                                                  url=shlex.quote(url(action.path))).strip())
-                bound += max_time + action.count * action.gap + 10
+                lines.append(actions.curls_script(action.count, max_time, action.gap, url(action.path),
+                                                  action.silent_first, alias).strip())
+                bound += max_time + action.count * action.gap + action.silent_first + 10
             elif isinstance(action, spec.Netcat):
                 lines.append(f"printf {shlex.quote(action.payload)} | nc -w {action.wait:g} {alias} {PORT}")
                 bound += action.wait + 10

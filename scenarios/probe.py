@@ -132,6 +132,20 @@ def server_pid_from(procs: list, marker: str = "lbaws") -> int | None:
     return min(roots) if roots else None
 
 
+INITS = ("docker-init", "tini", "dumb-init")
+
+
+def own_server_pid(procs: list) -> int | None:
+    """PID 1, or its oldest child when PID 1 is an init."""
+    first = next((p for p in procs if p.pid == 1 and not p.zombie), None)
+    if first is None:
+        return None
+    if first.comm in INITS:
+        children = [p.pid for p in procs if p.ppid == 1 and not p.zombie]
+        return min(children) if children else None
+    return 1
+
+
 FD_LISTING = "ls -l /proc/{pid}/fd"
 
 
@@ -157,6 +171,10 @@ class Probe:
         pid = server_pid_from(procs)
         if pid is None:
             pid = server_pid_from(procs, marker="python")
+        if pid is None:
+            # A reader's server in another language runs as the container's PID 1 (exec'd), or as the
+            # one child of an init the image put there.
+            pid = own_server_pid(procs)
         return pid
 
     def listening(self, port: int) -> bool:

@@ -58,6 +58,13 @@ class TrialRecord:
     def final_fds(self) -> int | None:
         return self.final.fd_count if self.final else None
 
+    def kept_sockets(self) -> int | None:
+        """Sockets the server held at the end beyond those it started with: client connections whose
+        descriptor it never closed. None when either listing is missing."""
+        start = self.baseline.sockets if self.baseline else None
+        end = self.final.sockets if self.final else None
+        return None if start is None or end is None else end - start
+
     def tcp_since_baseline(self) -> TcpCounters | None:
         """The server's TCP counters from the baseline to the final snapshot, or to the last one an action
         took when the server died first (its network namespace goes with it); None when none read them."""
@@ -186,8 +193,19 @@ class TrialRecord:
         return "\n".join(kept)
 
     def error_line(self) -> str:
+        """The exception a Python server died of; for a server in another language that died, the last
+        line it wrote ("accept: [Errno 24] Too many open files")."""
         lines = self.traceback().splitlines()
-        return lines[-1] if lines else ""
+        if lines:
+            return lines[-1]
+        if self.died and (self.server_file and not self.server_file.endswith(".py")):
+            written = [line for line in self.logs.splitlines() if line.strip()]
+            return written[-1].strip() if written else ""
+        return ""
+
+    def died_in(self, call: str) -> bool:
+        """Whether the server's fatal error came from `call` ("accept", "fork"), whatever its language."""
+        return call in self.traceback() or call in self.error_line()
 
     def counts_printed(self) -> list:
         """The integers 3d prints after each fork: len(clients), as in the text's screenshots."""

@@ -49,12 +49,27 @@ def as_json(result: RunResult, words: Words = SCENARIO_WORDS) -> dict:
             "observed": result.verdict.observed,
             "why": scenario.why,
             "numbers": result.verdict.numbers,
+            "lessons": [{"key": lesson.key, "fault": lesson.fault, "fix": lesson.fix}
+                        for lesson in shown_lessons(result)],
         },
         "server_files": {key: {"path": runs[0].server_file, "sha256": runs[0].server_sha256}
                          for key, runs in result.observations.trials.items() if runs[0].server_file},
         "observations": {key: [r.as_dict() for r in runs] for key, runs in result.observations.trials.items()},
         "error": result.error,
     }
+
+
+def shown_lessons(result: RunResult) -> list:
+    """The scenario's Lessons its judgment named: the faults seen, each with the text's fix."""
+    # Only a reader's file is told how to fix itself: the lab's own stages fail on purpose or not at all.
+    yours = any(record.server_file for runs in result.observations.trials.values() for record in runs)
+    named = result.verdict.lessons if yours and not result.verdict.reproduced else ()
+    return [lesson for lesson in result.scenario.lessons if lesson.key in named]
+
+
+def lesson_lines(result: RunResult) -> list:
+    """"the fault: ...; the text's fix: ..." for each lesson a differing judgment named."""
+    return [f"{lesson.fault}: {lesson.fix}" for lesson in shown_lessons(result)]
 
 
 def verdict_block(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
@@ -65,6 +80,7 @@ def verdict_block(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
         f"{scenario.name}: {words(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("predicted", scenario.prediction),
         wrap("observed", verdict.observed),
+        *[wrap("fix", line) for line in lesson_lines(result)],
         wrap("why", scenario.why),
     ])
 
@@ -85,6 +101,7 @@ def as_markdown(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
         "",
         f"**Observed.** {result.verdict.observed}",
         "",
+        *[f"**The fix.** {line}\n" for line in lesson_lines(result)],
         f"**Why.** {scenario.why}",
         "",
         "![timeline](timeline.png)",

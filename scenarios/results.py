@@ -183,6 +183,12 @@ class SnapshotResult:
     def zombies(self) -> list:
         return [c for c in self.children if c.zombie]
 
+    @property
+    def sockets(self) -> int | None:
+        """Descriptors that are sockets: the listener and any client connection still held. Other files a
+        server opens (an epoll, a log) do not count, so a kept client socket shows whatever the code."""
+        return sum(1 for line in self.fd_listing.splitlines() if "socket:[" in line) if self.fd_listing else None
+
     def pid1(self) -> Proc | None:
         """The container's PID 1: the server, the shell of a shell-form CMD, or docker-init."""
         return next((p for p in self.processes if p.pid == 1), None)

@@ -136,7 +136,13 @@ class ScenarioRunner:
             return Judgment.error(f"a probe of the harness failed, so the watch is incomplete: "
                                   f"{'; '.join(faults)}"), "\n".join(faults)
         try:
-            return self.judge(observations), ""
+            judgment = self.judge(observations)
+            known = {lesson.key for lesson in self.scenario.lessons}
+            unknown = [key for key in judgment.lessons if key not in known]
+            if unknown:
+                raise KeyError(f"the judge named lessons {unknown} that scenario {self.scenario.name} does not "
+                               f"list; it lists {sorted(known)}")
+            return judgment, ""
         except Exception as exc:  # a judge's bug says nothing about the server
             return (Judgment.error(f"the judge failed: {type(exc).__name__}: {exc}"),
                     f"the judge failed:\n{traceback.format_exc()}")
@@ -185,7 +191,9 @@ class ScenarioRunner:
                              limits={**server_spec.limits.as_dict(), "set_by": self.options.limits.value},
                              uid=0 if server_spec.root else uid, sleep=sleep,
                              python2_signals=server_spec.python2_signals, planned=planned)
-        if server_spec.file:
+        if server_spec.own is not None:
+            record.server_file, record.server_sha256 = server_spec.own.label, server_spec.own.digest
+        elif server_spec.file:
             record.server_file = server_spec.file
             record.server_sha256 = hashlib.sha256(Path(server_spec.file).read_bytes()).hexdigest()
         return record
@@ -204,13 +212,14 @@ class ScenarioRunner:
     def launch(self, server_spec: spec.ServerSpec, record: TrialRecord, alias: str, uid: int, sleep,
                watch: spec.Watch, label: str, fd_count: spec.FdCount = spec.FdCount.LISTING) -> Running:
         """Start one server container and wait until it listens; its sampler runs from then on."""
-        what = (f"your {Path(server_spec.file).name} in stage {server_spec.stage}'s place" if server_spec.file
-                else f"stage {server_spec.stage}")
+        yours = server_spec.own.label if server_spec.own is not None else \
+            Path(server_spec.file).name if server_spec.file else ""
+        what = f"your {yours} in stage {server_spec.stage}'s place" if yours else f"stage {server_spec.stage}"
         pid1 = " under /bin/sh -c" if server_spec.shell_form else " under docker-init" if server_spec.init else ""
         self.progress.say(f"{label}: {what}{' ' + server_spec.app if server_spec.app else ''}{pid1} "
                           f"as UID {record.uid}, nofile={server_spec.limits.nofile} "
                           f"nproc={server_spec.limits.nproc} (set by the {self.options.limits.value})"
-                          f"{f', sleep {sleep:g}s' if sleep is not None and not server_spec.file else ''}"
+                          f"{f', sleep {sleep:g}s' if sleep is not None and not yours else ''}"
                           f"{', --python2-signals' if server_spec.python2_signals else ''}")
         t0 = time.monotonic()
         server = self.containers.start_server(server_spec, alias, uid, sleep)

@@ -102,6 +102,23 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class OwnServer:
+    """A reader's server in any language: COMMAND run in their folder (mounted read-only), or their own
+    locally built image whose command serves on port 8888. Either runs under the lab's limits, UID and
+    lockdown, and the probes read its processes and descriptors as they read any server's."""
+
+    label: str  # how reports name it: "c3g/ (./server3g)", "image mine:latest"
+    digest: str  # sha256 of the folder's files, or the image's ID
+    command: Optional[str] = None
+    folder: Optional[str] = None
+    image: Optional[str] = None
+
+    def __post_init__(self):
+        if (self.image is None) == (self.command is None) or (self.command is not None) != (self.folder is not None):
+            raise ValueError("OwnServer takes a command and its folder, or an image")
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """One server container: a stage of the text, optionally serving a WSGI app from an app image."""
 
@@ -116,6 +133,7 @@ class ServerSpec:
     # A reader's own server file on the host, run as `python3 FILE [APP]` in this stage's place. Its
     # sleeps are its own: `sleep` then only tells the judges what the text's stage sleeps.
     file: Optional[str] = None
+    own: Optional[OwnServer] = None  # a reader's server that is no Python file, in this stage's place
     # Capabilities added back to this locked-down container, each with its reason (default: none).
     grants: tuple = ()
     # What runs as the container's PID 1, the lesson of orphan-reaping and pid1-signals: the server
@@ -246,6 +264,10 @@ class Curl:
     gap: float = 0.0
     max_time: Seconds = 10.0
     path: str = "/hello"
+    # Seconds a silent client holds a connection open, sending nothing, opened just before the curls: a
+    # server that forks goes on to accept() while the child waits for that request; one whose parent
+    # waits for the child (or that serves clients one at a time) makes the curls wait the silence out.
+    silent_first: float = 0.0
     key: str = "curl"
 
 
@@ -396,6 +418,15 @@ class Needs(Enum):
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """A fault the text teaches and the change it makes to fix it, named by a judgment that differs."""
+
+    key: str  # what a Judgment names it by: "keeps-copy"
+    fault: str  # in the reader's terms: "the parent never closes its copy of the client socket"
+    fix: str  # from the text: "the text's 3g closes it right after fork()"
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     section: str  # where in the text: "Part 3, webserver3d.py: ulimit -n 256"
@@ -406,11 +437,14 @@ class Scenario:
     judge: Callable  # (scenarios.record.Observations) -> scenarios.verdict.Judgment
     repeatable: bool = False  # --repeat applies (races)
     needs: tuple = ()  # Needs: what the engine must do, else the scenario says it cannot run there
+    lessons: tuple = ()  # Lesson: the faults its judge may name, each with the text's fix
 
     def __post_init__(self):
         keys = [trial.key for trial in self.trials]
         if len(set(keys)) != len(keys):
             raise ValueError(f"scenario {self.name}: two trials share a key: {keys}")
+        if not all(isinstance(lesson, Lesson) for lesson in self.lessons):
+            raise TypeError(f"scenario {self.name}: lessons holds Lesson(key, fault, fix) only")
         wrong = [need for need in self.needs if not isinstance(need, Needs)]
         if wrong:
             raise TypeError(f"scenario {self.name}: needs holds members of Needs, not {wrong[0]!r}")

@@ -6,12 +6,13 @@ has; the other trials of the scenario stay the lab's, so the same judge decides.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lbaws import stages
-from scenarios.spec import Scenario
+from scenarios.spec import OwnServer, Scenario
 
 # What Python 2 code of the text's part 1 and 2 listings trips over in Python 3, with the port.
 PYTHON2_SIGNS = (
@@ -77,8 +78,10 @@ def read_server_file(path: Path) -> str:
     return source
 
 
-def substitute(scenario: Scenario, path: Path, stage: stages.Stage | None, only: str | None = None) -> Substitution:
-    """The scenario with the file in every trial of `stage` that can take it (or in the trial `only`)."""
+def substitute(scenario: Scenario, path: Path | None, stage: stages.Stage | None, only: str | None = None,
+               own: OwnServer | None = None) -> Substitution:
+    """The scenario with the file (or the reader's `own` server) in every trial of `stage` that can take
+    it (or in the trial `only`)."""
     trials, yours, kept = [], [], {}
     for trial in scenario.trials:
         wanted = trial.key == only if only else stages.find(trial.server.stage) is stage
@@ -90,7 +93,32 @@ def substitute(scenario: Scenario, path: Path, stage: stages.Stage | None, only:
             kept[trial.key] = f"it needs {' and '.join(switches)}, which only the lab's server has"
             trials.append(trial)
             continue
-        server = dataclasses.replace(trial.server, file=str(path.resolve()))
+        server = (dataclasses.replace(trial.server, own=own) if own is not None
+                  else dataclasses.replace(trial.server, file=str(path.resolve())))
         trials.append(dataclasses.replace(trial, server=server))
         yours.append(trial.key)
     return Substitution(dataclasses.replace(scenario, trials=tuple(trials)), tuple(yours), kept)
+
+
+def own_server(folder: Path | None, command: str | None, image: str | None, engine=None) -> OwnServer:
+    """A reader's server in any language, refused in one line when the folder or the image is not there."""
+    if image:
+        import docker.errors
+
+        from scenarios.containers import connect
+
+        try:
+            found = (engine or connect()).images.get(image)
+        except docker.errors.ImageNotFound:
+            raise CheckError(f"no image {image!r} on this engine: build it first (docker build -t {image} .); "
+                             f"the lab pulls nothing") from None
+        return OwnServer(label=f"image {image}", digest=found.id.split(":", 1)[-1], image=image)
+    if folder is None or not folder.is_dir():
+        raise CheckError(f"--command runs in your folder: give it as DIR, not {folder}")
+    if not command.strip():
+        raise CheckError("--command is empty")
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return OwnServer(label=f"{folder.resolve().name}/ ({command})", digest=digest.hexdigest(), command=command,
+                     folder=str(folder.resolve()))

@@ -48,14 +48,28 @@ class Judgment:
     verdict: Verdict
     observed: str
     numbers: dict = field(default_factory=dict)
+    lessons: tuple = ()  # keys of the scenario's Lessons that this outcome shows: faults with the text's fix
 
     @classmethod
-    def of(cls, reproduced: bool, observed: str, numbers: dict | None = None) -> Judgment:
-        return cls(Verdict.of(reproduced), observed, numbers or {})
+    def of(cls, reproduced: bool, observed: str, numbers: dict | None = None, lessons=()) -> Judgment:
+        return cls(Verdict.of(reproduced), observed, numbers or {}, tuple(lessons))
 
     @classmethod
-    def error(cls, observed: str) -> Judgment:
-        return cls(Verdict.ERROR, observed)
+    def error(cls, observed: str, numbers: dict | None = None) -> Judgment:
+        return cls(Verdict.ERROR, observed, numbers or {})
+
+    @classmethod
+    def weighed(cls, yours: bool | None, labs: bool, observed: str, numbers: dict, lessons=(),
+                lab_trial: str = "") -> Judgment:
+        """A scenario judged in two parts: the reader's trial (`yours`; None when no reader's file ran, as in
+        `lbaws scenario`) and the lab's own trials beside it. When only the lab's part failed, the run says
+        nothing about the reader's server: ERROR, not DIFFERS."""
+        if yours is None:
+            return cls.of(labs, observed, numbers, lessons)
+        if yours and not labs:
+            return cls.error(f"the lab's own {lab_trial} did not show its part this time (on a busy machine, a "
+                             f"timing; rerun), so this run says nothing about your server. {observed}", numbers)
+        return cls.of(yours and labs, observed, numbers, lessons)
 
     @property
     def reproduced(self) -> bool:

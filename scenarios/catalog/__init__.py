@@ -2,7 +2,7 @@
 from importlib import import_module
 
 MODULES = (
-    "hello", "frameworks", "iterative_blocking", "concurrent_fork", "client_hang", "fd_exhaustion",
+    "hello", "frameworks", "iterative_blocking", "concurrent_fork", "served_at_once", "client_hang", "fd_exhaustion",
     "zombies", "nproc_exhaustion", "sigchld_eintr", "missed_signals", "waitpid_reaper", "concurrent_wsgi",
     "prefork_respawn", "prefork_hung_worker",
     # The same lessons inside a container: PID 1, the pids cgroup, a UID's nproc shared across containers.

@@ -1,5 +1,5 @@
 """Part 3, webserver3c.py: fork per client, every client answered at once; 3c never reaps."""
-from lbaws.stages import HELLO
+from scenarios.phrases import who
 from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
 from scenarios.verdict import Judgment
 
@@ -10,7 +10,7 @@ SLEEP = Scaled(60)
 def judge(obs) -> Judgment:
     record = obs["3c"]
     curls = record.curls()
-    answered = [body for body in curls.bodies() if body == HELLO]
+    answered = [c for c in curls.curls if c.status is not None]  # any status line and body
     slowest = curls.slowest_ttfb(unanswered=99)
     children = record.snapshot("children").live
     zombies_left = record.last_alive().zombies
@@ -18,7 +18,7 @@ def judge(obs) -> Judgment:
     one_child_each = len(children) == CLIENTS
     return Judgment.of(
         reproduced=at_once and one_child_each and not record.died,
-        observed=(f"{len(answered)}/{CLIENTS} curls printed {HELLO}, the slowest after {slowest:.2f}s "
+        observed=(f"{len(answered)}/{CLIENTS} curls got a response from {who(record)}, the slowest after {slowest:.2f}s "
                   f"while each child sleeps {record.sleep:g}s; ps showed {len(children)} live children "
                   f"whose parent is the server (PID {record.server_pid}); after the sleeps, "
                   f"{zombies_left} zombies remain because 3c never waits for its children."),

@@ -1,12 +1,14 @@
 """Part 3, webserver3d.py under `ulimit -n 256` with client3.py --max-clients=300."""
 from lbaws import stages
-from lbaws.stages import HELLO
+from scenarios.catalog.lessons import DIES, KEEPS_COPY
+from scenarios.phrases import load_failure, said, who
 from scenarios.results import MissingResult
 from scenarios.spec import (ClientPattern, Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until,
                             Watch)
 from scenarios.verdict import Judgment
 
 LIMITS = Limits(nofile=256, nproc=1024)
+DOES = {"3d": "keeps the parent's copies", "3g": "closes the parent's copy"}
 LOAD = Load(clients=300, hold=5, deadline=40, connect_timeout=3)
 
 
@@ -56,37 +58,74 @@ def overflow_reason(record) -> str:
             f"{why}.")
 
 
+def fate(record) -> str:
+    """How the server ended the load, by its descriptors, whatever code it runs."""
+    if record.died:
+        error = record.error_line() or "no traceback"
+        return (f"died with status {record.exit_code} ({error}); it started with {record.baseline_fds} "
+                f"descriptors and the highest sampled was {record.peak('fds')} of its {LIMITS.nofile}")
+    return (f"was still running at the end with {record.final_fds} descriptors; it started with "
+            f"{record.baseline_fds}, peaked at {record.peak('fds')} of its {LIMITS.nofile}")
+
+
+def answered(record) -> str:
+    """Whether curl got a response after the load: any status line and body count."""
+    if record.died or "curl" not in record.planned:
+        return ""
+    curl = record.curl()
+    return (f" and answered curl with {said(curl)}" if curl.status is not None
+            else f" but curl got no response afterwards (exit {curl.exit})")
+
+
+def took(record) -> str:
+    failed = load_failure(record)
+    if failed:
+        return f" ({failed})"
+    return f", the load client connecting {record.load().connected} times"
+
+
 def judge(obs) -> Judgment:
     leaky, fixed = obs["3d"], obs["3g"]
     error = leaky.error_line()
     emfile = "Too many open files" in error and "24" in error
-    in_accept = "accept" in leaky.traceback()
+    in_accept = leaky.died_in("accept")
     kept = accepted(leaky)
     baseline = leaky.baseline_fds or 0
     at_death = baseline + kept  # every accepted socket stays open in the parent
     sampled = leaky.peak("fds")
-    survived = (not fixed.died and fixed.curl().body == HELLO
-                and fixed.peak("fds") < LIMITS.nofile and fixed.final_fds == fixed.baseline_fds)
-    served = fixed.load().connected
-    reproduced = leaky.died and emfile and in_accept and 0 < kept < LIMITS.nofile and survived
-    fate = (f"died in accept() with {error!r}; it started with {baseline} descriptors, so it held {at_death} of "
-            f"its {LIMITS.nofile} at death" if leaky.died else
-            f"was still running at the end; it started with {baseline} descriptors and ended with "
-            f"{leaky.final_fds} of its {LIMITS.nofile}")
+    fixed_answered = not fixed.died and fixed.curl().status is not None
+    fixed_back = fixed.final_fds is not None and fixed.final_fds == fixed.baseline_fds
+    survived = fixed_answered and fixed.peak("fds") < LIMITS.nofile and fixed_back
+    leaks = leaky.died and emfile and in_accept and 0 < kept < LIMITS.nofile
+    reproduced = leaks and survived
+    lessons = []
+    if not survived:
+        lessons.append(KEEPS_COPY.key if fixed.died and "Too many open files" in fixed.error_line()
+                       or not fixed_back else DIES.key)
     overflow = "" if reproduced else overflow_reason(leaky)
-    return Judgment.of(
-        reproduced=reproduced,
-        observed=((f"3d: {overflow} " if overflow else "")
-                  + f"3d accepted {kept} connections and {fate} (highest "
-                  f"sampled: {sampled}). 3g under the same limit took the same load ({served} connections), "
-                  f"peaked at {fixed.peak('fds')} descriptors, ended with {fixed.final_fds} as it started "
-                  f"({fixed.baseline_fds}) and still answered curl."),
+    leaky_told = (f"{who(leaky, DOES['3d'], (fixed,))} accepted {kept} connections and "
+                  + (f"died in accept() with {error!r}, holding {at_death} of its {LIMITS.nofile} descriptors "
+                     f"(it started with {baseline}; highest sampled: {sampled})" if leaky.died and in_accept
+                     else fate(leaky)) + took(leaky))
+    fixed_told = (f"{who(fixed, DOES['3g'], (leaky,))} under the same limit "
+                  + fate(fixed) + took(fixed) + answered(fixed))
+    if fixed.server_file and not survived and not fixed.died and not fixed_back:
+        fixed_told += (f": {fixed.final_fds - (fixed.baseline_fds or 0)} descriptors more than it started "
+                       f"with, where 3g returns to where it started")
+    told = [fixed_told, leaky_told] if fixed.server_file else [leaky_told, fixed_told]
+    yours = survived if fixed.server_file else leaks if leaky.server_file else None
+    labs = leaks if fixed.server_file else survived if leaky.server_file else reproduced
+    return Judgment.weighed(
+        yours, labs, lab_trial="3d" if fixed.server_file else "3g",
+        observed=(f"3d: {overflow} " if overflow else "") + ". ".join(t[0].upper() + t[1:] for t in told) + ".",
         numbers={"nofile": LIMITS.nofile, "clients": LOAD.clients, "accepted": kept,
                  "baseline_fds": baseline, "fds_at_death": at_death, "peak_sampled_fds": sampled,
-                 "error": error, "exit_code": leaky.exit_code, "3g_connected": served,
-                 "3g_peak_fds": fixed.peak("fds"), "3g_final_fds": fixed.final_fds,
+                 "error": error, "exit_code": leaky.exit_code,
+                 "3g_connected": None if load_failure(fixed) else fixed.load().connected,
+                 "3g_peak_fds": fixed.peak('fds'), "3g_final_fds": fixed.final_fds,
                  "3g_survived": survived, **accept_queue(leaky),
                  **{f"3g_{name}": value for name, value in accept_queue(fixed).items() if name != "client"}},
+        lessons=lessons,
     )
 
 
@@ -107,4 +146,5 @@ SCENARIO = Scenario(
               watch=Watch.NOFILE, title="the fix under the same limit"),
     ),
     judge=judge,
+    lessons=(KEEPS_COPY, DIES),
 )

@@ -21,7 +21,7 @@ def judge(obs) -> Judgment:
     record = obs["3d"]
     error = record.error_line()
     eagain = "Resource temporarily unavailable" in error and "11" in error
-    in_fork = "fork" in record.traceback()
+    in_fork = record.died_in("fork")
     last = record.last_alive()
     sampled = last.live + last.zombies
     children = children_at_death(record)

@@ -1,4 +1,5 @@
 """`ulimit -u` counts a UID's processes on the whole host kernel: two containers of one UID share it."""
+from scenarios.phrases import who
 from scenarios.spec import (Curl, FdCount, Limits, Load, Neighbour, Pause, Scenario, ServerSpec, Snapshot, Trial)
 from scenarios.verdict import Judgment
 
@@ -12,7 +13,7 @@ FORK_FAILED = "fork() failed"  # what the lab's 3g logs when it drops a connecti
 
 def died_in_fork(record) -> int:
     """1 when the server died of EAGAIN in fork(), as the text's 3g does (the lab's logs it and lives on)."""
-    return int(record.died and "[Errno 11]" in record.error_line() and "fork" in record.traceback())
+    return int(record.died and "[Errno 11]" in record.error_line() and record.died_in("fork"))
 
 
 def neighbour(same_uid: bool) -> Neighbour:
@@ -41,7 +42,7 @@ def judge(obs) -> Judgment:
     return Judgment.of(
         reproduced=reproduced,
         observed=(f"A 3d neighbour made {shared['neighbour_zombies']} zombies as UID {shared['neighbour_uid']}. "
-                  f"3g in another container as the same UID answered {shared['answered']} of {CURLS} curls, with "
+                  f"{who(obs['shared'])} in another container as the same UID answered {shared['answered']} of {CURLS} curls, with "
                   f"{shared['forks_failed']} failed forks. With a UID of its own ({own['uid']}, the "
                   f"neighbour's {own['neighbour_uid']} with {own['neighbour_zombies']} zombies) it answered "
                   f"{own['answered']} of {CURLS}, with {own['forks_failed']} failed forks."),

@@ -20,12 +20,19 @@ def holds(key: str, record) -> bool:
             and (waited if killed else stop.seconds < AT_ONCE))
 
 
+def named(key: str, record) -> str:
+    """The trial, and in a check whose server ran there: "no-handler (your server as PID 1)"."""
+    if not record.server_file:
+        return key
+    return f"{key} (your server {'under docker-init' if key.endswith('init') else 'as PID 1'})"
+
+
 def judge(obs) -> Judgment:
     stops = {key: obs[key].stop() for key in EXPECTED}
     return Judgment.of(
         reproduced=all(holds(key, obs[key]) for key in EXPECTED),
-        observed=" ".join(f"{key}: docker stop -t {TIMEOUT} took {stop.seconds:.2f}s, exit {stop.exit_code}"
-                          f"{' (SIGKILL)' if stop.killed else ''}." for key, stop in stops.items()),
+        observed=" ".join(f"{named(key, obs[key])}: docker stop -t {TIMEOUT} took {stop.seconds:.2f}s, exit "
+                          f"{stop.exit_code}{' (SIGKILL)' if stop.killed else ''}." for key, stop in stops.items()),
         numbers={"timeout_s": TIMEOUT, **{f"{key}_stop_s": stop.seconds for key, stop in stops.items()},
                  **{f"{key}_exit": stop.exit_code for key, stop in stops.items()}},
     )

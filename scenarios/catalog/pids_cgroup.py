@@ -18,7 +18,7 @@ SLACK = 15
 
 def fork_failed(record) -> bool:
     error = record.error_line()
-    return record.died and "[Errno 11]" in error and "fork" in record.traceback()
+    return record.died and "[Errno 11]" in error and record.died_in("fork")
 
 
 def reading(record) -> dict:

@@ -16,6 +16,7 @@ import docker
 import pytest
 
 from lab.inventory import RUN_LABEL
+from scenarios.catalog.lessons import KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME
 from lab.paths import CACHE
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +41,15 @@ CHECKS = {
     "wrong-port": ("wrong_port_webserver3g.py", "--scenario", "client-hang"),
     "loopback": ("loopback_webserver3g.py", "--scenario", "client-hang"),
     "hangs": ("hangs_webserver3g.py", "--scenario", "client-hang"),
+    # Other shapes: a class with its own greeting and a Content-Length, a selectors loop answering
+    # HTTP/1.0 with another body, os.fork() in a bare loop, a parent that waits right after fork().
+    "classy": ("Classy-Server.v2.py", "--stage", "3g", "--scenario", "client-hang", "--scenario", "fd-exhaustion",
+               "--scenario", "served-at-once"),
+    "selectors": ("selectors_webserver3g.py", "--scenario", "client-hang", "--scenario", "fd-exhaustion"),
+    "keeps-copy": ("forks_keeps_copy.py", "--stage", "3g", "--scenario", "client-hang"),
+    "serial": ("serial_webserver3g.py", "--scenario", "served-at-once"),
+    "never-waits": ("never_waits_webserver3g.py", "--scenario", "waitpid-reaper"),
+    "3d-as-3g": ("webserver3d.py", "--stage", "3g", "--scenario", "waitpid-reaper", "--scenario", "fd-exhaustion"),
 }
 
 
@@ -115,11 +125,11 @@ def test_a_correct_3g_behaves_as_the_texts_3g_in_every_experiment(checked):
     check = checked["good-3g"]
     assert check.process.returncode == 0, out(check)
     assert check.verdicts() == {name: "BEHAVES AS THE TEXT'S 3G"
-                                for name in ("starts", "client-hang", "fd-exhaustion", "waitpid-reaper",
+                                for name in ("starts", "served-at-once", "client-hang", "fd-exhaustion", "waitpid-reaper",
                                              "pid1-signals", "nproc-shared-uid")}
     summary = check.summary
     assert summary["stage"] == "3g" and len(summary["sha256"]) == 64
-    report = json.loads(Path(summary["scenarios"][2]["report"]).read_text())
+    report = json.loads(Path(summary["scenarios"][3]["report"]).read_text())
     (record,) = report["observations"]["3g"]
     assert record["server_file"].endswith("webserver3g.py") and record["server_sha256"] == summary["sha256"]
     assert report["observations"]["3d"][0]["server_file"] == "", "the lesson's other trial stays the lab's"
@@ -144,6 +154,8 @@ def test_reaping_one_child_per_sigchld_leaves_zombies_and_differs_from_3g(checke
     assert numbers["1000_zombies_after"] > 0
     printed = " ".join(check.process.stdout.split())  # the verdict block is wrapped for the terminal
     assert "waitpid-reaper: DIFFERS" in printed and "calls waitpid(-1, WNOHANG) until no finished child" in printed
+    assert check.observed("waitpid-reaper").startswith("your server (in 3g's place), 128 clients: ")
+    assert "fix one wait() per SIGCHLD misses the children whose signals arrived together" in printed
 
 
 @pytest.mark.container
@@ -151,7 +163,68 @@ def test_keeping_the_parents_copy_differs_from_3g_because_curl_hangs(checked):
     check = checked["no-close-3g"]
     assert check.process.returncode == 1, out(check)
     assert check.verdicts()["client-hang"] == "DIFFERS"
-    assert "Against 3g, which closes the parent's copy, the same curl exited 28" in check.observed("client-hang")
+    observed = check.observed("client-hang")
+    assert observed.startswith("against your server (in 3g's place) curl got status 200 with 'Hello, World!'")
+    assert "then hung until its own --max-time 5 (exit 28" in observed and "1 client connection it never closed" in observed
+    assert row(check, "client-hang")["fix"] == [KEEPS_COPY.fault + ": " + KEEPS_COPY.fix]
+
+
+def row(check, scenario):
+    return next(r for r in check.summary["scenarios"] if r["scenario"] == scenario)
+
+
+@pytest.mark.container
+@pytest.mark.parametrize("name", ["classy", "selectors"])
+def test_correct_forking_servers_in_other_shapes_behave_as_3g(checked, name):
+    check = checked[name]
+    assert check.process.returncode == 0, out(check)
+    assert set(check.verdicts().values()) == {"BEHAVES AS THE TEXT'S 3G"}
+    assert "None" not in " ".join(check.observed(s) for s in check.verdicts())
+
+
+@pytest.mark.container
+def test_a_kept_copy_shows_in_the_sockets_when_content_length_lets_curl_finish(checked):
+    check = checked["keeps-copy"]
+    assert check.process.returncode == 1, out(check)
+    observed = check.observed("client-hang")
+    assert observed.startswith("against your server (in 3g's place) curl got status 200 with 'hi there'")
+    assert "exited 0" in observed and "1 client connection it never closed" in observed
+    assert "told curl its length (Content-Length), so curl could finish without the FIN" in observed
+    assert row(check, "client-hang")["fix"] == [KEEPS_COPY.fault + ": " + KEEPS_COPY.fix]
+
+
+@pytest.mark.container
+def test_a_parent_that_waits_right_after_fork_is_told_it_serves_one_client_at_a_time(checked):
+    check = checked["serial"]
+    assert check.process.returncode == 1, out(check)
+    assert check.verdicts()["served-at-once"] == "DIFFERS"
+    assert "Your server served one client at a time, as the text's 3b does." in check.observed("served-at-once")
+    assert row(check, "served-at-once")["fix"] == [ONE_AT_A_TIME.fault + ": " + ONE_AT_A_TIME.fix]
+
+
+@pytest.mark.container
+def test_a_server_that_never_waits_is_told_to_reap_in_a_loop(checked):
+    check = checked["never-waits"]
+    assert check.process.returncode == 1, out(check)
+    observed = check.observed("waitpid-reaper")
+    assert observed.startswith("your server (in 3g's place), 128 clients: 128 responses, 128 zombies after")
+    assert "3g, which reaps in a waitpid(-1, WNOHANG) loop and closes the parent's copy, leaves 0 zombies" in observed
+    assert NEVER_WAITS.fault + ": " + NEVER_WAITS.fix in row(check, "waitpid-reaper")["fix"]
+
+
+@pytest.mark.container
+def test_a_3d_in_3gs_place_keeps_every_trials_readings_and_names_both_faults(checked):
+    check = checked["3d-as-3g"]
+    assert check.process.returncode == 1, out(check)
+    assert check.verdicts() == {"starts": "BEHAVES AS THE TEXT'S 3G", "waitpid-reaper": "DIFFERS",
+                                "fd-exhaustion": "DIFFERS"}
+    reaper = row(check, "waitpid-reaper")
+    assert reaper["observed"].startswith("your server (in 3g's place), 128 clients: 128 responses, 128 zombies")
+    assert "could not judge" not in reaper["observed"] and "None" not in row(check, "fd-exhaustion")["observed"]
+    numbers = json.loads(Path(reaper["report"]).read_text())["verdict"]["numbers"]
+    assert numbers["128_zombies_after"] == 128 and numbers["128_final_fds"] > numbers["128_baseline_fds"]
+    fixes = " ".join(reaper["fix"])
+    assert NEVER_WAITS.fix in fixes and KEEPS_COPY.fix in fixes
 
 
 @pytest.mark.container

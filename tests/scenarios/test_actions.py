@@ -44,11 +44,27 @@ def tricky_url():
         server.server_close()
 
 
-def run_curls(url, count=2):
+def run_curls(url, count=2, silent_s=0.0, port=0):
     if shutil.which("curl") is None or shutil.which("base64") is None:
         pytest.fail("curl and base64 are needed on the host (Debian: curl, coreutils)")
-    script = actions.CURLS.format(count=count, max_time=5, gap=0, url=url)
+    script = actions.curls_script(count, 5, 0, url, silent_s, "127.0.0.1", port)
     return subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=30).stdout
+
+
+@pytest.mark.parametrize("kind,waits", [(http.server.HTTPServer, True), (http.server.ThreadingHTTPServer, False)])
+def test_a_silent_client_in_front_makes_curl_wait_only_for_a_server_that_serves_one_at_a_time(kind, waits):
+    # HTTPServer handles one connection at a time, as the text's 3b: it reads the silent client's
+    # request line until that client goes; a threading server answers curl meanwhile, as 3g's fork does.
+    server = kind(("127.0.0.1", 0), _Tricky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        (curl,) = actions.parse_curls(run_curls(f"http://127.0.0.1:{port}/x", count=1, silent_s=3.0, port=port))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert curl.status == 200 and curl.body == TRICKY
+    assert (curl.ttfb_s >= 1.5) is waits, curl  # the judge's own threshold: half the silence
 
 
 def test_a_body_with_marker_lines_comes_back_whole_from_every_curl(tricky_url):

@@ -57,6 +57,11 @@ def check_concurrent_fork(n):
     assert n["answered"] == n["children_seen"] == n["zombies_left"] == n["clients"]
 
 
+def check_served_at_once(n):
+    assert n["3b_ttfb_s"] >= n["silent_s"] / 2 and n["3g_ttfb_s"] < 1.0
+    assert n["3b_status"] == n["3g_status"] == 200
+
+
 def check_client_hang(n):
     assert (n["curl_3d_exit"], n["curl_3g_exit"]) == (28, 0)
 

@@ -1,0 +1,58 @@
+"""How judges put a trial's readings into words, so a sentence names the server that did it.
+
+In `lbaws check` a reader's file runs in one trial's place: that trial's server is "your server (in 3g's
+place)", and the lab's own stage beside it is named with what it does ("3d, which keeps the parent's
+copy"). In `lbaws scenario` every trial is the lab's and reads as the stage's name.
+"""
+from __future__ import annotations
+
+from scenarios.results import MissingResult
+
+BODY_SHOWN = 40  # characters of a response body quoted in a sentence
+
+
+def who(record, does: str = "", beside=()) -> str:
+    """The trial's server as a sentence names it. Beside a reader's file (one of `beside` ran it) the
+    lab's stage is also named by what it `does`, for contrast; in the lab's own runs, by its name."""
+    if record.server_file:
+        return f"your server (in {record.stage}'s place)"
+    checking = any(other.server_file for other in beside)
+    return f"{record.stage}, which {does}," if does and checking else record.stage
+
+
+def yours_first(*records) -> list:
+    """The reader's trial first: a check's sentence starts with what their server did."""
+    return sorted(records, key=lambda record: not record.server_file)
+
+
+def said(curl) -> str:
+    """What curl got, whatever the status line and body: "'HTTP 200' with 'Hello, World!'"."""
+    if curl.status is None:
+        return "no response"
+    body = curl.body if len(curl.body) <= BODY_SHOWN else curl.body[:BODY_SHOWN] + "..."
+    return f"status {curl.status} with {body!r}" if body else f"status {curl.status} with an empty body"
+
+
+def descriptors(record) -> str:
+    """Where the parent's descriptor count went: "4 -> 5", or how the server ended when it did not live."""
+    start = record.baseline_fds
+    if record.final_fds is not None:
+        return f"{record.final_fds} descriptors at the end (it started with {start})"
+    if record.died:
+        return f"no descriptor count at the end: it had exited with status {record.exit_code} (it started with {start})"
+    return f"no descriptor count at the end (it started with {start})"
+
+
+def load_failure(record, key: str = "load") -> str:
+    """"" when the trial's load client reported its summary; else its exit status and last line."""
+    try:
+        record.load(key).count("responses")
+        return ""
+    except MissingResult as missing:
+        return str(missing)
+
+
+def sentences(parts) -> str:
+    """Clauses joined into sentences: the first as it stands, the others capitalised."""
+    parts = list(parts)
+    return ". ".join([parts[0]] + [part[:1].upper() + part[1:] for part in parts[1:]]) + "." if parts else ""

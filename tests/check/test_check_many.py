@@ -1,0 +1,106 @@
+"""`lbaws check FILE... | DIR`: each file in a run of its own, a folder of reports per file, a summary at
+the top, JUnit XML with one testcase per file x scenario, and nothing left after Ctrl-C."""
+import json
+import re
+import shutil
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import docker
+import pytest
+
+from commands import check_junit, check_many
+from lab.inventory import RUN_LABEL
+from scenarios.catalog.lessons import KEEPS_COPY
+
+from test_check import LBAWS, ROOT, SERVERS
+
+RUN_ID = re.compile(r"labelled org\.lbaws-lab\.run=(\S+?),")
+
+
+def rows():
+    good = {"scenario": "client-hang", "verdict": "BEHAVES AS THE TEXT'S 3G", "agrees": True, "outcome": "reproduced",
+            "observed": "fine", "duration_s": 20.0}
+    bad = dict(good, verdict="DIFFERS", agrees=False, outcome="not-reproduced", observed="your server hung",
+               fix=["the fault: the fix"])
+    broken = dict(good, verdict="ERROR", agrees=False, outcome="error", observed="the judge failed")
+    return [{"label": "a.py", "scenarios": [good, bad]}, {"label": "b.py", "scenarios": [good, broken]},
+            {"label": "c.py", "refused": "c.py:3: does not compile under Python 3"}]
+
+
+def test_junit_has_a_testcase_per_file_and_scenario_with_the_explanation_as_failure(tmp_path):
+    root = ET.parse(check_junit.write(rows(), tmp_path / "out" / "junit.xml")).getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "2", "1")
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["a.py x client-hang"] * 2 + ["b.py x client-hang"] * 2 + ["c.py x starts"]
+    failure = cases[1].find("failure")
+    assert failure.get("message") == "your server hung Fix: the fault: the fix"
+    assert cases[3].find("error").get("type") == "ERROR" and cases[0].find("failure") is None
+
+
+def test_report_folders_are_named_after_each_file_and_never_shared():
+    names = check_many.folder_names([Path("a/webserver3g.py"), Path("b/webserver3g.py"), Path("Classy.v2.py")])
+    assert list(names.values()) == ["webserver3g", "webserver3g-2", "Classy.v2"]
+
+
+def check_folder(tmp_path, helper=False):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    shutil.copy(SERVERS / "webserver3g.py", folder / "webserver3g.py")
+    shutil.copy(SERVERS / "no_close_webserver3g.py", folder / "no_close_webserver3g.py")
+    if helper:
+        (folder / "helpers.py").write_text("GREETING = 'hi'\n")  # names no stage: skipped, and said so
+    return folder
+
+
+def leftovers(reports):
+    runs = {run for log in reports.glob("*/check.log") for run in RUN_ID.findall(log.read_text())}
+    engine = docker.from_env()
+    return runs, [c.name for run in runs for c in engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run}"})]
+
+
+@pytest.mark.container
+@pytest.mark.timeout(900)
+def test_a_folder_is_checked_file_by_file_with_a_summary_and_junit(tmp_path):
+    folder, reports, junit = check_folder(tmp_path), tmp_path / "reports", tmp_path / "junit.xml"
+    result = subprocess.run([LBAWS, "check", str(folder), "--stage", "3g", "--scenario", "client-hang",
+                             "--jobs", "2", "--reports", str(reports), "--junit", str(junit)],
+                            capture_output=True, text=True, timeout=800, cwd=ROOT)
+    assert result.returncode == 1, result.stdout + result.stderr
+    summary = json.loads((reports / "summary.json").read_text())
+    by_file = {row["label"]: row for row in summary["files"]}
+    assert by_file["webserver3g.py"]["agrees"] is True and by_file["no_close_webserver3g.py"]["agrees"] is False
+    assert (reports / "webserver3g" / "client-hang" / "report.json").exists()
+    assert (reports / "no_close_webserver3g" / "summary.json").exists()
+    assert "| no_close_webserver3g.py | 3g | [client-hang]" in (reports / "summary.md").read_text()
+    assert "1/2 files behave as their stage" in result.stdout
+    root = ET.parse(junit).getroot()
+    names = sorted(c.get("name") for c in root.iter("testcase"))
+    assert "no_close_webserver3g.py x client-hang" in names and "webserver3g.py x starts" in names
+    failures = [c for c in root.iter("testcase") if c.find("failure") is not None]
+    messages = " ".join(c.find("failure").get("message") for c in failures)
+    assert "your server (in 3g's place)" in messages and KEEPS_COPY.fix in messages
+    assert leftovers(reports)[1] == []
+
+
+@pytest.mark.container
+@pytest.mark.timeout(300)
+def test_ctrl_c_stops_every_files_check_and_leaves_nothing(tmp_path):
+    folder, reports = check_folder(tmp_path, helper=True), tmp_path / "reports"
+    process = subprocess.Popen([LBAWS, "check", str(folder), "--scenario", "waitpid-reaper", "--jobs", "2",
+                                "--reports", str(reports)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(leftovers(reports)[1]) < 2:
+        time.sleep(0.5)
+    assert leftovers(reports)[1], "no check started its containers"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 130, out + err
+    assert "interrupted" in err
+    runs, left = leftovers(reports)
+    assert len(runs) >= 2 and left == []
+    assert "helpers.py: skipped, its name says no stage" in out
