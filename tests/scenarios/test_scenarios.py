@@ -202,10 +202,10 @@ def test_two_runs_at_once_do_not_collide(run_cli, tmp_path):
         assert result.returncode == 0, report["verdict"]["observed"]
 
 
-def start_a_long_run(run_cli, tmp_path, *extra):
+def start_a_long_run(run_cli, tmp_path, *extra, env=None):
     """`lbaws scenario iterative-blocking` unscaled (3b sleeps 60 s), once its curls are under way."""
     process = subprocess.Popen([*run_cli.command, "iterative-blocking", "--reports", str(tmp_path), *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     run_id, deadline = None, time.monotonic() + 60
     for line in process.stdout:
         match = RUN.search(line)

@@ -4,9 +4,6 @@ import pytest
 
 from srvproc import APPS, ServerProcess
 
-MEASUREMENTS = {}
-
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "container: needs the lab's Docker images and engine")
     config.addinivalue_line("markers", "scenario: runs one of the tutorial's experiments in containers")
@@ -30,13 +27,24 @@ def serve(tmp_path):
 
 
 @pytest.fixture
-def measured():
-    """A place for a test to leave the numbers it observed; they are printed after the run."""
-    return MEASUREMENTS
+def measured(request):
+    """A place for a test to leave the numbers it observed; they are printed after the run.
+
+    They travel on the test's report (user_properties), so they reach the terminal from an xdist worker too.
+    """
+    figures = {}
+    yield figures
+    request.node.user_properties.extend((MEASURED, f"{key}: {value}") for key, value in figures.items())
+
+
+MEASURED = "lbaws-measured"
 
 
 def pytest_terminal_summary(terminalreporter):
-    if MEASUREMENTS:
+    lines = [value for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "teardown"
+             for name, value in getattr(report, "user_properties", ()) if name == MEASURED]
+    if lines:
         terminalreporter.section("what the stages did (lbaws server tests)")
-        for key, value in MEASUREMENTS.items():
-            terminalreporter.write_line(f"{key}: {value}")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -1,0 +1,64 @@
+"""How `make test` spreads the suite over pytest-xdist's workers (`-n auto --dist loadgroup`).
+
+Most of the suite waits (sleeps, timeouts, containers starting), so its tests run side by side. What
+tests share goes to one worker as a group, so it is made once and nothing else touches it meanwhile:
+
+- tests/lab's Compose projects (the `lab` and `compose_project` fixtures): one project per session, and
+  services with fixed UIDs, whose RLIMIT_NPROC the host kernel counts across containers: two workers
+  running them would share those counts;
+- a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
+  tests): the module, so the fixture runs once;
+- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once.
+
+Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
+network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
+Images are built once: lab.images holds a file lock while it builds, so the first worker builds and
+the others find them current.
+"""
+import os
+
+import pytest
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+# The Compose project of tests/lab and its extra projects: services with fixed UIDs.
+COMPOSE_FIXTURES = {"lab", "compose_project"}
+# Four workers on two cores: the tests mostly wait, and more would only queue on the engine.
+WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config):
+    return int(os.environ.get("LBAWS_TEST_WORKERS", WORKERS))
+
+
+def group_of(item) -> str | None:
+    if COMPOSE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "compose-lab"
+    if item.get_closest_marker("bench"):
+        return "bench"
+    if _has_module_fixture(item):
+        return os.path.relpath(str(item.path), TESTS)
+    return None
+
+
+def _has_module_fixture(item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    return bool(info) and any(definition.scope == "module" for definitions in info.name2fixturedefs.values()
+                              for definition in definitions)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # Before xdist's own hook (trylast), which reads the marks into the names it schedules by.
+    for item in items:
+        group = group_of(item)
+        if group and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    groups = {}
+    for item in items:
+        group = group_of(item)
+        if group:
+            groups[group] = groups.get(group, 0) + 1
+    return [f"xdist groups: {', '.join(f'{name} ({count})' for name, count in sorted(groups.items()))}"]
