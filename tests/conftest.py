@@ -61,4 +61,6 @@ def pytest_report_collectionfinish(config, start_path, items):
         group = group_of(item)
         if group:
             groups[group] = groups.get(group, 0) + 1
-    return [f"xdist groups: {', '.join(f'{name} ({count})' for name, count in sorted(groups.items()))}"]
+    if groups:
+        return [f"xdist groups: {', '.join(f'{name} ({count})' for name, count in sorted(groups.items()))}"]
+    return []
