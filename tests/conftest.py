@@ -8,7 +8,9 @@ tests share goes to one worker as a group, so it is made once and nothing else t
   running them would share those counts;
 - a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
   tests): the module, so the fixture runs once;
-- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once.
+- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once;
+- the scenario runs that flood the server (FLOODS): their numbers ride on the server keeping up, so
+  they run one after the other (beside tests that only wait).
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
@@ -22,6 +24,13 @@ import pytest
 TESTS = os.path.dirname(os.path.abspath(__file__))
 # The Compose project of tests/lab and its extra projects: services with fixed UIDs.
 COMPOSE_FIXTURES = {"lab", "compose_project"}
+# The experiments whose lesson rides on the server keeping up with a flood of clients (a backlog of 5
+# dropping handshakes, SIGCHLDs coalescing, a steady rate, the pids cgroup read every 50 ms): two of
+# them side by side on two cores change each other's numbers.
+FLOODS = {"fd-exhaustion", "nproc-exhaustion", "missed-signals", "waitpid-reaper", "prefork-respawn",
+          "pids-cgroup"}
+FLOOD_TESTS = {"test_every_fixed_stage_answers_every_request_without_zombie_or_leak",
+               "test_fd_exhaustion_with_the_repositorys_client_counts_what_reached_accept"}
 # Four workers on two cores: the tests mostly wait, and more would only queue on the engine.
 WORKERS = 4
 
@@ -33,11 +42,21 @@ def pytest_xdist_auto_num_workers(config):
 def group_of(item) -> str | None:
     if COMPOSE_FIXTURES & set(getattr(item, "fixturenames", ())):
         return "compose-lab"
+    if _floods(item):
+        return "floods"
     if item.get_closest_marker("bench"):
         return "bench"
     if _has_module_fixture(item):
         return os.path.relpath(str(item.path), TESTS)
     return None
+
+
+def _floods(item) -> bool:
+    name = item.originalname if hasattr(item, "originalname") else item.name
+    if name in FLOOD_TESTS:
+        return True
+    callspec = getattr(item, "callspec", None)
+    return name == "test_scenario_reproduces" and callspec is not None and callspec.params.get("name") in FLOODS
 
 
 def _has_module_fixture(item) -> bool:
