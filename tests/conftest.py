@@ -83,3 +83,14 @@ def pytest_report_collectionfinish(config, start_path, items):
     if groups:
         return [f"xdist groups: {', '.join(f'{name} ({count})' for name, count in sorted(groups.items()))}"]
     return []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures tests/server's tests measured (its `measured` fixture), from every worker's reports."""
+    lines = [value for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "teardown"
+             for name, value in getattr(report, "user_properties", ()) if name == "lbaws-measured"]
+    if lines:
+        terminalreporter.section("what the stages did (lbaws server tests)")
+        for line in lines:
+            terminalreporter.write_line(line)

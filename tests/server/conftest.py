@@ -37,14 +37,5 @@ def measured(request):
     request.node.user_properties.extend((MEASURED, f"{key}: {value}") for key, value in figures.items())
 
 
+# tests/conftest.py prints them: under xdist only the top conftest runs where the terminal is.
 MEASURED = "lbaws-measured"
-
-
-def pytest_terminal_summary(terminalreporter):
-    lines = [value for reports in terminalreporter.stats.values() for report in reports
-             if getattr(report, "when", None) == "teardown"
-             for name, value in getattr(report, "user_properties", ()) if name == MEASURED]
-    if lines:
-        terminalreporter.section("what the stages did (lbaws server tests)")
-        for line in lines:
-            terminalreporter.write_line(line)
