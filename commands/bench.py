@@ -163,7 +163,8 @@ def _place(args):
             return None, EXIT_ENGINE
     from bench.containers import LabNetwork
 
-    engine, failed = ready_engine(PROG, sys.stdout)
+    # Its servers run in the bench image, wrk in the client's.
+    engine, failed = ready_engine(PROG, sys.stdout, ("bench", "client"))
     if engine is None:
         return None, failed
     return LabNetwork(engine, run_id, max(args.cpus)), None

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from commands import common
 from commands.common import (EXIT_CANNOT, EXIT_INTERRUPTED, Parser,
-                             default_reports as lab_reports, preflight, restore_interrupt, sigterm_as_interrupt,
+                             default_reports as lab_reports, image_roles, preflight, restore_interrupt, sigterm_as_interrupt,
                              usage, whole_number)
 from lbaws import stages
 from scenarios import catalog
@@ -269,7 +269,7 @@ def main(argv=None) -> int:
     reports = args.reports or default_reports(path if own is None else Path(
         Path(args.file[0]).resolve().name if args.command is not None else args.image.replace(":", "-").replace("/", "-")))
     options = Options(scale=1.0, reports=reports)
-    engine, facts, failed = preflight(PROG, out)
+    engine, facts, failed = preflight(PROG, out, image_roles(sub.scenario for sub in runnable))
     if engine is None:
         return failed
     blocked = engine_facts.blocked({sub.scenario.name: sub.scenario for sub in runnable}, facts)

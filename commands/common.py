@@ -96,13 +96,25 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def ready_engine(prog: str, out):
-    """(engine, None) with the lab's images current, or (None, exit status) after one line on stderr."""
+def image_roles(scenarios) -> set[str]:
+    """The image roles the scenarios' containers run: each server's (and neighbour's) and the client's."""
+    roles = {"client"}
+    for scenario in scenarios:
+        for trial in scenario.trials:
+            roles.add(trial.server.image)
+            if trial.neighbour:
+                roles.add(trial.neighbour.server.image)
+    return roles
+
+
+def ready_engine(prog: str, out, roles=None):
+    """(engine, None) with the images of roles current (None: every lab image), or (None, exit status)
+    after one line on stderr. A first run builds only what it starts, the rest when it is needed."""
     from lab import images, inventory
 
     try:
         engine = inventory.connect(timeout=120)
-        images.ensure_images(say=lambda line: print(line, file=out, flush=True))
+        images.ensure_images(say=lambda line: print(line, file=out, flush=True), roles=roles)
     except inventory.LabError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return None, EXIT_ENGINE
@@ -112,13 +124,13 @@ def ready_engine(prog: str, out):
     return engine, None
 
 
-def preflight(prog: str, out):
+def preflight(prog: str, out, roles=None):
     """(engine, facts, None) for a run of experiments, or (None, None, exit status) after one line.
 
     The engine with its images current, and what kind of engine it is (scenarios.preflight), printed
     in one line at the head of the run.
     """
-    engine, failed = ready_engine(prog, out)
+    engine, failed = ready_engine(prog, out, roles)
     if engine is None:
         return None, None, failed
     from scenarios import preflight as engine_facts

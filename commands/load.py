@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from commands.common import (EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, default_reports,
-                             ready_engine, restore_interrupt, sigterm_as_interrupt, whole_number)
+                             image_roles, ready_engine, restore_interrupt, sigterm_as_interrupt, whole_number)
 
 from scenarios.spec import Limits, Load, Pause, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
 from scenarios.verdict import Judgment
@@ -125,10 +125,10 @@ def main(argv=None) -> int:
     restore_interrupt()
     args = build_parser().parse_args(argv)
     out = sys.stdout
-    engine, failed = ready_engine(PROG, out)
+    scenario = load_scenario(args.requests, args.concurrency, args.stages)
+    engine, failed = ready_engine(PROG, out, image_roles([scenario]))
     if engine is None:
         return failed
-    scenario = load_scenario(args.requests, args.concurrency, args.stages)
     options = Options(keep=args.keep, reports=Path(args.reports) if args.reports else default_reports())
     try:
         with sigterm_as_interrupt():

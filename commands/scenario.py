@@ -26,9 +26,8 @@ import sys
 from pathlib import Path
 
 from commands import common
-from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser,
-                             default_reports, fraction, preflight, restore_interrupt, sigterm_as_interrupt, usage,
-                             whole_number)
+from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, default_reports, fraction, image_roles, preflight,
+                             restore_interrupt, sigterm_as_interrupt, usage, whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
 from scenarios.spec import LimitsFrom
@@ -227,7 +226,7 @@ def main(argv=None) -> int:
     from scenarios.progress import Progress
     from scenarios.runner import Options, ScenarioRunner
 
-    engine, facts, failed = preflight(PROG, out)
+    engine, facts, failed = preflight(PROG, out, image_roles(scenarios.values()))
     if engine is None:
         return failed
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,

@@ -10,7 +10,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from lab import base, build, cli, debs, wheelhouse
+from lab import base, build, cli, debs, inventory, wheelhouse
 from lab.build import ENGINE_ERRORS
 from lab.inventory import (APPS, BENCH_APP, BENCH_IMAGE, CLIENT_IMAGE, CLIENT_UID, PROJECT, PROJECT_LABEL, RUNTIME_IMAGE, SERVER_IMAGE,
                            SERVER_UID, WORKBENCH_APP, WORKBENCH_IMAGE, WORKBENCH_UID, LabError, Say, connect,
@@ -28,7 +28,10 @@ BENCH_BIN = build.DOCKERFILES / "bench"
 
 
 def specs(base_image: str, deps: dict, client_debs, bench_wheels) -> list[build.Spec]:
-    """Every image in build order; each one's parent comes earlier (or is the base)."""
+    """Every image in build order; each one's parent comes earlier (or is the base).
+
+    An input not fetched (None, or a role missing from deps) is only fit for the specs that are not built.
+    """
     apps = str(ROOT / "apps")
     images = [
         build.Spec(RUNTIME_IMAGE, "runtime.Dockerfile", base_image,
@@ -40,7 +43,7 @@ def specs(base_image: str, deps: dict, client_debs, bench_wheels) -> list[build.
     for app in APPS:
         files = {"root/app": apps}
         if app.framework:
-            files["root/opt/lbaws-wheels"] = str(deps[app.role])
+            files["root/opt/lbaws-wheels"] = str(deps.get(app.role))
         images.append(build.Spec(app.image, "app.Dockerfile", SERVER_IMAGE, {"SERVER": SERVER_IMAGE}, files))
     images.append(build.Spec(CLIENT_IMAGE, "client.Dockerfile", SERVER_IMAGE,
                              {"SERVER": SERVER_IMAGE, "CLIENT_UID": str(CLIENT_UID)},
@@ -53,16 +56,18 @@ def specs(base_image: str, deps: dict, client_debs, bench_wheels) -> list[build.
     return images
 
 
-def ensure_images(say: Say = quiet, client=None) -> list[str]:
-    """Build whatever is missing or stale and return the names of all lab images.
+def ensure_images(say: Say = quiet, client=None, roles=None) -> list[str]:
+    """Build whatever is missing or stale and return the names of the lab images made current.
 
+    roles: the image roles (lab.inventory.IMAGES) a run needs, which come with their parents, so a first
+    run builds only what it starts (a scenario: its servers' images and the client); None for all.
     say hears only work done (downloads, builds, their steps), one call at a time: a warm check is
     silent. Raises LabError (EngineMissing when no engine answers) on any failure.
     """
-    return [outcome.name for outcome in refresh(say, client)]
+    return [outcome.name for outcome in refresh(say, client, roles)]
 
 
-def refresh(say: Say = quiet, client=None) -> list[build.Outcome]:
+def refresh(say: Say = quiet, client=None, roles=None) -> list[build.Outcome]:
     """ensure_images(), telling which images were built and which were current."""
     say = _one_at_a_time(say)
     with contextlib.ExitStack() as stack:
@@ -72,16 +77,33 @@ def refresh(say: Say = quiet, client=None) -> list[build.Outcome]:
             CACHE.mkdir(parents=True, exist_ok=True)
             lock = stack.enter_context(open(LOCK, "a"))
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            return _refresh(client, say)
+            return _refresh(client, say, None if roles is None else needed(roles))
         except (OSError, *ENGINE_ERRORS) as exc:
             raise LabError(f"building the lab's images failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _refresh(client, say):
+def needed(roles) -> set[str]:
+    """The names of the images that roles' images need: each one and the parents it builds on."""
+    parents = {spec.name: spec.parent for spec in specs("base", {}, None, None)}
+    names, todo = set(), [inventory.image(role) for role in roles]
+    while todo:
+        name = todo.pop()
+        if name in parents and name not in names:
+            names.add(name)
+            todo.append(parents[name])
+    return names
+
+
+def _refresh(client, say, names):
+    wanted = (lambda name: True) if names is None else names.__contains__
     base_image = base.ensure_base(client, say)
-    deps = wheelhouse.ensure_deps(say)
+    # Only the downloads the wanted images carry: a first scenario run waits for no bench wheels.
+    frameworks = any(wanted(app.image) for app in APPS if app.framework)
+    deps = wheelhouse.ensure_deps(say) if frameworks else {}
     wheelhouse.ensure_own(say)
-    todo = specs(base_image, deps, debs.ensure_debs(say), wheelhouse.ensure_bench(say))
+    client_debs = debs.ensure_debs(say) if wanted(CLIENT_IMAGE) else None
+    bench_wheels = wheelhouse.ensure_bench(say) if wanted(BENCH_IMAGE) else None
+    todo = [spec for spec in specs(base_image, deps, client_debs, bench_wheels) if wanted(spec.name)]
     # runtime and server are everyone's parents; the leaves only share the engine, so they build
     # side by side (each container commit on the classic builder waits mostly on the storage driver).
     outcomes = [build.ensure(client, spec, say) for spec in todo[:2]]

@@ -46,25 +46,41 @@ def published(container):
     return ",".join(bound) or "-"
 
 
+def project_of(labels) -> str:
+    return labels.get("com.docker.compose.project") or labels.get(RUN_LABEL) or "-"
+
+
 def row(container):
     labels = container.labels
     limits = limits_in_force(container)
     health = container.attrs["State"].get("Health", {}).get("Status", "-")
-    return (labels.get("com.docker.compose.project") or labels.get(RUN_LABEL) or "-",
+    return (project_of(labels),
             labels.get("com.docker.compose.service") or container.name,
             stage_of(container), container.attrs["Config"].get("User") or "root",
             limits.get("nofile", "-"), limits.get("nproc", "-"), published(container), health)
 
 
+def _still_there(listed):
+    """The listed containers, inspected; one removed since the listing (a scenario run ending) runs no more."""
+    for container in listed:
+        try:
+            container.reload()
+        except docker.errors.NotFound:
+            continue
+        yield container
+
+
 def rows(client, project: str | None = None) -> list[tuple]:
     """One row of COLUMNS per running lab container, of one Compose project or scenario run if given."""
     try:
-        containers = client.containers.list(filters={"label": label_filter(PROJECT_LABEL, PROJECT),
-                                                     "status": "running"})
-        table = sorted(row(c) for c in containers)
-    except ENGINE_ERRORS as exc:  # e.g. a container removed between the listing and its inspection
+        listed = client.containers.list(filters={"label": label_filter(PROJECT_LABEL, PROJECT),
+                                                 "status": "running"}, sparse=True)
+        # Only the project's are inspected and exec'd into: reading another run's limits would take a
+        # process slot in its container while it counts them.
+        mine = [c for c in listed if project in (None, project_of(c.attrs.get("Labels") or {}))]
+        return sorted(row(c) for c in _still_there(mine))
+    except ENGINE_ERRORS as exc:
         raise LabError(f"cannot list the lab's containers: {exc}") from exc
-    return [r for r in table if project in (None, r[0])]
 
 
 def main(argv=None):

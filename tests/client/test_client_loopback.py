@@ -119,7 +119,7 @@ def test_hold_keeps_connections_open_for_the_hold_time(loopback):
     assert server.max_open == 10
     assert len(server.open_spans) == 10
     spans = [closed - accepted for accepted, closed in server.open_spans]
-    assert min(spans) >= 1.4 and max(spans) < 4
+    assert min(spans) >= 1.4 and max(spans) < 7.5  # measured at 1.5 s: the bound is 5 times it
     assert summary["max_concurrent_open"] == 10
 
 
@@ -138,10 +138,11 @@ def test_rate_spreads_the_connections(loopback):
     assert code == 0 and server.accepted == 12
     # 12 connections at 20/s: the last starts 11/20 s after the first.
     times = sorted(server.accept_times)
-    assert 0.45 <= times[-1] - times[0] < 1.5
-    assert 0.5 <= summary["last_connected_s"] < 1.5
+    # Measured at 0.55 s and gaps of 0.05 s: the upper bounds are 5 times those.
+    assert 0.45 <= times[-1] - times[0] < 2.75
+    assert 0.5 <= summary["last_connected_s"] < 2.75
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert max(gaps) < 0.2
+    assert max(gaps) < 0.25
 
 
 def test_requests_shares_a_total_over_the_clients_and_closes_each_once_answered(loopback):

@@ -37,19 +37,20 @@ def test_lab_and_text_hold_every_connection_together(loopback):
 
 def test_repository_children_close_at_once_where_the_lab_holds(loopback):
     held, at_once = loopback("silent"), loopback("silent")
-    code, _, _ = run_client("--url", held.url, "--max-clients", 5, "--hold", 1, "--json")
+    code, _, _ = run_client("--url", held.url, "--max-clients", 5, "--hold", 3, "--json")
     assert code == 0
     code, summary, err = run_client("--url", at_once.url, "--max-clients", 5, "--pattern", "repository",
                                     "--json")
     assert code == 0, err
     assert err.splitlines()[0].endswith("(pattern repository)")
     for server in (held, at_once):
-        assert wait_for(lambda: server.open_now == 0 and len(server.open_spans) == 5, 3)
-    assert min(closed - accepted for accepted, closed in held.open_spans) >= 0.9
-    # The server reads the request and then the close right behind it: the child sent and exited.
-    assert max(closed - accepted for accepted, closed in at_once.open_spans) < 0.5
+        assert wait_for(lambda: server.open_now == 0 and len(server.open_spans) == 5, 10)
+    assert min(closed - accepted for accepted, closed in held.open_spans) >= 2.9
+    # The server reads the request and then the close right behind it: the child sent and exited
+    # (measured in milliseconds; the bounds are half the lab's hold of 3 s).
+    assert max(closed - accepted for accepted, closed in at_once.open_spans) < 1.5
     assert len(at_once.requests) == 5
-    assert summary["elapsed_s"] < 1.0
+    assert summary["elapsed_s"] < 1.5
 
 
 def _closed_port_url():

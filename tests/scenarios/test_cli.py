@@ -1,9 +1,11 @@
-"""The CLI's answers to wrong input: one line, the valid names, the documented exit status."""
+"""The CLI's answers to wrong input: one line, the valid names, the documented exit status; and the
+images a run asks for before it starts."""
 import os
 from pathlib import Path
 
 import pytest
 
+from commands.common import image_roles
 from scenarios import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,3 +83,21 @@ def test_a_server_the_trial_cannot_take_is_one_line_and_exit_2(run_cli, args, me
     result = run_cli(*args)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"lbaws scenario: {message}"]
+
+
+@pytest.mark.parametrize("name,roles", [
+    ("fd-exhaustion", {"server", "client"}),
+    ("prefork-respawn", {"wsgi", "client"}),
+    ("frameworks", {"flask", "pyramid", "django", "wsgi", "client"}),
+])
+def test_a_scenario_asks_for_the_images_its_containers_run(name, roles):
+    assert image_roles([catalog.get(name)]) == roles
+
+
+def test_the_images_of_a_role_come_with_the_images_they_build_on():
+    from lab import images
+    from lab.inventory import TAG
+
+    assert images.needed(["server", "client"]) == {f"lbaws-lab/{n}:{TAG}" for n in ("runtime", "server", "client")}
+    assert images.needed(["bench"]) == {f"lbaws-lab/{n}:{TAG}" for n in ("runtime", "server", "app-flask", "bench")}
+    assert len(images.needed(image_roles(catalog.all_scenarios().values()))) == 7  # all but workbench, bench

@@ -103,7 +103,7 @@ def test_a_scenario_the_engine_cannot_reproduce_ends_in_one_line(monkeypatch, tm
 
     rootless = facts(SecurityOptions=["name=seccomp,profile=default", "name=rootless"], PidsLimit=False)
     # The engine as a rootless one on cgroup v1 answers: nothing of the run may start.
-    monkeypatch.setattr(common, "ready_engine", lambda prog, out: (object(), None))
+    monkeypatch.setattr(common, "ready_engine", lambda prog, out, roles=None: (object(), None))
     monkeypatch.setattr(doctor, "gather", lambda engine: rootless)
     monkeypatch.setattr(runner.ScenarioRunner, "__init__", lambda *a, **k: pytest.fail("a run started"))
     assert command.main(["pids-cgroup", "--reports", str(tmp_path)]) == 4
@@ -132,7 +132,7 @@ def test_all_goes_on_past_a_scenario_the_engine_cannot_reproduce(monkeypatch, tm
             return runner.RunResult(self.scenario, self.run_id, Judgment.of(True, "x"),
                                     runner.Observations(), 0.0, 0.5, self.options)
 
-    monkeypatch.setattr(common, "ready_engine", lambda prog, out: (object(), None))
+    monkeypatch.setattr(common, "ready_engine", lambda prog, out, roles=None: (object(), None))
     monkeypatch.setattr(doctor, "gather", lambda engine: no_init)
     monkeypatch.setattr(runner, "ScenarioRunner", Ran)
     monkeypatch.setattr(report, "write", lambda result: tmp_path)

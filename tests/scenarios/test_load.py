@@ -32,16 +32,21 @@ def test_every_fixed_stage_answers_every_request_without_zombie_or_leak(tmp_path
     assert result.returncode == 0, report["verdict"]["observed"] + result.stderr[-2000:]
     assert "load: HELD" in result.stdout
     numbers = report["verdict"]["numbers"]
-    assert [key for key in report["observations"]] == list(load.STAGES)
+    assert list(report["observations"]) == ["3g", "3h", "prefork"]
+    assert load.CONCURRENCY == 256, "the README's claim: 256 at a time"
     for stage in load.STAGES:
         assert numbers[f"{stage}_answered"] == SMALL and numbers[f"{stage}_failed"] == 0
         assert all(numbers[f"{stage}_{name}"] == 0 for name in load.FAILURES)
         assert numbers[f"{stage}_zombies_after"] == 0
         assert numbers[f"{stage}_final_fds"] == numbers[f"{stage}_baseline_fds"]
-        # Clients at once, never more than asked (a server that answers at once keeps fewer open).
-        assert 1 < numbers[f"{stage}_peak_concurrent"] <= load.CONCURRENCY
+        assert numbers[f"{stage}_peak_concurrent"] <= 256, "never more at once than asked"
         record = report["observations"][stage][0]
         assert record["baseline"]["limits"]["Max open files"] == ["1024", "1024"]
+    # 256 at a time: a stage that forks per connection answers slower than 256 clients connect, so at the
+    # peak nearly all of them are open at once, queued in its backlog of 1024 (250-252 measured). prefork
+    # answers from two warm workers faster than the clients fork (53 measured), so it is not held to it.
+    for stage in ("3g", "3h"):
+        assert numbers[f"{stage}_peak_concurrent"] >= 200, numbers
 
 
 @pytest.mark.parametrize("args,message", [(["--stages", "3d"], "the stages under load are 3g, 3h"),

@@ -16,7 +16,6 @@ import pytest
 
 from lab.inventory import RUN_LABEL, label_filter
 from scenarios import catalog
-from scenarios.catalog import pids_cgroup
 from lab.runs import removal_command
 
 pytestmark = [pytest.mark.scenario, pytest.mark.container]
@@ -54,7 +53,9 @@ def check_iterative_blocking(n):
 
 
 def check_concurrent_fork(n):
-    assert n["answered"] == n["children_seen"] == n["zombies_left"] == n["clients"]
+    # 10 curls at once: 3c forks a child for each, answers all, and reaps none of them.
+    assert n["clients"] == 10
+    assert n["answered"] == 10 and n["children_seen"] == 10 and n["zombies_left"] == 10
 
 
 def check_served_at_once(n):
@@ -73,7 +74,9 @@ def check_fd_exhaustion(n):
 
 
 def check_zombies(n):
-    assert n["zombies"] == n["survived_kill_9"] == n["requests"]
+    # The scenario sends 5 requests to 3d: the text's lesson is one zombie for each, and kill -9 removes none.
+    assert n["requests"] == 5
+    assert n["zombies"] == 5 and n["killed"] == 5 and n["survived_kill_9"] == 5
 
 
 def check_nproc_exhaustion(n):
@@ -87,7 +90,9 @@ def check_sigchld_eintr(n):
 
 
 def check_missed_signals(n):
-    assert n["rate"] >= n["required_rate"] and n["runs"] == 5
+    # 5 runs of 128 clients: in at least half of them one wait() per SIGCHLD left a zombie behind.
+    assert n["runs"] == 5 and n["clients"] == 128
+    assert n["runs_with_zombies"] >= 3 and n["rate"] >= 0.5
 
 
 def check_waitpid_reaper(n):
@@ -96,18 +101,28 @@ def check_waitpid_reaper(n):
 
 
 def check_concurrent_wsgi(n):
+    # 8 clients at once, each request sleeping 2 s in the app: one at a time would take 16 s.
+    assert (n["clients"], n["per_request_s"]) == (8, 2.0)
     for app in ("flask", "pyramid", "django", "wsgi"):
-        assert n[f"{app}_answered"] == n["clients"] and n[f"{app}_zombies_after"] == 0
-        # The app sleeps before it answers: concurrently, all answers come within one more slow request.
-        assert n["per_request_s"] <= n[f"{app}_slowest_ttfb_s"] < 2 * n["per_request_s"]
+        assert n[f"{app}_answered"] == 8 and n[f"{app}_zombies_after"] == 0
+        # Concurrently, the slowest answer comes long before the 16 s a queue of 8 would take.
+        assert 2.0 <= n[f"{app}_slowest_ttfb_s"] < 8.0
 
 
 def check_prefork_respawn(n):
+    # The scenario: 2 workers (the stage's default), 16 kept connections asking 200 requests/s for 12 s.
+    assert (n["clients"], n["rate"]) == (16, 200.0)
+    assert len(n["workers_before"]) == 2 and n["victim"] in n["workers_before"]
     assert n["victim"] not in n["workers_after"] and len(n["workers_after"]) == 2 and len(n["replaced_by"]) == 1
-    assert n["zombies_after_kill"] == n["zombies_at_end"] == 0
-    # Only the dead worker's connections felt it: they reconnected; at most its in-flight requests failed.
-    assert n["reconnects"] >= 1 and n["failed_requests"] <= n["reconnects"]
-    assert n["rps_after"] >= 0.8 * n["rps_before"] > 0
+    assert set(n["workers_after"]) - set(n["workers_before"]) == set(n["replaced_by"])
+    assert n["zombies_after_kill"] == 0 and n["zombies_at_end"] == 0
+    # Only the dead worker's connections felt it: some of the 16, not all; each lost one request at most.
+    assert 1 <= n["reconnects"] < 16 and n["failed_requests"] <= n["reconnects"]
+    # The survivor carried the load: every whole second after the kill's own (the last one is partial)
+    # served at least half the 200 requests/s asked, and none went without answers.
+    after = n["requests_per_second"][n["kill_second"] + 1:-1]
+    assert len(after) >= 5, n["requests_per_second"]
+    assert min(after) > 0 and sum(after) / len(after) >= 100, after
 
 
 def check_prefork_hung_worker(n):
@@ -120,7 +135,8 @@ def check_prefork_hung_worker(n):
 
 
 def check_orphan_reaping(n):
-    k = n["requests"]
+    k = 5  # the scenario's requests: each leaves one orphan
+    assert n["requests"] == k
     assert n["3d_pid1"] == "lbaws" and n["3d_orphan_zombies_of_pid1"] == k and n["3d_own_zombies_of_server"] == k
     assert n["3d-sh_pid1"] == "sh" and n["3d-sh_orphan_zombies_of_pid1"] == 0
     assert n["3d-init_pid1"] == "docker-init" and n["3d-init_orphan_zombies_of_pid1"] == 0
@@ -129,7 +145,8 @@ def check_orphan_reaping(n):
 
 
 def check_pid1_signals(n):
-    timeout = n["timeout_s"]
+    timeout = 3  # the scenario's docker stop grace period
+    assert n["timeout_s"] == timeout
     assert n["no-handler_exit"] == n["handler-sh_exit"] == 137
     assert n["no-handler_stop_s"] >= timeout and n["handler-sh_stop_s"] >= timeout
     assert (n["no-handler-init_exit"], n["handler_exit"]) == (143, 0)
@@ -137,19 +154,24 @@ def check_pid1_signals(n):
 
 
 def check_pids_cgroup(n):
-    assert n["root_uid"] == 0 and n["root_processes_at_death"] > n["nproc"]
-    assert n["root_pids_limit_read"] == n["user_pids_limit_read"] == n["pids_limit"]
-    assert n["root_pids_peak"] >= n["pids_limit"] - pids_cgroup.SLACK
-    assert n["user_processes_at_death"] <= n["nproc"] and n["user_pids_peak"] < n["pids_limit"] - pids_cgroup.SLACK
+    # The scenario: nproc 100 and pids_limit 200 for both trials. Root passes nproc and fills the cgroup
+    # (to within a tenth: the host reads it every 50 ms); the run's own UID stops at 100, the cgroup half full.
+    assert (n["nproc"], n["pids_limit"]) == (100, 200)
+    assert n["root_uid"] == 0 and n["user_uid"] != 0
+    assert n["root_pids_limit_read"] == 200 and n["user_pids_limit_read"] == 200
+    assert 100 < n["root_processes_at_death"] <= 200 and 180 <= n["root_pids_peak"] <= 200
+    assert n["user_processes_at_death"] <= 100 and n["user_pids_peak"] <= 150
     for who in ("root", "user"):
         assert "[Errno 11] Resource temporarily unavailable" in n[f"{who}_error"]
 
 
 def check_nproc_shared_uid(n):
     assert n["shared_uid"] == n["shared_neighbour_uid"] and n["own_uid"] != n["own_neighbour_uid"]
-    assert n["shared_neighbour_zombies"] == n["own_neighbour_zombies"] == n["zombies"]
-    assert n["shared_forks_failed"] > 0 and n["shared_answered"] < n["curls"]
-    assert n["own_forks_failed"] == 0 and n["own_answered"] == n["curls"]
+    # nproc 60: the neighbour leaves 58 zombies, two slots short of it; then 5 curls.
+    assert (n["nproc"], n["zombies"], n["curls"]) == (60, 58, 5)
+    assert n["shared_neighbour_zombies"] == 58 and n["own_neighbour_zombies"] == 58
+    assert n["shared_forks_failed"] > 0 and n["shared_answered"] < 5
+    assert n["own_forks_failed"] == 0 and n["own_answered"] == 5
 
 
 CHECKS = {name: globals()[f"check_{name.replace('-', '_')}"] for name in catalog.names()}
@@ -168,7 +190,9 @@ def test_scenario_reproduces(run_cli, tmp_path, name):
             in_force = record["baseline"]["limits"]
             assert in_force["Max open files"] == [str(record["limits"]["nofile"])] * 2
             assert in_force["Max processes"] == [str(record["limits"]["nproc"])] * 2
-            if record["neighbour"]:
+            # Only nproc-shared-uid runs a neighbour, under the same nproc as its server.
+            assert bool(record["neighbour"]) == (name == "nproc-shared-uid")
+            if name == "nproc-shared-uid":
                 assert record["neighbour"]["baseline"]["limits"]["Max processes"] == in_force["Max processes"]
     assert (tmp_path / name / "timeline.png").stat().st_size > 10_000
     assert (tmp_path / name / "report.md").read_text().startswith(f"# {name}: REPRODUCED")
@@ -192,10 +216,10 @@ def test_two_runs_at_once_do_not_collide(run_cli, tmp_path):
         assert result.returncode == 0, report["verdict"]["observed"]
 
 
-def start_a_long_run(run_cli, tmp_path, *extra):
+def start_a_long_run(run_cli, tmp_path, *extra, env=None):
     """`lbaws scenario iterative-blocking` unscaled (3b sleeps 60 s), once its curls are under way."""
     process = subprocess.Popen([*run_cli.command, "iterative-blocking", "--reports", str(tmp_path), *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     run_id, deadline = None, time.monotonic() + 60
     for line in process.stdout:
         match = RUN.search(line)
@@ -267,17 +291,23 @@ def test_keep_leaves_containers_and_says_how_to_look_and_remove(run_cli, tmp_pat
 def test_fd_exhaustion_with_the_repositorys_client_counts_what_reached_accept(run_cli, tmp_path):
     # Whether 3d dies depends on how many handshakes its backlog of 5 drops: judge the counts, not the verdict.
     result, report = run_scenario(run_cli, tmp_path, "fd-exhaustion", "--client", "repository")
-    assert result.returncode in (0, 1), result.stderr
+    # Either verdict, but a verdict: the status says which (an ERROR or a crash is a failure here).
+    word = report["verdict"]["word"]
+    assert (word, result.returncode) in {("REPRODUCED", 0), ("NOT REPRODUCED", 1)}, result.stderr
     n = report["verdict"]["numbers"]
     assert n["client"] == "repository"
-    assert {"attempted", "accepted", "reached_accept", "listen_overflows", "listen_drops"} <= set(n)
     assert n["attempted"] == n["clients"] == 300
-    assert 0 < n["accepted"] <= n["attempted"]
-    if n["reached_accept"] is not None:  # 3d lived to the final snapshot: its counters were read
-        assert n["accepted"] <= n["reached_accept"] <= n["attempted"]
-        assert 0 <= n["listen_overflows"] <= n["listen_drops"]
-    # 3g lives on: its counters are always read, and the one curl after the load counts too.
-    assert n["3g_reached_accept"] <= n["3g_attempted"] + 1 and n["3g_listen_overflows"] >= 0
+    assert 0 < n["accepted"] <= 300
+    if n["reached_accept"] is None:
+        # 3d did not live to its final snapshot: it died of the text's EMFILE.
+        assert "Too many open files" in n["error"], n
+    else:  # it lived: what it kept reached accept(), and only the rest was dropped
+        assert n["accepted"] <= n["reached_accept"] <= 300
+        assert n["listen_overflows"] <= n["listen_drops"]
+    # 3g's backlog of 1024 holds all 300: nothing overflows, and every connection reaches accept()
+    # (the one curl after the load may count too).
+    assert n["3g_listen_overflows"] == 0
+    assert 300 <= n["3g_reached_accept"] <= 301
     for runs in report["observations"].values():
         for record in runs:
             assert "--pattern repository" in record["results"]["load"]["command"]

@@ -4,9 +4,6 @@ import pytest
 
 from srvproc import APPS, ServerProcess
 
-MEASUREMENTS = {}
-
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "container: needs the lab's Docker images and engine")
     config.addinivalue_line("markers", "scenario: runs one of the tutorial's experiments in containers")
@@ -31,13 +28,15 @@ def serve(tmp_path):
 
 
 @pytest.fixture
-def measured():
-    """A place for a test to leave the numbers it observed; they are printed after the run."""
-    return MEASUREMENTS
+def measured(request):
+    """A place for a test to leave the numbers it observed; they are printed after the run.
+
+    They travel on the test's report (user_properties), so they reach the terminal from an xdist worker too.
+    """
+    figures = {}
+    yield figures
+    request.node.user_properties.extend((MEASURED, f"{key}: {value}") for key, value in figures.items())
 
 
-def pytest_terminal_summary(terminalreporter):
-    if MEASUREMENTS:
-        terminalreporter.section("what the stages did (lbaws server tests)")
-        for key, value in MEASUREMENTS.items():
-            terminalreporter.write_line(f"{key}: {value}")
+# tests/conftest.py prints them: under xdist only the top conftest runs where the terminal is.
+MEASURED = "lbaws-measured"

@@ -213,7 +213,8 @@ def test_sigterm_exits_by_the_drain_bound_when_a_response_never_ends(serve, stag
     server.proc.send_signal(signal.SIGTERM)
     assert server.wait_exit(10) == 0, server.log()
     took = time.monotonic() - term
-    assert 1.0 <= took < 2.5, took
+    # Measured at 1.1-1.2 s: the bound is 5 times the --drain, far below the 30 s response.
+    assert 1.0 <= took < 5.0, took
     assert "Responses still running after 1 s: 1 killed" in server.log()
     flight.join(10)
     assert b"Hello world" not in flight.response

@@ -99,15 +99,17 @@ def test_bare_newlines_as_client3_and_telnet_send_them(serve):
     assert b"Content-Length" not in response, "the text's response is close-delimited"
 
 
-def test_silent_client_is_dropped_after_the_timeout_and_does_not_block_others(serve):
+def test_silent_client_is_dropped_after_the_timeout_and_does_not_block_others(serve, measured):
     server = serve("3a", "--timeout", "1")
     with socket.create_connection(("127.0.0.1", server.port)) as silent:
         started = time.monotonic()
         # The iterative server is stuck reading this client, but only for --timeout.
-        response = raw_exchange(server.port, GOOD, timeout=5, until=b"Hello")
+        response = raw_exchange(server.port, GOOD, timeout=20, until=b"Hello")
         waited = time.monotonic() - started
+        measured["3a --timeout 1, a client behind a silent one"] = f"answered after {waited:.2f}s"
         assert status_of(response) == 200
-        assert 0.8 <= waited < 3
+        # Measured at 1.0 s; the bound is 5 times that, and half the default --timeout of 10 s.
+        assert 0.8 <= waited < 5
         silent.settimeout(2)
         assert silent.recv(100) == b"", "a client that sent nothing gets a plain close"
 
@@ -137,18 +139,22 @@ def test_part_one_answers_anything(serve):
     assert server.alive()
 
 
-def test_part_one_answers_a_client_that_never_sends_the_blank_line(serve):
+def test_part_one_answers_a_client_that_never_sends_the_blank_line(serve, measured):
     server = serve("1")
     with socket.create_connection(("127.0.0.1", server.port)) as client:
         client.sendall(b"GET /hello HTTP/1.1\r\n")  # a telnet user who pressed Enter once
         started = time.monotonic()
-        client.settimeout(5)
+        client.settimeout(20)
         data = b""
         while not data.endswith(b"Hello, World!\n"):
             chunk = client.recv(4096)
             assert chunk, data
             data += chunk
-        assert time.monotonic() - started < 2
+        waited = time.monotonic() - started
+    measured["1, a request line without the blank line"] = f"answered after {waited:.2f}s"
+    # After its 0.5 s pause, measured at 0.5 s: the bound is 5 times that, and well before the
+    # default --timeout of 10 s that a server waiting for the blank line would reach.
+    assert waited < 5
     assert "GET /hello HTTP/1.1" in server.log()
 
 
@@ -157,24 +163,33 @@ def test_part_one_waits_for_a_silent_client_as_long_as_the_timeout(serve, timeou
     server = serve("1", "--timeout", str(timeout))
     with socket.create_connection(("127.0.0.1", server.port)) as silent:
         started = time.monotonic()
-        response = read_all(silent, timeout=10)
+        response = read_all(silent, timeout=30)
         waited = time.monotonic() - started
     measured[f"1 --timeout {timeout}, silent client"] = f"answered after {waited:.2f}s"
     assert response.startswith(b"HTTP/1.1 200 OK\r\n")
     assert response.endswith(b"\r\n\r\nHello, World!\n")
-    assert timeout - 0.2 <= waited < timeout + 0.8
+    # As long as the timeout, measured at it to 0.01 s; at most 5 times it on a slow machine.
+    assert timeout - 0.2 <= waited < 5 * timeout
 
 
-def test_part_one_idle_wait_is_never_longer_than_the_timeout(serve):
-    # Once bytes have arrived a short pause ends the request; a --timeout shorter than that pause wins.
-    server = serve("1", "--timeout", "0.1")
+def _half_request_answered_after(server):
     with socket.create_connection(("127.0.0.1", server.port)) as client:
         client.sendall(b"GET /hello HTTP/1.1\r\n")
         started = time.monotonic()
-        response = read_all(client, timeout=5)
+        response = read_all(client, timeout=20)
         waited = time.monotonic() - started
     assert response.endswith(b"Hello, World!\n")
-    assert waited < 0.4, f"answered after {waited:.2f}s: the 0.5 s idle wait outlived --timeout 0.1"
+    return waited
+
+
+def test_part_one_idle_wait_is_never_longer_than_the_timeout(serve, measured):
+    # Once bytes have arrived a short pause (0.5 s) ends the request; a --timeout shorter than it wins.
+    # Compared side by side on the same machine, not to a fixed figure: a slow machine slows both.
+    short = min(_half_request_answered_after(serve("1", "--timeout", "0.1")) for _ in range(2))
+    pause = min(_half_request_answered_after(serve("1", "--timeout", "10")) for _ in range(2))
+    measured["1, a half request: --timeout 0.1 against the 0.5 s pause"] = f"{short:.2f}s against {pause:.2f}s"
+    assert pause >= 0.5
+    assert short < pause - 0.2, f"answered after {short:.2f}s: the 0.5 s idle wait outlived --timeout 0.1"
 
 
 def test_part_one_with_timeout_zero_waits_for_a_slow_first_byte(serve):

@@ -131,7 +131,8 @@ def test_a_slow_and_an_idle_client_do_not_block_another_on_the_same_worker(serve
         response = raw_exchange(server.port, GET % b"hello" + b"", timeout=5, until=b"application!\n")
         took = time.monotonic() - started
         assert status_of(response) == 200
-        assert took < 2, f"the third client waited {took:.2f}s behind the other two"
+        # Measured in milliseconds; blocked behind the slow one, it would wait its --timeout of 20 s.
+        assert took < 5, f"the third client waited {took:.2f}s behind the other two"
         # The slow one finishes its request and is answered on the same connection.
         slow.sendall(b"st: x\r\n\r\n")
         assert status_of(read_all(slow, timeout=5, until=b"application!\n")) == 200
@@ -146,9 +147,10 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(serve, measur
         sock.sendall(GET % b"hello")
         status, headers, _ = Responses(sock).next()
         assert (status, headers["connection"]) == (200, "keep-alive")
-        closed, after = _closed_by_server(sock, within=5)
+        closed, after = _closed_by_server(sock, within=20)
     measured["prefork --timeout 1, idle keep-alive connection"] = f"closed after {after:.2f}s"
-    assert closed and 0.7 <= after < 3
+    # Measured at 1.0 s: at most 5 times the --timeout.
+    assert closed and 0.7 <= after < 5
 
 
 def test_a_stalled_request_head_gets_408(serve):
@@ -170,7 +172,8 @@ def test_connection_close_and_http_1_0_close_the_connection(serve, request_bytes
         status, headers, body = Responses(sock).next()
         assert status == 200 and body.endswith(b"application!\n")
         assert headers["connection"] == ("keep-alive" if keeps else "close")
-        closed, _ = _closed_by_server(sock, within=1.5)
+        # A close comes at once (wait for it as long as it takes); a kept connection stays open a while.
+        closed, _ = _closed_by_server(sock, within=1.5 if keeps else 10)
         assert closed is not keeps
 
 
@@ -198,7 +201,7 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(serve, measured)
     assert _group(server.pid) == [], "no worker outlives the master"
 
 
-def test_sigint_stops_at_once_even_with_a_request_in_flight(serve):
+def test_sigint_stops_at_once_even_with_a_request_in_flight(serve, measured):
     server = serve("prefork", "wsgiapp:app", "--workers", "2")
     _serving(server, 2)
     holder = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -207,8 +210,11 @@ def test_sigint_stops_at_once_even_with_a_request_in_flight(serve):
         time.sleep(0.3)
         started = time.monotonic()
         os.kill(server.pid, signal.SIGINT)
-        code = server.wait_exit(5)
-        assert code == 0 and time.monotonic() - started < 3
+        code = server.wait_exit(10)
+        took = time.monotonic() - started
+        measured["prefork SIGINT with an 8 s request in flight"] = f"master exited {code} after {took:.2f}s"
+        # Measured at some 0.05 s: the bound is far above it, and far below the 8 s request's end.
+        assert code == 0 and took < 4
         assert read_all(holder, timeout=2) == b"", "the slow request was cut, not finished"
     finally:
         holder.close()

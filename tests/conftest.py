@@ -1,0 +1,97 @@
+"""How `make test` spreads the suite over pytest-xdist's workers (`-n auto --dist loadgroup`).
+
+Most of the suite waits (sleeps, timeouts, containers starting), so its tests run side by side. What
+tests share goes to one worker as a group, so it is made once and nothing else touches it meanwhile:
+
+- tests/lab's Compose projects (the `lab` and `compose_project` fixtures): one project per session, and
+  services with fixed UIDs, whose RLIMIT_NPROC the host kernel counts across containers: two workers
+  running them would share those counts;
+- a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
+  tests): the module, so the fixture runs once;
+- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once;
+- the scenario runs that flood the server (FLOODS): their numbers ride on the server keeping up, so
+  they run one after the other (beside tests that only wait).
+
+Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
+network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
+Images are built once: lab.images holds a file lock while it builds, so the first worker builds and
+the others find them current.
+"""
+import os
+
+import pytest
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+# The Compose project of tests/lab and its extra projects: services with fixed UIDs.
+COMPOSE_FIXTURES = {"lab", "compose_project"}
+# The experiments whose lesson rides on the server keeping up with a flood of clients (a backlog of 5
+# dropping handshakes, SIGCHLDs coalescing, a steady rate, the pids cgroup read every 50 ms): two of
+# them side by side on two cores change each other's numbers.
+FLOODS = {"fd-exhaustion", "nproc-exhaustion", "missed-signals", "waitpid-reaper", "prefork-respawn",
+          "prefork-hung-worker", "pids-cgroup"}
+FLOOD_TESTS = {"test_every_fixed_stage_answers_every_request_without_zombie_or_leak",
+               "test_fd_exhaustion_with_the_repositorys_client_counts_what_reached_accept",
+               "test_reproduces_with_the_limits_from_the_entrypoint"}
+# Four workers on two cores: the tests mostly wait, and more would only queue on the engine.
+WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config):
+    return int(os.environ.get("LBAWS_TEST_WORKERS", WORKERS))
+
+
+def group_of(item) -> str | None:
+    if COMPOSE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "compose-lab"
+    if _floods(item):
+        return "floods"
+    if item.get_closest_marker("bench"):
+        return "bench"
+    if _has_module_fixture(item):
+        return os.path.relpath(str(item.path), TESTS)
+    return None
+
+
+def _floods(item) -> bool:
+    name = item.originalname if hasattr(item, "originalname") else item.name
+    if name in FLOOD_TESTS:
+        return True
+    callspec = getattr(item, "callspec", None)
+    return name == "test_scenario_reproduces" and callspec is not None and callspec.params.get("name") in FLOODS
+
+
+def _has_module_fixture(item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    return bool(info) and any(definition.scope == "module" for definitions in info.name2fixturedefs.values()
+                              for definition in definitions)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # Before xdist's own hook (trylast), which reads the marks into the names it schedules by.
+    for item in items:
+        group = group_of(item)
+        if group and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    groups = {}
+    for item in items:
+        group = group_of(item)
+        if group:
+            groups[group] = groups.get(group, 0) + 1
+    if groups:
+        return [f"xdist groups: {', '.join(f'{name} ({count})' for name, count in sorted(groups.items()))}"]
+    return []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures tests/server's tests measured (its `measured` fixture), from every worker's reports."""
+    lines = [value for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "teardown"
+             for name, value in getattr(report, "user_properties", ()) if name == "lbaws-measured"]
+    if lines:
+        terminalreporter.section("what the stages did (lbaws server tests)")
+        for line in lines:
+            terminalreporter.write_line(line)
