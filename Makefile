@@ -52,8 +52,11 @@ ps: $(VENV)/.installed ## What of the lab runs: service, stage, limits, port, he
 clean: $(VENV)/.installed ## Remove every container, network, volume and image the project made
 	$(PY) -m lab.clean
 
+# Two passes: the tests that only wait, side by side (xdist), then the floods, alone (tests/conftest.py).
 test: setup ## The whole suite: server, containers, scenarios
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -m "not alone"; first=$$?; \
+	$(PY) -m pytest tests -m alone -n 0; second=$$?; \
+	[ $$first -eq 0 ] && [ $$second -eq 0 ]
 
 test-server: $(VENV)/.installed ## Only the server tests (no Docker)
 	$(PY) -m pytest tests/server

@@ -9,8 +9,9 @@ tests share goes to one worker as a group, so it is made once and nothing else t
 - a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
   tests): the module, so the fixture runs once;
 - `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once;
-- the scenario runs that flood the server (FLOODS): their numbers ride on the server keeping up, so
-  they run one after the other (beside tests that only wait).
+- the scenario runs that flood the server (FLOODS), and the reader's checks whose experiments flood the
+  lab's own 3d beside the reader's file: their numbers ride on the server keeping up, so they carry the
+  marker `alone`, and `make test` runs them in a second pass, one at a time, with nothing beside them.
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
@@ -66,6 +67,13 @@ def _has_module_fixture(item) -> bool:
                               for definition in definitions)
 
 
+def runs_alone(item) -> bool:
+    """A flood, or a reader's check whose experiments put the lab's own 3d beside it under a flood: run with
+    anything else on two cores, a backlog of 5 drops handshakes and 3d never reaches its limit."""
+    in_checks = os.path.relpath(str(item.path), TESTS) == os.path.join("check", "test_check.py")
+    return _floods(item) or (in_checks and _has_module_fixture(item))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     # Before xdist's own hook (trylast), which reads the marks into the names it schedules by.
@@ -73,6 +81,8 @@ def pytest_collection_modifyitems(config, items):
         group = group_of(item)
         if group and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(group))
+        if runs_alone(item):
+            item.add_marker(pytest.mark.alone)
 
 
 def pytest_report_collectionfinish(config, start_path, items):
