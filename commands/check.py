@@ -22,9 +22,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser,
+from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, add_watch,
                              default_reports as lab_reports, preflight, restore_interrupt, sigterm_as_interrupt,
-                             usage)
+                             start_watch, usage)
 from lbaws import stages
 from scenarios import catalog
 from scenarios.results import MissingResult
@@ -49,6 +49,7 @@ def build_parser() -> Parser:
                    help="only this experiment (repeatable); default: every one with a trial of the stage")
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="where reports go (default: reports/check/FILE-STEM at the project root)")
+    add_watch(p)
     return p
 
 
@@ -219,6 +220,9 @@ def main(argv=None) -> int:
 
     reports = args.reports or default_reports(path)
     options = Options(scale=1.0, reports=reports)
+    # The page shows the lab's whole reports folder, this check among the rest, unless --reports is elsewhere.
+    if args.watch and not start_watch(PROG, args.watch_port, args.reports or lab_reports(), None, out):
+        return EXIT_FAILED
     engine, facts, failed = preflight(PROG, out)
     if engine is None:
         return failed

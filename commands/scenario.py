@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 
 from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser,
-                             default_reports, fraction, preflight, restore_interrupt, sigterm_as_interrupt, usage,
-                             whole_number)
+                             add_watch, default_reports, fraction, preflight, restore_interrupt, sigterm_as_interrupt,
+                             start_watch, usage, whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
 from scenarios.verdict import Verdict
@@ -59,6 +59,7 @@ def build_parser() -> Parser:
     p.add_argument("--client", choices=("lab", "text", "repository"), default=None,
                    help="which client3.py every load of the scenario plays (lbaws-client --pattern): the lab's "
                         "(default), the text's listing, or the copy in the text's repository")
+    add_watch(p)
     return p
 
 
@@ -198,6 +199,9 @@ def main(argv=None) -> int:
         return failed
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
                       reports=args.reports or default_reports(), engine=facts.as_dict())
+    if args.watch and not start_watch(PROG, args.watch_port, options.reports,
+                                      None if args.all else args.name, out):
+        return EXIT_FAILED
     rows = []
     runner = None
     try:
