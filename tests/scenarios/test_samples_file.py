@@ -1,5 +1,6 @@
 """samples.ndjson: whole lines on disk as they are written, and a report that ends it with the counts at
 death and the verdict; the timeline and the page reach the count the judge computed, not the last sample."""
+import copy
 import json
 import threading
 
@@ -82,3 +83,14 @@ def test_a_report_without_a_runs_samples_writes_none(tmp_path):
     result = RunResult(fd_exhaustion.SCENARIO, "x", fd_exhaustion.SCENARIO.judge(obs), obs, started=0.0,
                        duration_s=1.0, options=Options(reports=tmp_path))
     assert not (report.write(result) / "samples.ndjson").exists()
+
+
+def test_a_repeated_trial_draws_every_run(tmp_path, monkeypatch):
+    from scenarios import timeline
+
+    obs = fd_obs()
+    obs.add(copy.copy(obs["3d"]))  # a second run of 3d
+    drawn = []
+    monkeypatch.setattr(timeline, "_counts", lambda ax, record, watch, last, run: drawn.append((last, run)))
+    timeline.draw(obs, {t.key: t for t in fd_exhaustion.SCENARIO.trials}, "t", tmp_path / "t.png")
+    assert drawn[:2] == [(False, "run 1"), (True, "run 2")]
