@@ -73,14 +73,20 @@ def start_server(port: int, reports: Path, workers: int = WORKERS, **popen) -> s
     log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen(serve_command(port, workers), env=env, stderr=log, **popen)
     deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log.seek(0)
-            lines = log.read().strip().splitlines()
-            raise WatchError(f"the page's server exited ({server.returncode}): {lines[-1] if lines else 'no output'}")
-        if ping(port, timeout=0.5):
-            return server
-        time.sleep(0.1)
+    try:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                log.seek(0)
+                lines = log.read().strip().splitlines()
+                raise WatchError(f"the page's server exited ({server.returncode}): "
+                                 f"{lines[-1] if lines else 'no output'}")
+            if ping(port, timeout=0.5):
+                return server
+            time.sleep(0.1)
+    except BaseException:
+        # Ctrl-C or SIGTERM while it starts (a --watch may ask it before we do): no master left behind.
+        stop(server)
+        raise
     stop(server)
     raise WatchError(f"the page's server did not answer on {url(port)} within {READY_TIMEOUT:g}s")
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import LBAWS
+from watchhelp import LBAWS
 
 pytestmark = [pytest.mark.container, pytest.mark.scenario, pytest.mark.timeout(900)]
 

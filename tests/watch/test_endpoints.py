@@ -7,7 +7,7 @@ import subprocess
 
 from watch import launch
 
-from conftest import LBAWS, children
+from watchhelp import LBAWS, children
 
 RUN = {"kind": "run", "wall": 100.0, "scenario": "fd-exhaustion", "run_id": "fd-exhaustion-1", "started": "2026-01-01"}
 TRIAL = {"kind": "trial", "wall": 100.5, "trial": "3d", "key": "3d", "counter": "fds", "limit": 256}
