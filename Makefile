@@ -13,7 +13,7 @@ NAME    ?= $(ARGS)
 SERVICE ?= $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup images up down ps clean test test-server scenario scenarios check load doctor bench
+.PHONY: help setup images up down ps clean test test-server scenario scenarios check load doctor bench watch
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ doctor: $(VENV)/.installed ## What kind of Docker engine this is, and which scen
 check: setup ## Judge your own server file: make check SERVER=webserver3g.py [STAGE=3g]
 	@test -n "$(SERVER)" || { echo "usage: make check SERVER=PATH [STAGE=S]" >&2; exit 2; }
 	$(LBAWS) check $(SERVER) $(if $(STAGE),--stage $(STAGE)) $(OPTS)
+
+watch: $(VENV)/.installed ## The live page of the runs on 127.0.0.1 (lbaws serve prefork) [OPTS="--port 9000"]
+	$(LBAWS) watch $(OPTS)
 
 bench: setup ## lbaws against gunicorn, waitress, cheroot, granian, wsgiref under wrk: make bench [OPTS=--quick]
 	$(LBAWS) bench $(OPTS)

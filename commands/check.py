@@ -24,9 +24,9 @@ import textwrap
 from pathlib import Path
 
 from commands import common
-from commands.common import (EXIT_CANNOT, EXIT_INTERRUPTED, Parser,
-                             default_reports as lab_reports, image_roles, preflight, restore_interrupt, sigterm_as_interrupt,
-                             usage, whole_number)
+from commands.common import (EXIT_CANNOT, EXIT_FAILED, EXIT_INTERRUPTED, Parser, add_watch,
+                             default_reports as lab_reports, image_roles, preflight, restore_interrupt,
+                             sigterm_as_interrupt, start_watch, usage, whole_number)
 from lbaws import stages
 from scenarios import catalog
 from scenarios.results import MissingResult
@@ -65,6 +65,7 @@ def build_parser() -> Parser:
                    help="also write JUnit XML there: one testcase per file x scenario, for CI")
     p.add_argument("--jobs", type=whole_number(1, 64), default=None, metavar="N",
                    help="files checked side by side (default: one per two cores)")
+    add_watch(p)
     return p
 
 
@@ -269,6 +270,9 @@ def main(argv=None) -> int:
     reports = args.reports or default_reports(path if own is None else Path(
         Path(args.file[0]).resolve().name if args.command is not None else args.image.replace(":", "-").replace("/", "-")))
     options = Options(scale=1.0, reports=reports)
+    # The page shows the lab's whole reports folder, this check among the rest, unless --reports is elsewhere.
+    if args.watch and not start_watch(PROG, args.watch_port, args.reports or lab_reports(), None, out):
+        return EXIT_FAILED
     engine, facts, failed = preflight(PROG, out, image_roles(sub.scenario for sub in runnable))
     if engine is None:
         return failed

@@ -138,3 +138,29 @@ def preflight(prog: str, out, roles=None):
     facts = engine_facts.gather(engine)
     print(facts.summary(), file=out)
     return engine, facts, None
+
+
+WATCH_PORT = 8765  # watch.launch.DEFAULT_PORT, named here so a parser is built without importing the page
+
+
+def add_watch(parser: Parser) -> None:
+    parser.add_argument("--watch", action="store_true",
+                        help="show the run live on the lab's page (lbaws watch), started if it is not running")
+    parser.add_argument("--watch-port", type=whole_number(1, 65535), default=WATCH_PORT, metavar="N",
+                        help=f"the page's port on 127.0.0.1 (default {WATCH_PORT})")
+
+
+def start_watch(prog: str, port: int, reports: Path, name: str | None, out) -> bool:
+    """The page's URL printed, its `lbaws watch` started if none served; False after one line if it cannot."""
+    from watch import launch
+
+    try:
+        address, started = launch.ensure(port, Path(reports))
+    except launch.WatchError as exc:
+        print(f"{prog}: --watch: {exc}", file=sys.stderr)
+        return False
+    page = f"{address}run/{name}" if name else address
+    how = (f"started lbaws watch, PID {started}; it stays for the class: stop it with kill {started}" if started
+           else "lbaws watch was already serving")
+    print(f"watch: {page}  ({how})", file=out, flush=True)
+    return True

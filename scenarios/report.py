@@ -8,6 +8,8 @@ from pathlib import Path
 
 from lab.runs import removal_command
 from scenarios import timeline
+from scenarios.at_death import at_death
+from scenarios.samples_file import NAME as SAMPLES, SamplesFile
 from scenarios.runner import RunResult
 from scenarios.spec import LimitsFrom
 from scenarios.verdict import SCENARIO_WORDS, Verdict, Words
@@ -156,10 +158,24 @@ def write(result: RunResult, words: Words = SCENARIO_WORDS) -> Path:
     data = as_json(result, words)
     (folder / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
     (folder / "report.md").write_text(as_markdown(result, words))
+    trials = {t.key: t for t in result.scenario.trials}
+    deaths = at_death(result.observations, trials, result.verdict.numbers)
     if result.observations.trials:
-        timeline.draw(result.observations, {t.key: t for t in result.scenario.trials},
-                      f"{result.scenario.name}: {words(result.verdict.verdict)}", folder / "timeline.png")
+        timeline.draw(result.observations, trials, f"{result.scenario.name}: {words(result.verdict.verdict)}",
+                      folder / "timeline.png", deaths)
+    close_samples(result, folder / SAMPLES, data, deaths)
     return folder
+
+
+def close_samples(result: RunResult, path: Path, data: dict, deaths: dict) -> None:
+    """The run's samples.ndjson, if the runner wrote one, ends with the counts at death and the verdict."""
+    if not path.exists():
+        return
+    with SamplesFile(path, mode="a") as samples:
+        for key, death in deaths.items():
+            samples.write("death", trial=key, **death)  # a trial run once: its label is its key
+        samples.write("verdict", run_id=result.run_id, duration_s=result.duration_s, error=result.error,
+                      **data["verdict"])
 
 
 def summary_table(rows: list) -> str:

@@ -17,11 +17,15 @@ from scenarios.containers import PORT, RunContainers, connect, server_uid
 from scenarios.probe import Probe
 from scenarios.progress import Progress
 from scenarios.record import Observations, TrialRecord
-from scenarios.results import MissingResult
+from scenarios.results import LoadResult, MissingResult
 from scenarios.sampler import Sampler
+from scenarios.samples_file import NAME as SAMPLES, SamplesFile, load_fields, sample_fields
 from scenarios.verdict import Judgment
 
 READY_TIMEOUT = 60.0
+# The count each watch's chart climbs into its limit with: samples.ndjson's field, the limit's name.
+CLIMBS = {spec.Watch.NOFILE: ("fds", "nofile"), spec.Watch.NPROC: ("processes", "nproc"),
+          spec.Watch.PIDS: ("pids", "pids_limit"), spec.Watch.NOTHING: ("fds", None)}
 
 
 @contextmanager
@@ -98,11 +102,25 @@ class ScenarioRunner:
         self.run_id = runs.new_run_id(scenario.name)
         self.containers = RunContainers(self.engine, scenario.name, self.run_id, keep=options.keep,
                                         limits_from=options.limits)
+        self.samples: SamplesFile | None = None
+
+    def open_samples(self, started_wall: float) -> SamplesFile:
+        """samples.ndjson in the run's report folder, begun afresh with what the run is about."""
+        scenario = self.scenario
+        samples = SamplesFile(Path(self.options.reports) / scenario.name / SAMPLES)
+        samples.write("run", scenario=scenario.name, run_id=self.run_id, section=scenario.section,
+                      summary=scenario.summary, prediction=scenario.prediction, why=scenario.why,
+                      started=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started_wall)),
+                      trials=[{"key": t.key, "title": t.title, "stage": t.server.stage, "watch": t.watch.value,
+                               "limits": t.server.limits.as_dict(), "repeat": self.repeats(t)}
+                              for t in scenario.trials])
+        return samples
 
     def run(self) -> RunResult:
         started_wall, started = time.time(), time.monotonic()
         observations = Observations(planned=tuple(trial.key for trial in self.scenario.trials))
         error = ""
+        self.samples = self.open_samples(started_wall)
         self.progress.prefix = f"[{self.scenario.name}] "
         runs.remove_orphans(self.engine, self.progress.say)
         self.progress.say(f"run {self.run_id}: containers and network labelled "
@@ -122,6 +140,9 @@ class ScenarioRunner:
                     self.containers.cleanup()
             self.progress.done()
             self.progress.prefix = ""
+            self.samples.write("event", trial=None, t=None, text=f"run ended after {time.monotonic() - started:.1f}s"
+                               + (f": {error.splitlines()[0]}" if error else ""))
+            self.samples.close()
         verdict, error = self.conclude_run(observations, error)
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
                          round(time.monotonic() - started, 2), self.options, error)
@@ -169,7 +190,8 @@ class ScenarioRunner:
                 # Started first, and both before any load: a UID already at its nproc cannot even start
                 # a container's first process (execve fails after setuid).
                 neighbour = self.start_neighbour(trial, alias, uid, label, record)
-            running = self.launch(server_spec, record, alias, uid, sleep, trial.watch, label, trial.fd_count)
+            running = self.launch(server_spec, record, alias, uid, sleep, trial.watch, label, trial.fd_count,
+                                  key=trial.key)
             if neighbour is not None and neighbour.ready:
                 self.play(neighbour, trial.neighbour.actions)
             if running.ready:
@@ -210,7 +232,8 @@ class ScenarioRunner:
                            spec.Watch.NOTHING, f"{label} {neighbour.role}", trial.fd_count)
 
     def launch(self, server_spec: spec.ServerSpec, record: TrialRecord, alias: str, uid: int, sleep,
-               watch: spec.Watch, label: str, fd_count: spec.FdCount = spec.FdCount.LISTING) -> Running:
+               watch: spec.Watch, label: str, fd_count: spec.FdCount = spec.FdCount.LISTING,
+               key: str | None = None) -> Running:
         """Start one server container and wait until it listens; its sampler runs from then on."""
         yours = server_spec.own.label if server_spec.own is not None else \
             Path(server_spec.file).name if server_spec.file else ""
@@ -237,16 +260,38 @@ class ScenarioRunner:
             return running
         record.started = True
         record.baseline = running.probe.snapshot(record.server_pid)
+        counter, limit = CLIMBS[watch]
+        self.write_sample("trial", trial=label, key=key or record.key, stage=record.stage, watch=watch.value,
+                          counter=counter, limit_name=limit, limit=record.limits.get(limit) if limit else None,
+                          limits=record.limits, in_force=record.baseline.limits, ready_s=record.ready_s)
         running.sampler = Sampler(running.probe, record.server_pid, t0, self.options.period, self.options.trial_bound,
-                                  on_sample=lambda sample: self.progress.counters(label, sample)).start()
+                                  on_sample=lambda sample: self.on_sample(running, sample)).start()
         return running
+
+    def write_sample(self, kind: str, **fields) -> None:
+        if self.samples is not None:
+            self.samples.write(kind, **fields)
+
+    def on_sample(self, running: Running, sample) -> None:
+        self.progress.counters(running.label, sample)
+        pids = running.pids.readings[-1] if running.pids is not None and running.pids.readings else None
+        self.write_sample("sample", trial=running.label, **sample_fields(sample, pids))
 
     def play(self, running: Running, trial_actions: tuple) -> None:
         ctx = actions.TrialContext(self.containers, running.server, running.alias, running.sampler,
                                    self.options.scale, self.progress.say)
         for action in trial_actions:
             running.record.results[action.key] = actions.execute(action, ctx)
-        running.record.results.update(ctx.collect_background())
+            self.write_load(running, action.key)
+        for key, result in ctx.collect_background().items():
+            running.record.results[key] = result
+            self.write_load(running, key)
+
+    def write_load(self, running: Running, key: str) -> None:
+        result = running.record.results.get(key)
+        if isinstance(result, LoadResult):
+            self.write_sample("load", trial=running.label, key=key, t=round(time.monotonic() - running.t0, 3),
+                              **load_fields(result.summary))
 
     def conclude(self, running: Running) -> None:
         """The final snapshot, when the server still lives."""
@@ -267,6 +312,12 @@ class ScenarioRunner:
         self.progress.done()
         self.finish(running.server, record)
         record.duration_s = round(time.monotonic() - running.t0, 3)
+        if record.died:
+            gone = [s.t for s in record.samples if not s.alive]
+            self.write_sample("event", trial=running.label, t=gone[0] if gone else record.duration_s,
+                              text=f"server exited ({record.exit_code}): {record.error_line() or 'no traceback'}",
+                              exit_code=record.exit_code)
+        self.write_sample("event", trial=running.label, t=record.duration_s, text="trial ended", end=True)
 
     def wait_ready(self, server, probe: Probe) -> int | None:
         deadline = time.monotonic() + self.options.ready_timeout

@@ -1,5 +1,7 @@
 """timeline.png: open fds, live children and zombies of the server over time, the limit as a line;
-where a trial ran a keep-alive load, its requests/s on a second axis, and any child it killed."""
+where a trial ran a keep-alive load, its requests/s on a second axis, and any child it killed. A server
+that died of its limit is drawn up to the count its judge computed at death (scenarios.at_death), and a
+repeated trial draws every run, so the spread shows."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,40 +42,71 @@ def _requests_per_second(ax, record) -> None:
     right.legend(fontsize=8, loc="upper right")
 
 
-def draw(observations: Observations, trials: dict, title: str, path: Path) -> Path:
-    """One panel per trial (the last repetition of a repeated one)."""
+def _counts(ax, record, watch: Watch, last: bool, run: str) -> None:
+    """One run's lines: the last (or only) run labelled and solid, earlier ones faint and unlabelled."""
+    # A sample of a server already gone says nothing about its counts.
+    samples = [s for s in record.samples if s.alive]
+    t = [s.t for s in samples]
+    style = {"alpha": 1.0} if last else {"alpha": 0.35, "linewidth": 1}
+    label = (lambda text: text) if last else (lambda text: None)
+    ax.plot(t, [s.fds if s.fds is not None else float("nan") for s in samples],
+            label=label("open fds (server)"), color="tab:blue", marker="." if last else None, **style)
+    ax.plot(t, [s.live for s in samples], label=label("live children"), color="tab:green", **style)
+    ax.plot(t, [s.zombies for s in samples], label=label("zombies"), color="tab:red", **style)
+    if watch is Watch.NPROC:
+        ax.plot(t, [1 + s.live + s.zombies for s in samples], label=label("processes (server + children)"),
+                color="tab:purple", linestyle="-.", **style)
+    if run and samples:
+        # The spread of a repeated trial: where each run ended, named by its number.
+        end = samples[-1]
+        ax.annotate(run, (end.t, end.zombies), fontsize=7, color="tab:red", alpha=style["alpha"],
+                    xytext=(3, 0), textcoords="offset points")
+
+
+def _death(ax, record, death: dict) -> None:
+    """The count at death as the last point of its line: the limit reached, not the last sample."""
+    counts = [s for s in record.samples if s.alive]
+    fds = death["counter"] == "fds"
+    if counts:
+        last = counts[-1]
+        y = last.fds if fds else 1 + last.live + last.zombies
+        if y is not None:
+            ax.plot([last.t, death["t"]], [y, death["value"]], color="tab:blue" if fds else "tab:purple",
+                    linestyle="-", linewidth=1.5)
+    ax.plot([death["t"]], [death["value"]], marker="X", markersize=9, color="black", linestyle="none",
+            label=f"{death['counter']} at death: {death['value']} of {death['limit']} ({death['source']})")
+
+
+def draw(observations: Observations, trials: dict, title: str, path: Path, deaths: dict | None = None) -> Path:
+    """One panel per trial; every repetition of a repeated one. deaths: scenarios.at_death.at_death."""
     keys = list(observations.trials)
+    deaths = deaths or {}
     fig, axes = plt.subplots(len(keys), 1, figsize=(9, 3.2 * len(keys)), squeeze=False)
     for ax, key in zip(axes[:, 0], keys):
-        record = observations.trials[key][-1]
-        # A sample of a server already gone says nothing about its counts: only mark when it went.
-        samples = [s for s in record.samples if s.alive]
-        gone = [s.t for s in record.samples if not s.alive]
-        t = [s.t for s in samples]
-        ax.plot(t, [s.fds if s.fds is not None else float("nan") for s in samples],
-                label="open fds (server)", color="tab:blue", marker=".")
-        ax.plot(t, [s.live for s in samples], label="live children", color="tab:green")
-        ax.plot(t, [s.zombies for s in samples], label="zombies", color="tab:red")
+        runs = observations.trials[key]
+        record = runs[-1]
         trial = trials.get(key)
         watch = trial.watch if trial is not None else Watch.NOTHING
-        if watch is Watch.NPROC:
-            ax.plot(t, [s.live + s.zombies for s in samples], label="children (live + zombies)",
-                    color="tab:purple", linestyle="-.")
+        for index, each in enumerate(runs):
+            _counts(ax, each, watch, each is record, f"run {index + 1}" if len(runs) > 1 else "")
         if watch is Watch.PIDS and record.pids:
             ax.plot([r.t for r in record.pids], [r.current for r in record.pids], color="tab:orange",
                     label=f"pids cgroup (from {'the host' if 'host' in record.pids_source else 'the engine'})")
         value, text = limit_line(record, watch)
         if value is not None:
             ax.axhline(value, color="black", linestyle="--", linewidth=1, label=text)
-        if record.died and (gone or samples):
-            ax.axvline((gone or t)[0] if gone else t[-1], color="grey", linestyle=":",
+        if key in deaths:
+            _death(ax, record, deaths[key])
+        gone = [s.t for s in record.samples if not s.alive]
+        alive = [s.t for s in record.samples if s.alive]
+        if record.died and (gone or alive):
+            ax.axvline(gone[0] if gone else alive[-1], color="grey", linestyle=":",
                        label=f"server exited ({record.exit_code})")
         for result in record.results.values():
             if isinstance(result, KillChildResult) and result.victim is not None:
                 ax.axvline(result.t_s, color="black", linestyle=":", label=f"kill -{result.signal} {result.victim}")
         _requests_per_second(ax, record)
-        runs = len(observations.trials[key])
-        suffix = f" (last of {runs} runs)" if runs > 1 else ""
+        suffix = f" (all {len(runs)} runs; the last one solid)" if len(runs) > 1 else ""
         note = f" - {trial.title}" if trial is not None and trial.title else ""
         ax.set_title(f"{key}: stage {record.stage}{' ' + record.app if record.app else ''}{note}{suffix}",
                      fontsize=10)

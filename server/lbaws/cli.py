@@ -22,7 +22,7 @@ EXIT_LISTEN = 4
 COMMANDS = "lbaws.commands"
 BUILTIN_COMMANDS = ("serve", "stages", "limits")
 # What lbaws-lab adds on the host; inside an image (or with the server alone) each gets one line saying so.
-HARNESS_COMMANDS = ("scenario", "check", "doctor", "load", "bench")
+HARNESS_COMMANDS = ("scenario", "check", "doctor", "load", "bench", "watch")
 # Seconds a draining stage gives its responses in flight after SIGTERM: under the lab's 3 s stop grace period.
 DRAIN = 2.0
 
