@@ -59,7 +59,10 @@ def check_folder(tmp_path, helper=False):
 def leftovers(reports):
     runs = {run for log in reports.glob("*/check.log") for run in RUN_ID.findall(log.read_text())}
     engine = docker.from_env()
-    return runs, [c.name for run in runs for c in engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run}"})]
+    # The listing itself, not an inspect per container, which one removed meanwhile turns into NotFound.
+    return runs, [name.lstrip("/") for run in runs
+                  for c in engine.api.containers(all=True, filters={"label": f"{RUN_LABEL}={run}"})
+                  for name in c["Names"]]
 
 
 @pytest.mark.container

@@ -76,6 +76,7 @@ def test_server_that_never_answers_counts_read_timeouts(loopback):
     assert summary["responses"] == 0
 
 
+@pytest.mark.alone  # the kernel's SYN drops against a 0.5 s connect timeout: a busy machine shifts them
 def test_full_backlog_makes_connects_time_out():
     # Never accepts, backlog 1: Linux drops the SYNs of a full accept queue.
     listener = socket.socket()

@@ -76,6 +76,7 @@ def test_text_children_stop_at_their_first_refused_connect():
     assert lab["connections_attempted"] == lab["refused"] == 15 and lab["clients_stopped"] == 0
 
 
+@pytest.mark.alone  # the 5th connect races the listener's close: on a busy machine it lands in the queue
 def test_a_text_client_opens_in_turn_until_the_server_is_gone(loopback):
     # The listener closes after its 4th accept, as 3d's does when it dies: connection 5 is refused.
     results = {}
