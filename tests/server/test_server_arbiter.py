@@ -218,6 +218,27 @@ def test_one_worker_wakes_for_each_new_connection_not_every_worker(serve, measur
         f"wake-ups {sorted(woken.values())}, connections {sorted(taken.count(p) for p in workers)}")
 
 
+def test_kept_connections_opened_one_after_another_spread_over_the_workers(serve):
+    # On a quiet machine the first waiting worker would take them all: then one worker stuck in the app
+    # would stall every client.
+    server = serve("prefork", "echoapp:app", "--workers", "2")
+    workers = _serving(server, 2)
+    time.sleep(0.5)
+    kept = []
+    try:
+        for _ in range(8):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.request("GET", "/e")
+            response = conn.getresponse()
+            assert response.status == 200
+            kept.append((conn, json.loads(response.read())["pid"]))
+        held = sorted([pid for _, pid in kept].count(worker) for worker in workers)
+        assert held == [4, 4], held
+    finally:
+        for conn, _ in kept:
+            conn.close()
+
+
 def test_a_sigterm_right_after_the_fork_is_kept_by_the_new_worker(serve):
     env = {"PYTHONPATH": SEAMS, "LBAWS_SEAM_FORK_PAUSE": "1.0"}
     server = serve("prefork", "wsgiapp:app", "--workers", "1", env=env)

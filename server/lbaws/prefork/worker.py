@@ -184,6 +184,15 @@ class Worker:
                 self.short_of_descriptors = False
                 log.warning("Worker %d: accept() works again", os.getpid())
             self._add(sock, address, now)
+            self._to_the_back()
+
+    def _to_the_back(self):
+        # EPOLLEXCLUSIVE wakes the first worker on the listener's wait queue, so on a quiet machine the
+        # same worker would take every connection; registering again puts this one behind the others, so
+        # kept connections spread over the workers and one stuck in the app holds only its share.
+        if self.accepting and _EXCLUSIVE:
+            self.poller.unregister(self.listener_fd)
+            self._start_accepting()
 
     def _rest_accept(self, now, exc):
         # Logged once per shortage, not once per retry; the first accept() that works again says so.
