@@ -74,7 +74,8 @@ def runs_alone(item) -> bool:
     """A flood, or a reader's check whose experiments put the lab's own 3d beside it under a flood: run with
     anything else on two cores, a backlog of 5 drops handshakes and 3d never reaches its limit."""
     in_checks = os.path.relpath(str(item.path), TESTS).startswith("check" + os.sep)
-    return (_floods(item) or (in_checks and _has_module_fixture(item))
+    # A real `lbaws bench` too: wrk against each server in turn, figures the machine's load would move.
+    return (_floods(item) or (in_checks and _has_module_fixture(item)) or item.get_closest_marker("bench") is not None
             or item.get_closest_marker("alone") is not None)
 
 
