@@ -52,6 +52,26 @@ def load_failure(record, key: str = "load") -> str:
         return str(missing)
 
 
+def recorded(record) -> str:
+    """What a trial did record, whatever the judge missed: how the server ended, its descriptors and children."""
+    name = who(record) if record.server_file or record.key == record.stage else f"{record.key} ({record.stage})"
+    if not record.started:
+        return f"{name} never listened ({record.error or 'no reason recorded'})"
+    parts = [f"exited with status {record.exit_code} ({record.error_line() or 'no traceback'})" if record.died
+             else "was still running at the end"]
+    if record.baseline_fds is not None:
+        parts.append(f"started with {record.baseline_fds} descriptors")
+    if record.final_fds is not None:
+        parts.append(f"ended with {record.final_fds}")
+    if record.samples:
+        parts.append(f"peaked at {record.peak('fds')} descriptors, {record.peak('live')} live children and "
+                     f"{record.peak('zombies')} zombies as sampled")
+    failed = load_failure(record) if "load" in record.planned else ""
+    if failed:
+        parts.append(f"its load client failed ({failed})")
+    return f"{name} " + ", ".join(parts)
+
+
 def sentences(parts) -> str:
     """Clauses joined into sentences: the first as it stands, the others capitalised."""
     parts = list(parts)

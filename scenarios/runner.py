@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import inventory, runs
-from scenarios import actions, spec
+from scenarios import actions, phrases, spec
 from scenarios.cgroups import PidsWatch
 from scenarios.containers import PORT, RunContainers, connect, server_uid
 from scenarios.probe import Probe
@@ -47,7 +47,24 @@ def judge(scenario: spec.Scenario, observations: Observations) -> Judgment:
     try:
         return scenario.judge(observations)
     except MissingResult as missing:
-        return Judgment.of(False, f"could not judge: {missing}")
+        return unjudged(observations, missing)
+
+
+def unjudged(observations: Observations, missing: MissingResult) -> Judgment:
+    """A reading the judge needs never came: say which, and what every trial did record. Missing from the
+    reader's trial, their server did not show the behaviour (DIFFERS); from the lab's own beside it, ERROR."""
+    records = [runs[-1] for runs in observations.trials.values() if runs]
+    said = str(missing)
+    lacking = next((record for record in records
+                    if said.startswith(f"{record.key}:") or said.startswith(f"trial {record.key} ")), None)
+    told = [phrases.recorded(record) for record in phrases.yours_first(*records)]
+    observed = (f"the judge lacks a reading ({missing}). What was recorded: " + "; ".join(told) + "."
+                if told else f"the judge lacks a reading ({missing}); no trial recorded anything.")
+    checking = any(record.server_file for record in records)
+    if checking and (lacking is None or not lacking.server_file):
+        return Judgment.error(f"the lab's own trial beside your server gave no reading, so this run says "
+                              f"nothing about your server: {observed}")
+    return Judgment.of(False, observed)
 
 
 @dataclass

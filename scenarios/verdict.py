@@ -68,7 +68,7 @@ class Judgment:
             return cls.of(labs, observed, numbers, lessons)
         if yours and not labs:
             return cls.error(f"the lab's own {lab_trial} did not show its part this time (on a busy machine, a "
-                             f"timing; rerun), so this run says nothing about your server. {observed}", numbers)
+                             f"timing; rerun), so this run says nothing about your server. {observed[:1].upper()}{observed[1:]}", numbers)
         return cls.of(yours and labs, observed, numbers, lessons)
 
     @property

@@ -6,7 +6,7 @@ from scenarios.catalog import (client_hang, fd_exhaustion, iterative_blocking, m
 from scenarios.results import CurlsResult, KillResult, Missing, MissingResult, Proc, SnapshotResult
 from scenarios.runner import judge
 from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial
-from scenarios.verdict import Judgment
+from scenarios.verdict import Judgment, Verdict
 
 from recorded import EAGAIN_TRACEBACK, EMFILE_TRACEBACK, curl, fd_exhaustion as fd_obs, load, observations, one_curl, samples, trial
 
@@ -96,14 +96,30 @@ def test_a_reading_the_experiment_never_produced_is_named_in_the_verdict():
     control = trial("3g", "3g", results={"curl": curl()})
     verdict = judge(client_hang.SCENARIO, observations(died, control))
     assert not verdict.reproduced
-    assert verdict.observed == ("could not judge: 3d: no 'curl' result: the server had exited with status 1: "
-                                "OSError: [Errno 24] Too many open files")
+    assert verdict.observed.startswith("the judge lacks a reading (3d: no 'curl' result: the server had exited "
+                                       "with status 1: OSError: [Errno 24] Too many open files). What was recorded: ")
+    assert "3d exited with status 1 (OSError: [Errno 24] Too many open files)" in verdict.observed
+    assert "3g was still running at the end" in verdict.observed and "could not judge" not in verdict.observed
+
+
+def test_a_reading_missing_from_a_readers_trial_differs_and_from_the_labs_beside_it_is_error():
+    died = trial("3d", "3d", exit_code=1, logs=EMFILE_TRACEBACK, planned=("curl",), server_file="/me/s.py")
+    verdict = judge(client_hang.SCENARIO, observations(died, trial("3g", "3g", results={"curl": curl()})))
+    assert verdict.verdict is Verdict.NOT_REPRODUCED
+    assert "What was recorded: your server (in 3d's place) exited with status 1" in verdict.observed
+    lab_died = trial("3d", "3d", exit_code=1, logs=EMFILE_TRACEBACK, planned=("curl",))
+    yours = trial("3g", "3g", results={"curl": curl()}, server_file="/me/s.py")
+    verdict = judge(client_hang.SCENARIO, observations(lab_died, yours))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith("the lab's own trial beside your server gave no reading")
+    assert "your server (in 3g's place) was still running at the end; 3d exited with status 1" in verdict.observed
 
 
 def test_an_action_that_could_not_be_carried_out_says_why():
     gone = trial("3d", "3d", results={"kill": Missing("the server was no longer running"), "zombies": Missing("x")})
     verdict = judge(zombies.SCENARIO, observations(gone))
-    assert verdict.observed == "could not judge: 3d: no 'kill' result: the server was no longer running"
+    assert verdict.observed == ("the judge lacks a reading (3d: no 'kill' result: the server was no longer running). "
+                                "What was recorded: 3d was still running at the end.")
 
 
 def test_a_judge_asking_for_an_action_the_trial_never_does_is_a_bug_and_raises():

@@ -130,7 +130,8 @@ def test_pids_cgroup_never_read_is_named():
     root = pids_trial("root", 0, 196, 200, 1)
     root.pids, root.pids_source = [], "the engine's stats API"
     verdict = judge(pids_cgroup.SCENARIO, observations(root, pids_trial("nproc", UID, 99, 106, 0)))
-    assert verdict.observed == "could not judge: root: the pids cgroup was never read (the engine's stats API)"
+    assert verdict.observed.startswith("the judge lacks a reading (root: the pids cgroup was never read (the "
+                                       "engine's stats API)). What was recorded: root (3d) exited with status 1")
 
 
 def shared_trial(key, same_uid, answered, fork_failures, died_in_fork=False):
@@ -166,8 +167,8 @@ def test_nproc_shared_uid_without_its_neighbour_says_so():
     lone = shared_trial("shared", True, 0, 5)
     lone = dataclasses.replace(lone, neighbour=None, error="the server never listened on port 8888")
     verdict = judge(nproc_shared_uid.SCENARIO, observations(lone, shared_trial("own", False, 5, 0)))
-    assert verdict.observed == ("could not judge: shared: its neighbour server never ran: the server never "
-                                "listened on port 8888")
+    assert verdict.observed.startswith("the judge lacks a reading (shared: its neighbour server never ran: the "
+                                       "server never listened on port 8888). What was recorded: shared (3g) ")
 
 
 def test_a_neighbours_record_is_written_with_its_trials():
