@@ -13,7 +13,8 @@ from scenarios.verdict import Judgment
 CURL_TIMED_OUT = 28
 
 
-def recorded(record, read):
+def recorded(read):
+    """What the action recorded, or None when it left nothing (the server had died, say)."""
     try:
         return read()
     except MissingResult:
@@ -28,7 +29,7 @@ def lab_observed(curl, netcat, first_line, garbage_answered) -> str:
 
 def judge(obs) -> Judgment:
     record = obs["part1"]
-    curl, netcat = recorded(record, record.curl), recorded(record, record.netcat)
+    curl, netcat = recorded(record.curl), recorded(record.netcat)
     output = netcat.output if netcat else ""
     first_line = output.splitlines()[0] if output else "(nothing)"
     curl_answered = curl is not None and curl.exit == 0 and curl.status is not None and bool(curl.body)

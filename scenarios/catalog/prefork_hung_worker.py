@@ -103,7 +103,8 @@ def judge(obs) -> Judgment:
         observed += " Nothing ended the stuck worker before curl gave up on its own --max-time."
     elif not replaced:
         lessons.append(NO_RESPAWN.key)
-    if not others_served or (not gave_up and not never_hung and not recovered):
+    # With no hang there is no while-it-hung to read; with curl giving up, no after.
+    if not never_hung and (not others_served or (not gave_up and not recovered)):
         lessons.append(OTHERS_STALL.key)
     if zombies:
         lessons.append(NEVER_WAITS.key)

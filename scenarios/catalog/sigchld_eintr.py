@@ -12,7 +12,7 @@ from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Trial, Until
 from scenarios.verdict import Judgment
 
 EINTR_TEXT = "[Errno 4] Interrupted system call"
-DOES = {"3e-py2": "runs 3e with Python 2's signals", "3f-py2": "restarts accept() on EINTR"}
+DOES = {"3e-py2": "has Python 2's signals (--python2-signals)", "3f-py2": "has the same emulation"}
 
 
 def answer(record, key: str):
@@ -105,7 +105,7 @@ def judge(obs) -> Judgment:
             numbers=numbers)
     # Beside a reader's 3e the lab's two emulated trials are named by what they do, and said as they went.
     py2_name, fixed_name = who(py2, DOES["3e-py2"], (py3,)), who(fixed, DOES["3f-py2"], (py3,))
-    py2_told = (f"{py2_name} died after its first child exited ({ended(py2)})" if py2_died
+    py2_told = (f"{py2_name} died after its first child exited (status {py2.exit_code}): {py2_error!r}" if py2_died
                 else f"{py2_name} did not die of EINTR: its curl got {got(py2, 'curl')}, and it "
                      + (ended(py2) if py2.died else "was still running at the end"))
     fixed_told = (f"{fixed_name} restarted accept() and answered the next curl" if fixed_ok
