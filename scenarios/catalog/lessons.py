@@ -24,3 +24,58 @@ DIES = Lesson(
     "dies", "the server exited under the experiment's load",
     "3g closes the parent's copy of each client socket and reaps every child, so neither descriptors nor "
     "processes pile up; its accept() restarts after EINTR")
+# The signal lessons of 3e and 3f, the WSGI server of part 2 and 3h, part 1's server, and prefork's master.
+ACCEPT_EINTR = Lesson(
+    "accept-eintr", "accept() failed with EINTR when the SIGCHLD handler ran, and the error ended the server",
+    "the text's 3f restarts accept(): it catches IOError and, if code == errno.EINTR, continues the loop "
+    "back to accept(); any other error is raised")
+IGNORES_REQUEST = Lesson(
+    "ignores-request", "the server answers garbage differently from a request: it parses what arrives",
+    "the text's webserver1 completely ignores the request line: it reads up to 1024 bytes, prints them and "
+    "sends the same fixed response whatever arrived")
+NO_STATUS_LINE = Lesson(
+    "no-status-line", "the response does not start with an HTTP status line, so curl rejects it",
+    "the text's response consists of a status line, HTTP/1.1 200 OK, followed by a required empty line, and "
+    "then the HTTP response body")
+NEVER_CLOSES = Lesson(
+    "never-closes", "the server never closes the client connection, so a client that reads to the end waits",
+    "the text's webserver1 ends each request with client_connection.close(), which sends the FIN")
+APP_FAILS = Lesson(
+    "app-fails", "the application could not answer through the server: it failed, or the server died calling it",
+    "the text's get_environ builds the environ the application needs from the parsed request line: the "
+    "required WSGI variables (wsgi.version, wsgi.url_scheme, wsgi.input, wsgi.errors, wsgi.multithread, "
+    "wsgi.multiprocess, wsgi.run_once) and CGI variables (REQUEST_METHOD, PATH_INFO, SERVER_NAME, SERVER_PORT)")
+NOT_APPS_BODY = Lesson(
+    "not-apps-body", "the response body is not what the application returned",
+    "the text's server calls result = self.application(env, self.start_response) and sends each piece of the "
+    "returned iterable, as it is, after the headers")
+DROPS_HEADERS = Lesson(
+    "drops-headers", "the application's headers (its Content-Type) do not reach the client",
+    "the text's start_response stores the status and the app's response_headers (plus Date and Server), and "
+    "finish_response writes 'HTTP/1.1 {status}', then each header as 'Name: value', an empty line, the body")
+NO_WORKERS = Lesson(
+    "no-workers", "the server has no worker process to kill: it forks none up front",
+    "the prefork stage's master forks its workers once at start (2 by default), each accepting on the "
+    "listening socket they share with the master")
+NO_RESPAWN = Lesson(
+    "no-respawn", "a worker that died is not replaced, so the server runs on with one worker fewer",
+    "the prefork stage's master reaps with 3g's waitpid(-1, WNOHANG) loop in its own loop and forks a new "
+    "worker for each one that died")
+OTHERS_STALL = Lesson(
+    "others-stall", "while one worker was gone or stuck, the clients of the others lost answers too",
+    "in the prefork stage every worker accepts on the shared listening socket and serves its own kept "
+    "connections from its own event loop, so one worker's trouble is only its own clients'")
+NO_WORKER_TIMEOUT = Lesson(
+    "no-worker-timeout", "nothing ends a worker stuck in the application: its request hangs and its clients wait",
+    "the prefork stage's workers beat on a page shared with the master; the master SIGKILLs a worker silent "
+    "past --worker-timeout and forks a replacement, as gunicorn's arbiter does with its heartbeat files")
+QUERY_IN_PATH = Lesson(
+    "query-in-path", "the query string stays in PATH_INFO and QUERY_STRING is not set, so the app never "
+    "sees ?seconds=",
+    "as PEP 3333 asks (the text's webserver2 skips it): split the request target at '?', PATH_INFO the path "
+    "before it and QUERY_STRING what follows")
+NO_BLANK_LINE = Lesson(
+    "no-blank-line", "curl got a status line but no body: without the empty line after the status line (and "
+    "headers), what follows reads as headers",
+    "the text's response consists of a status line, HTTP/1.1 200 OK, followed by a required empty line, and "
+    "then the HTTP response body")
