@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shlex
 import threading
 import time
@@ -47,6 +48,7 @@ class TrialContext:
     scale: float
     say: object
     background: dict = field(default_factory=dict)  # key -> (thread, box) of an action still running
+    on_tally: object = None  # called (action key, tallies) as a load client reports its progress
 
     def since_start(self) -> float:
         return round(time.monotonic() - self.sampler.t0, 3)
@@ -168,11 +170,33 @@ def parse_summary(out: str) -> dict | None:
     return None
 
 
+# The load client's progress line on stderr, once a second:
+# "  3.0s clients 300/300 | connected 254, refused 0, timed out 46, reset 0, errors 0 | responses 0 | open 254"
+PROGRESS = re.compile(r"connected (\d+), refused (\d+), timed out (\d+), reset (\d+), errors (\d+) "
+                      r"\| responses (\d+)")
+
+
+def tallies_so_far(line: str) -> dict | None:
+    """A progress line's requests answered, failures and connections so far; None for any other line."""
+    found = PROGRESS.search(line)
+    if not found:
+        return None
+    connected, *failed, responses = (int(n) for n in found.groups())
+    return {"requests": responses, "failures": sum(failed), "connected": connected}
+
+
 def run_load(action: spec.Load, ctx: TrialContext) -> LoadResult:
     command = load_command(action, ctx.url(action.path), ctx.scale)
     ctx.say(" ".join(command))
     started = time.monotonic()
-    rc, out, err = ctx.containers.exec_client(command, timeout=spec.seconds(action.deadline, ctx.scale) + 15)
+    on_line = None
+    if ctx.on_tally is not None:
+        def on_line(line):
+            tallies = tallies_so_far(line)
+            if tallies is not None:
+                ctx.on_tally(action.key, tallies)
+    rc, out, err = ctx.containers.exec_client(command, timeout=spec.seconds(action.deadline, ctx.scale) + 15,
+                                              on_err_line=on_line)
     return LoadResult(command=" ".join(command), exit=rc, summary=parse_summary(out),
                       wall_s=round(time.monotonic() - started, 3), stderr_tail=err.strip()[-2000:],
                       pattern=action.pattern.value)

@@ -191,12 +191,29 @@ class RunContainers:
         container.start()
         return container
 
-    def exec_client(self, command: list, timeout: float) -> tuple:
-        """Run a command in the client container, bounded by coreutils `timeout` inside it."""
+    def exec_client(self, command: list, timeout: float, on_err_line=None) -> tuple:
+        """Run a command in the client container, bounded by coreutils `timeout` inside it. With
+        `on_err_line`, its stderr is streamed and each whole line handed over as it arrives."""
         bounded = ["timeout", "-k", "2", str(max(1, round(timeout))), *command]
-        result = self.client.exec_run(bounded, demux=True)
-        out, err = result.output
-        return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+        if on_err_line is None:
+            result = self.client.exec_run(bounded, demux=True)
+            out, err = result.output
+            return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+        api = self.client.client.api
+        exec_id = api.exec_create(self.client.id, bounded, stdout=True, stderr=True)["Id"]
+        out, err, pending = [], [], b""
+        for out_chunk, err_chunk in api.exec_start(exec_id, stream=True, demux=True):
+            if out_chunk:
+                out.append(out_chunk)
+            if err_chunk:
+                err.append(err_chunk)
+                *lines, pending = (pending + err_chunk).split(b"\n")
+                for line in lines:
+                    on_err_line(line.decode(errors="replace"))
+        if pending:
+            on_err_line(pending.decode(errors="replace"))
+        return (api.exec_inspect(exec_id)["ExitCode"], b"".join(out).decode(errors="replace"),
+                b"".join(err).decode(errors="replace"))
 
     def exec_root(self, container, command: list) -> tuple:
         return self.exec_as(container, "root", command)

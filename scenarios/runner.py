@@ -296,7 +296,10 @@ class ScenarioRunner:
 
     def play(self, running: Running, trial_actions: tuple) -> None:
         ctx = actions.TrialContext(self.containers, running.server, running.alias, running.sampler,
-                                   self.options.scale, self.progress.say)
+                                   self.options.scale, self.progress.say,
+                                   on_tally=lambda key, tallies: self.write_sample(
+                                       "load", trial=running.label, key=key, so_far=True,
+                                       t=round(time.monotonic() - running.t0, 3), **tallies))
         for action in trial_actions:
             running.record.results[action.key] = actions.execute(action, ctx)
             self.write_load(running, action.key)

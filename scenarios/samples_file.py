@@ -7,7 +7,8 @@ CLI's reports, a check's or a CI artifact. Every line has "kind" and "wall" (Uni
     trial    one server container listening: its label, the limit its chart climbs into, those in force
     sample   a trial's counters at t seconds since its container started
     event    something that happened to a trial at t ("server exited (1): OSError: [Errno 24] ...")
-    load     a load client's tallies when it ended: requests answered and failures
+    load     a load client's tallies: requests answered, failures and connections so far (so_far: true,
+             each second from its progress line while it runs), then its summary's when it ended
     death    the count a judge computed at the server's death (report.write, scenarios.at_death)
     verdict  the run's verdict, with the prediction, what was observed and why (report.write: last line)
 """

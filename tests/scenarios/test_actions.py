@@ -5,6 +5,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -159,3 +160,36 @@ def test_settle_on_exit_polls_the_container_and_is_bounded_by_its_timeout():
     assert exited.reached and exited.until == "exited"
     never = actions.run_settle(Settle(until=Until.EXITED, timeout=0.3), ScriptedContext(), poll=0.02)
     assert not never.reached and 0.3 <= never.waited_s < 1.5  # measured at 0.3 s
+
+
+class _Slow(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(0.25)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_real_load_clients_progress_lines_give_rising_tallies_up_to_its_summary():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # 16 requests, 2 at a time, a quarter second each: about 2 s, so at least one progress line.
+        run = subprocess.run([sys.executable, "-m", "lbaws.client", "--max-clients", "2", "--requests", "16", "--url",
+                              f"http://127.0.0.1:{server.server_port}/", "--deadline", "20", "--json"],
+                             capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode == 0, run.stderr
+    tallies = [t for t in map(actions.tallies_so_far, run.stderr.splitlines()) if t is not None]
+    summary = actions.parse_summary(run.stdout)
+    assert tallies, run.stderr
+    assert [t["requests"] for t in tallies] == sorted(t["requests"] for t in tallies)
+    assert 0 < tallies[-1]["requests"] <= summary["responses"] == 16
+    assert all(t["failures"] == 0 for t in tallies)
+    assert actions.tallies_so_far("load to http://x:8888/") is None

@@ -1,7 +1,9 @@
 """The page in Debian's chromium, headless, driven by selenium through chromium-driver, while a real
 fd-exhaustion runs in containers: the fd counter climbs in the DOM, the verdict appears, the archive
 lists the run. The screenshot stays in the test's tmp folder; its path is printed."""
+import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -65,6 +67,11 @@ def test_the_page_follows_a_real_fd_exhaustion_to_its_verdict(watching, browser,
         later = wait(lambda: (text(browser, fds) or "").isdigit() and int(text(browser, fds)) > int(first)
                      and text(browser, fds), 60, 0.1)
         assert later, f"the fd counter stayed at {first}"
+        # The load client's tallies arrive while it runs, not only when it ends.
+        tallies = "[data-trial='3d'] [data-name='requests']"
+        live = wait(lambda: re.fullmatch(r"requests \d+, failures \d+", text(browser, tallies) or "")
+                    and not text(browser, "#verdict .word") and text(browser, tallies), 60, 0.1)
+        assert live, f"no tallies before the verdict: {text(browser, tallies)}"
         assert wait(lambda: text(browser, "#verdict .word"), 300), "no verdict on the page"
         verdict = text(browser, "#verdict")
         assert "predicted" in verdict and "observed" in verdict and "why" in verdict
@@ -82,6 +89,11 @@ def test_the_page_follows_a_real_fd_exhaustion_to_its_verdict(watching, browser,
         assert wait(lambda: text(browser, row), 10) in ("REPRODUCED", "NOT REPRODUCED")
         output, _ = run.communicate(timeout=300)
         assert run.returncode in (0, 1), output
+        loads = [line for line in map(json.loads, samples.read_text().splitlines())
+                 if line["kind"] == "load" and line["trial"] == "3d"]
+        so_far = [line for line in loads if line.get("so_far")]
+        assert so_far and not loads[-1].get("so_far"), loads
+        assert so_far[0]["t"] < loads[-1]["t"] and so_far[-1]["connected"] > 0
     finally:
         if run.poll() is None:
             run.terminate()
