@@ -13,7 +13,7 @@ NAME    ?= $(ARGS)
 SERVICE ?= $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup images up down ps clean test test-server scenario scenarios check load doctor bench watch
+.PHONY: help setup setup-images setup-compose images up down ps clean test test-server scenario scenarios check load doctor bench watch
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,21 +24,35 @@ PYTHON_OK      = $(shell $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (
 PYTHON_VERSION = $(shell command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -V 2>&1 || echo "not found")
 
 # Two distributions: the server (server/, the wheel the images carry) and the harness (lab/, scenarios/).
-$(VENV)/.installed: pyproject.toml server/pyproject.toml
+# .lab is what running experiments needs; .installed adds the host's frameworks, the tests and the bench
+# peers, so a first `make scenario` waits for no pytest, selenium or gunicorn.
+$(VENV)/.lab: pyproject.toml server/pyproject.toml
 	$(if $(PYTHON_OK),,$(error lbaws-lab needs Python 3.11 or newer; $(PYTHON) is $(PYTHON_VERSION)))
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ./server -e '.[lab]'
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.lab
 	$(VENV)/bin/pip install --quiet -e ./server -e '.[apps,lab,test,bench]'
 	touch $@
 
 setup: $(VENV)/.installed ## Virtualenv, host tools (Compose v2, mmdebstrap, chromium, wrk) and checks
 	$(PY) -m lab.setup
 
-images: setup ## Build every image (offline base from Debian's packages when no registry answers)
+# What building images needs, and no more: the harness and mmdebstrap (Compose v2 too for `make up`).
+setup-images: $(VENV)/.lab
+	$(PY) -m lab.setup images
+
+setup-compose: $(VENV)/.lab
+	$(PY) -m lab.setup compose
+
+images: setup-images ## Build every image (offline base from Debian's packages when no registry answers)
 	$(PY) -m lab.images build
 
-up: images ## Start one server service: make up server-flask (LBAWS_STAGE=3d make up server-flask)
+up: setup-compose ## Start one server service: make up server-flask (LBAWS_STAGE=3d make up server-flask)
 	@test -n "$(SERVICE)" || { echo "usage: make up SERVICE (server-flask, server-pyramid, server-django, server-wsgi, client)" >&2; exit 2; }
+	$(PY) -m lab.images build
 	@# A failed start (a port in use) or Ctrl-C leaves no container behind, nor the network once nothing else runs.
 	docker compose up $(SERVICE) || { rc=$$?; docker compose rm -fsv $(SERVICE) >/dev/null 2>&1; \
 	  [ -n "$$(docker compose ps -q)" ] || docker compose down --remove-orphans >/dev/null 2>&1; exit $$rc; }
@@ -46,10 +60,10 @@ up: images ## Start one server service: make up server-flask (LBAWS_STAGE=3d mak
 down: ## Stop the lab's services and remove their containers and network
 	-docker compose down --remove-orphans --timeout 5
 
-ps: $(VENV)/.installed ## What of the lab runs: service, stage, limits, port, health
+ps: $(VENV)/.lab ## What of the lab runs: service, stage, limits, port, health
 	$(PY) -m lab.status
 
-clean: $(VENV)/.installed ## Remove every container, network, volume and image the project made
+clean: $(VENV)/.lab ## Remove every container, network, volume and image the project made
 	$(PY) -m lab.clean
 
 # Two passes: the tests that only wait, side by side (xdist), then the floods, alone (tests/conftest.py).
@@ -61,23 +75,23 @@ test: setup ## The whole suite: server, containers, scenarios
 test-server: $(VENV)/.installed ## Only the server tests (no Docker)
 	$(PY) -m pytest tests/server
 
-scenario: setup ## Run one scenario: make scenario fd-exhaustion [OPTS=--keep]
+scenario: setup-images ## Run one scenario: make scenario fd-exhaustion [OPTS=--keep]
 	$(LBAWS) scenario $(NAME) $(OPTS)
 
-scenarios: setup ## Run every scenario and print the summary table
+scenarios: setup-images ## Run every scenario and print the summary table
 	$(LBAWS) scenario --all $(OPTS)
 
-load: setup ## The fixed stages under load: 10,000 requests, 256 at a time [OPTS="--requests 1000"]
+load: setup-images ## The fixed stages under load: 10,000 requests, 256 at a time [OPTS="--requests 1000"]
 	$(LBAWS) load $(OPTS)
 
-doctor: $(VENV)/.installed ## What kind of Docker engine this is, and which scenarios cannot run on it
+doctor: $(VENV)/.lab ## What kind of Docker engine this is, and which scenarios cannot run on it
 	$(LBAWS) doctor
 
-check: setup ## Judge your own server file: make check SERVER=webserver3g.py [STAGE=3g]
+check: setup-images ## Judge your own server file: make check SERVER=webserver3g.py [STAGE=3g]
 	@test -n "$(SERVER)" || { echo "usage: make check SERVER=PATH [STAGE=S]" >&2; exit 2; }
 	$(LBAWS) check $(SERVER) $(if $(STAGE),--stage $(STAGE)) $(OPTS)
 
-watch: $(VENV)/.installed ## The live page of the runs on 127.0.0.1 (lbaws serve prefork) [OPTS="--port 9000"]
+watch: $(VENV)/.lab ## The live page of the runs on 127.0.0.1 (lbaws serve prefork) [OPTS="--port 9000"]
 	$(LBAWS) watch $(OPTS)
 
 bench: setup ## lbaws against gunicorn, waitress, cheroot, granian, wsgiref under wrk: make bench [OPTS=--quick]

@@ -1,6 +1,7 @@
 # The runtime every lab image shares. The official python image and the home-built Debian base
 # (lab/base.py) end up with the same layout: a venv at /opt/venv, ps/ss for the probes, user lbaws.
-# Each instruction costs a container commit on the classic builder, so they are few and combined.
+# Each instruction costs a container commit on the classic builder (seconds on fuse-overlayfs), so they are
+# few and combined; the labels come from lab.build in the one LABEL step it adds to every image.
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
 # A UID nothing on the host uses: RLIMIT_NPROC counts every process of a UID on the host kernel.
@@ -19,7 +20,3 @@ RUN set -eu; missing=""; \
     useradd --uid "$LBAWS_UID" --gid "$LBAWS_UID" --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin lbaws
 ENV PATH=/opt/venv/bin:$PATH LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# Every lab image inherits the project label from here; lab.images passes it from lab.inventory.
-ARG PROJECT_LABEL
-ARG PROJECT
-LABEL ${PROJECT_LABEL}=${PROJECT}

