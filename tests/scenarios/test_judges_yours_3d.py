@@ -1,0 +1,118 @@
+"""The process judges (zombies, forks, nproc, the pids cgroup, PID 1's signals) on recorded observations
+of a reader's file in a stage's place: what their server did beside what the lab's stage does, the
+text's lesson named by key where it differs, each trial on its own, and the lab's own runs worded as
+before."""
+import pytest
+
+from scenarios.catalog import (concurrent_fork, iterative_blocking, nproc_exhaustion, nproc_shared_uid,
+                               orphan_reaping, pid1_signals, pids_cgroup, zombies)
+from scenarios.catalog.lessons import (DIES, HANDLES_SIGTERM, IGNORES_SIGTERM, NO_ANSWER, NO_FORK,
+                                       NOT_KEPT_WAITING, ONE_AT_A_TIME, SLEEPS_FIRST, WAITS)
+from scenarios.cgroups import PidsReading
+from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, Proc, SnapshotResult,
+                               StopResult)
+from scenarios.runner import judge
+from scenarios.verdict import Verdict
+
+from recorded import EAGAIN_TRACEBACK, EMFILE_TRACEBACK, load, observations, samples, trial
+
+MINE = "/home/me/webserver3d.py"
+KILLED = LoadResult("lbaws-client --max-clients 5", 137, None, 15.0, "open 3\nKilled")
+UID = 42982
+
+
+def one(status=200, body="Hello, World!", exit=0, ttfb=0.01, total=0.02, n=1):
+    return CurlResult(n=n, exit=exit, status=status, ttfb_s=ttfb, total_s=total, body=body)
+
+
+def curls(*each):
+    return CurlsResult(curls=tuple(each), wall_s=0.1, exec_rc=0)
+
+
+def assert_readable(verdict):
+    assert "None" not in verdict.observed and "could not judge" not in verdict.observed, verdict.observed
+
+
+# zombies: 5 requests, then ps and kill -9 on the zombies.
+
+def zombie_trial(count=5, survivors=None, yours=True, load_result=None, died=False, before=None):
+    pids = list(range(7, 7 + count))
+    before = pids if before is None else before
+    survivors = before if survivors is None else survivors
+    kill = KillResult(zombies_before=tuple(before), kill_exit=0 if before else None, kill_stderr="",
+                      zombies_after=tuple(survivors), survivors=tuple(survivors))
+    return observations(trial("3d", "3d", server_file=MINE if yours else "", exit_code=1 if died else None,
+                              results={"load": load_result or load(connected=5, responses=5),
+                                       "zombies": SnapshotResult(children=tuple(Proc(p, 1, "Z", UID, "python3")
+                                                                                for p in pids)),
+                                       "kill": kill},
+                              planned=("load", "pause", "zombies", "kill")))
+
+
+def test_zombies_in_the_labs_own_run_reads_as_before():
+    verdict = zombies.judge(zombie_trial(yours=False))
+    assert verdict.reproduced
+    assert verdict.observed == ("after 5 requests ps showed 5 processes in state Z (<defunct>) whose parent is the "
+                                "server (PID 1); kill -9 on them exited 0 and 5 of 5 were still there a second later.")
+    assert verdict.numbers["zombies"] == 5 and verdict.numbers["survived_kill_9"] == 5
+
+
+def test_zombies_a_3d_that_never_waits_behaves_as_3d():
+    verdict = zombies.judge(zombie_trial())
+    assert verdict.reproduced and verdict.lessons == ()
+    assert verdict.observed.startswith("your server (in 3d's place) left 5 zombies (processes in state Z whose "
+                                       "parent it is) after 5 requests; kill -9 on them exited 0 and 5 of 5 were "
+                                       "still there a second later.")
+    assert "3d, which never waits, leaves one zombie per connection (5)" in verdict.observed
+
+
+def test_zombies_a_3d_whose_client_opened_more_connections_is_judged_by_its_connections():
+    obs = zombie_trial(count=10, load_result=load(connected=10, responses=10))
+    verdict = zombies.judge(obs)
+    assert verdict.reproduced
+    assert "after 5 requests (10 connections)" in verdict.observed
+
+
+def test_zombies_a_3d_that_waits_leaves_none_and_is_given_the_lesson():
+    verdict = zombies.judge(zombie_trial(count=0))
+    assert not verdict.reproduced and verdict.lessons == (WAITS.key,)
+    assert verdict.observed.startswith("your server (in 3d's place) left 0 zombies (processes in state Z whose "
+                                       "parent it is) after 5 requests; there was no zombie for kill -9: it waits")
+    assert "3d, which never waits, leaves one zombie per connection (5), and kill -9 removes none" in verdict.observed
+    assert_readable(verdict)
+
+
+def test_zombies_a_3d_that_waits_for_some_of_them_later_is_told_kill_9_did_not_do_it():
+    verdict = zombies.judge(zombie_trial(survivors=[7, 8]))
+    assert not verdict.reproduced and verdict.lessons == (WAITS.key,)
+    assert ("kill -9 on them exited 0 and 2 of 5 were still there a second later: the others were gone because "
+            "your server waited for them meanwhile") in verdict.observed
+
+
+def test_zombies_a_3d_that_died_is_told_with_its_exit_status():
+    verdict = zombies.judge(zombie_trial(died=True))
+    assert not verdict.reproduced and verdict.lessons == (DIES.key,)
+    assert "; it then exited with status 1 (no traceback)." in verdict.observed
+
+
+def test_zombies_a_failed_load_client_is_said_and_the_zombies_still_judge():
+    verdict = zombies.judge(zombie_trial(load_result=KILLED))
+    assert verdict.reproduced
+    assert ("after 5 requests (the load client failed: the load client printed no summary (exit 137): Killed)"
+            in verdict.observed)
+    assert verdict.numbers["load_client"].startswith("the load client printed no summary")
+    nothing = zombies.judge(zombie_trial(count=0, load_result=KILLED))
+    assert not nothing.reproduced and nothing.lessons == (NO_ANSWER.key,)
+    lab = zombies.judge(zombie_trial(yours=False, load_result=KILLED))
+    assert lab.observed.endswith("The load client failed (the load client printed no summary (exit 137): Killed).")
+
+
+def test_zombies_a_snapshot_the_server_did_not_live_to_give_is_named_with_what_was_recorded():
+    obs = zombie_trial()
+    record = obs["3d"]
+    record.results["zombies"] = Missing("the server had exited")
+    record.exit_code = 1
+    verdict = judge(zombies.SCENARIO, obs)
+    assert verdict.verdict is Verdict.NOT_REPRODUCED
+    assert verdict.observed.startswith("the judge lacks a reading (3d: no 'zombies' result: the server had exited)")
+    assert "What was recorded: your server (in 3d's place) exited with status 1" in verdict.observed
