@@ -116,3 +116,74 @@ def test_zombies_a_snapshot_the_server_did_not_live_to_give_is_named_with_what_w
     assert verdict.verdict is Verdict.NOT_REPRODUCED
     assert verdict.observed.startswith("the judge lacks a reading (3d: no 'zombies' result: the server had exited)")
     assert "What was recorded: your server (in 3d's place) exited with status 1" in verdict.observed
+
+
+# nproc-exhaustion: 500 clients against nproc=400 and nofile=500.
+
+def nproc_trial(yours=True, logs=EAGAIN_TRACEBACK, died=True, last=(1.2, 401, 2, 395), load_result=None):
+    return observations(trial("3d", "3d", nofile=500, nproc=400, exit_code=1 if died else None, logs=logs,
+                              server_file=MINE if yours else "",
+                              samples=samples([(1.0, 300, 3, 290), last] + ([(1.4, None, 0, 0)] if died else [])),
+                              results={"load": load_result or load(connected=500)}, planned=("load", "settle")))
+
+
+def test_nproc_exhaustion_in_the_labs_own_run_reads_as_before():
+    logs = "".join(f"{n}\n" for n in range(1, 400)) + EAGAIN_TRACEBACK
+    verdict = nproc_exhaustion.judge(nproc_trial(yours=False, logs=logs))
+    assert verdict.reproduced
+    assert verdict.observed == ("fork() failed with 'BlockingIOError: [Errno 11] Resource temporarily unavailable' "
+                                "after 399 children (zombies and live, all of UID 23456); with the server itself "
+                                "that is 400 processes against nproc=400. The last sample before death saw 397 "
+                                "children (395 zombies) and 401 open descriptors (nofile=500).")
+
+
+def test_nproc_exhaustion_a_3d_that_dies_in_fork_behaves_as_3d_counted_by_its_samples():
+    verdict = nproc_exhaustion.judge(nproc_trial())
+    assert verdict.reproduced and verdict.lessons == ()
+    assert verdict.observed.startswith("your server (in 3d's place) died (status 1) when fork() failed with "
+                                       "'BlockingIOError: [Errno 11] Resource temporarily unavailable', the last "
+                                       "sample before the end seeing 397 children (395 zombies, all of UID 23456): "
+                                       "with the server itself 398 processes against nproc=400")
+    assert "3d, which never waits, piles up zombies until fork() fails with EAGAIN" in verdict.observed
+    assert verdict.numbers["children_at_death"] == 397
+
+
+def test_nproc_exhaustion_a_c_3d_that_logs_the_refused_fork_and_carries_on_shows_the_lesson():
+    verdict = nproc_exhaustion.judge(nproc_trial(logs="fork: Resource temporarily unavailable\n", died=False,
+                                                 last=(2.0, 420, 0, 399)))
+    assert verdict.reproduced and verdict.lessons == ()
+    assert ("your server (in 3d's place) had fork() fail ('fork: Resource temporarily unavailable') and carried on, "
+            "the last sample at the end seeing 399 children") in verdict.observed
+
+
+def test_nproc_exhaustion_a_3d_that_waits_lives_on_and_is_given_the_lesson():
+    verdict = nproc_exhaustion.judge(nproc_trial(logs="", died=False, last=(2.0, 6, 2, 0)))
+    assert not verdict.reproduced and verdict.lessons == (WAITS.key,)
+    assert ("your server (in 3d's place) was still running at the end, the last sample at the end seeing 2 children "
+            "(0 zombies, all of UID 23456): with the server itself 3 processes against nproc=400, and 6 open "
+            "descriptors (nofile=500): its zombies did not pile up, so it waits for its children. 3d") \
+        in verdict.observed
+    assert_readable(verdict)
+
+
+def test_nproc_exhaustion_a_3d_that_waits_but_keeps_its_copies_dies_of_emfile_instead():
+    verdict = nproc_exhaustion.judge(nproc_trial(logs=EMFILE_TRACEBACK, last=(1.2, 498, 3, 1)))
+    assert not verdict.reproduced and verdict.lessons == (DIES.key, WAITS.key)
+    assert ("your server (in 3d's place) exited with status 1 (OSError: [Errno 24] Too many open files), the last "
+            "sample before the end seeing 4 children (1 zombie,") in verdict.observed
+
+
+def test_nproc_exhaustion_a_failed_load_client_is_said_and_the_fork_still_judges():
+    verdict = nproc_exhaustion.judge(nproc_trial(load_result=KILLED))
+    assert verdict.reproduced
+    assert "; the load client failed (the load client printed no summary (exit 137): Killed)" in verdict.observed
+    assert verdict.numbers["load_client"].startswith("the load client printed no summary")
+
+
+def test_nproc_exhaustion_no_sample_alive_is_named_with_what_was_recorded():
+    obs = nproc_trial()
+    obs["3d"].samples = samples([(1.0, None, 0, 0)])
+    verdict = judge(nproc_exhaustion.SCENARIO, obs)
+    assert verdict.verdict is Verdict.NOT_REPRODUCED
+    assert verdict.observed.startswith("the judge lacks a reading (3d: no sample saw the server alive")
+    assert "What was recorded: your server (in 3d's place) exited with status 1" in verdict.observed
