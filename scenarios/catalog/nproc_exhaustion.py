@@ -44,7 +44,8 @@ def refusal(record) -> str:
 def yours(record, numbers: dict) -> Judgment:
     """A reader's 3d: its zombies fill nproc and fork() is refused; the lab's 3d is said by what it does."""
     last = record.last_alive()
-    children, refused, failed = last.live + last.zombies, fork_refused(record), load_failure(record)
+    children, refused = last.live + last.zombies, fork_refused(record)
+    failed = load_failure(record) if "load" in record.planned else ""
     name = who(record)
     if refused and record.died:
         fate = f"{name} died (status {record.exit_code}) when fork() failed with {refusal(record)!r}"

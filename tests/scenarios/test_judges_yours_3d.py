@@ -187,3 +187,89 @@ def test_nproc_exhaustion_no_sample_alive_is_named_with_what_was_recorded():
     assert verdict.verdict is Verdict.NOT_REPRODUCED
     assert verdict.observed.startswith("the judge lacks a reading (3d: no sample saw the server alive")
     assert "What was recorded: your server (in 3d's place) exited with status 1" in verdict.observed
+
+
+# pids-cgroup: a reader's 3d as root (past nproc, up to the cgroup) and as a UID (nproc first).
+
+def pids_trial(key, uid, peak, last, yours=True, logs=EAGAIN_TRACEBACK, died=True, load_result=None, pids=True):
+    readings = [PidsReading(t=1.0, current=4, limit=pids_cgroup.PIDS, refused=0),
+                PidsReading(t=2.0, current=peak, limit=pids_cgroup.PIDS, refused=1 if key == "root" else 0)]
+    return trial(key, "3d", nproc=pids_cgroup.NPROC, uid=uid, exit_code=1 if died else None, logs=logs,
+                 pids=readings if pids else [], pids_source="host cgroup files (/sys/fs/cgroup/pids/docker/abc)",
+                 server_file=MINE if yours else "",
+                 samples=samples([(1.0, 50, 1, 40), last] + ([(1.7, None, 0, 0)] if died else [])),
+                 results={"load": load_result or load(connected=300)}, planned=("load", "settle"))
+
+
+def pids_obs(root=None, user=None, **both):
+    return observations(root or pids_trial("root", 0, 200, (1.5, 150, 2, 150), **both),
+                        user or pids_trial("nproc", UID, 106, (1.5, 101, 2, 97), **both))
+
+
+def test_pids_cgroup_in_the_labs_own_run_reads_as_before():
+    root = pids_trial("root", 0, 200, (1.5, 150, 2, 150), yours=False,
+                      logs="".join(f"{n}\n" for n in range(1, 197)) + EAGAIN_TRACEBACK)
+    user = pids_trial("nproc", UID, 106, (1.5, 101, 2, 97), yours=False,
+                      logs="".join(f"{n}\n" for n in range(1, 100)) + EAGAIN_TRACEBACK)
+    verdict = pids_cgroup.judge(observations(root, user))
+    assert verdict.reproduced
+    assert verdict.observed.startswith("root (UID 0, no capability, nproc=100): fork() failed with 'BlockingIOError: "
+                                       "[Errno 11] Resource temporarily unavailable' with 197 processes of 3d;")
+    assert "your server" not in verdict.observed
+
+
+def test_pids_cgroup_a_3d_refused_in_both_trials_behaves_as_3d():
+    verdict = pids_cgroup.judge(pids_obs())
+    assert verdict.reproduced and verdict.lessons == ()
+    assert verdict.observed.startswith("root (UID 0, no capability, nproc=100): your server (in 3d's place) died when "
+                                       "fork() failed with 'BlockingIOError: [Errno 11] Resource temporarily "
+                                       "unavailable' with 200 processes in its container; the pids cgroup, read "
+                                       "from outside (host cgroup files")
+    assert ("UID 42982 with nproc=100: your server (in 3d's place) died when fork() failed with 'BlockingIOError: "
+            "[Errno 11] Resource temporarily unavailable' with 100 processes, the cgroup at 106 of 200") \
+        in verdict.observed
+    assert verdict.observed.endswith("3d, which never waits, passes nproc=100 as root until the cgroup stops it at "
+                                     "200 processes; as a UID, nproc stops it at 100.")
+
+
+def test_pids_cgroup_a_3d_that_waits_is_refused_nowhere_and_is_given_the_lesson():
+    verdict = pids_cgroup.judge(pids_obs(root=pids_trial("root", 0, 8, (1.5, 6, 2, 0), logs="", died=False),
+                                         user=pids_trial("nproc", UID, 8, (1.5, 6, 2, 0), logs="", died=False)))
+    assert not verdict.reproduced and verdict.lessons == (WAITS.key,)
+    assert ("your server (in 3d's place) was still running at the end (fork() never refused) with 3 processes"
+            in verdict.observed)
+    assert_readable(verdict)
+
+
+def test_pids_cgroup_each_trial_on_its_own_a_death_of_another_cause_in_one():
+    user = pids_trial("nproc", UID, 106, (1.5, 101, 2, 97), logs=EMFILE_TRACEBACK)
+    verdict = pids_cgroup.judge(pids_obs(user=user))
+    assert not verdict.reproduced and verdict.lessons == (DIES.key,)
+    assert "root (UID 0, no capability, nproc=100): your server (in 3d's place) died when fork() failed" \
+        in verdict.observed
+    assert ("UID 42982 with nproc=100: your server (in 3d's place) exited with status 1 (OSError: [Errno 24] Too "
+            "many open files) with 100 processes") in verdict.observed
+
+
+def test_pids_cgroup_refused_where_the_engine_should_not_refuse_is_an_error_not_a_difference():
+    # Under userns-remap the container's root is an ordinary UID of the host: nproc stops it at 100.
+    root = pids_trial("root", 0, 101, (1.5, 101, 2, 97))
+    root.pids = [PidsReading(t=2.0, current=101, limit=pids_cgroup.PIDS, refused=0)]
+    verdict = pids_cgroup.judge(pids_obs(root=root))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith("your server's fork() was refused in both trials, as 3d's is, but not where "
+                                       "this engine should refuse it")
+
+
+def test_pids_cgroup_a_failed_load_client_is_said_for_its_trial():
+    verdict = pids_cgroup.judge(pids_obs(user=pids_trial("nproc", UID, 106, (1.5, 101, 2, 97), load_result=KILLED)))
+    assert verdict.reproduced
+    assert ("with 100 processes (its load client failed: the load client printed no summary (exit 137): Killed), "
+            "the cgroup at 106 of 200") in verdict.observed
+
+
+def test_pids_cgroup_the_labs_watch_missing_beside_a_readers_3d_is_an_error():
+    verdict = judge(pids_cgroup.SCENARIO, pids_obs(root=pids_trial("root", 0, 200, (1.5, 150, 2, 150), pids=False)))
+    assert verdict.verdict is Verdict.ERROR
+    assert "the lab's watch never read the pids cgroup of trial root's container" in verdict.observed
+    assert "What was recorded: your server (in 3d's place) exited with status 1" in verdict.observed
