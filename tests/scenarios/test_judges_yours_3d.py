@@ -2,6 +2,8 @@
 of a reader's file in a stage's place: what their server did beside what the lab's stage does, the
 text's lesson named by key where it differs, each trial on its own, and the lab's own runs worded as
 before."""
+import dataclasses
+
 import pytest
 
 from scenarios.catalog import (concurrent_fork, iterative_blocking, nproc_exhaustion, nproc_shared_uid,
@@ -273,3 +275,85 @@ def test_pids_cgroup_the_labs_watch_missing_beside_a_readers_3d_is_an_error():
     assert verdict.verdict is Verdict.ERROR
     assert "the lab's watch never read the pids cgroup of trial root's container" in verdict.observed
     assert "What was recorded: your server (in 3d's place) exited with status 1" in verdict.observed
+
+
+# nproc-shared-uid: a reader's 3g beside the lab's 3d neighbour, of the same UID and of another.
+
+def shared_trial(key, same_uid, answered, logs="", died=False, yours=True, zombies=nproc_shared_uid.ZOMBIES):
+    neighbour_uid = UID if same_uid else UID + 1
+    hog = trial(f"{key}/neighbour", "3d", uid=neighbour_uid, results={
+        "zombies": SnapshotResult(children=tuple(Proc(10 + n, 1, "Z", neighbour_uid, "lbaws") for n in range(zombies)))})
+    got = tuple(one(n=n, status=203, body="hi") if n <= answered else one(n=n, status=None, body="", exit=52)
+                for n in range(1, nproc_shared_uid.CURLS + 1))
+    return trial(key, "3g", uid=UID, neighbour=hog, results={"curl": CurlsResult(curls=got)}, logs=logs,
+                 exit_code=1 if died else None, server_file=MINE.replace("3d", "3g") if yours else "")
+
+
+REFUSED = "".join(f"cannot fork: Resource temporarily unavailable (client {n})\n" for n in range(5))
+
+
+def test_nproc_shared_uid_in_the_labs_own_run_reads_as_before():
+    logs = "fork() failed: [Errno 11] Resource temporarily unavailable; dropping 10.0.0.3:4000\n" * 5
+    verdict = nproc_shared_uid.judge(observations(shared_trial("shared", True, 0, logs, yours=False),
+                                                  shared_trial("own", False, 5, yours=False)))
+    assert verdict.reproduced
+    assert verdict.observed == ("A 3d neighbour made 58 zombies as UID 42982. 3g in another container as the same "
+                                "UID answered 0 of 5 curls, with 5 failed forks. With a UID of its own (42982, the "
+                                "neighbour's 42983 with 58 zombies) it answered 5 of 5, with 0 failed forks.")
+
+
+def test_nproc_shared_uid_a_3g_that_loses_answers_at_the_shared_nproc_behaves_as_3g_whatever_it_logs():
+    verdict = nproc_shared_uid.judge(observations(shared_trial("shared", True, 1, REFUSED),
+                                                  shared_trial("own", False, 5)))
+    assert verdict.reproduced and verdict.lessons == ()
+    assert ("Your server (in 3g's place), in another container as the same UID, answered 1 of 5 curls and logged 5 "
+            "failed forks. With a UID of its own (42982, the neighbour's 42983 with 58 zombies) it answered 5 of 5 "
+            "and logged no failed fork.") in verdict.observed
+    assert verdict.observed.endswith("3g forks a child for every request, so with the shared UID at nproc=60 its "
+                                     "fork() fails (the text's 3g dies of EAGAIN), and with a UID of its own it "
+                                     "answers all 5.")
+    assert verdict.numbers["shared_forks_failed"] == 5 and verdict.numbers["own_answered"] == 5
+
+
+def test_nproc_shared_uid_a_3g_that_dies_of_eagain_as_the_texts_does_behaves_as_3g():
+    verdict = nproc_shared_uid.judge(observations(shared_trial("shared", True, 0, EAGAIN_TRACEBACK, died=True),
+                                                  shared_trial("own", False, 5)))
+    assert verdict.reproduced
+    assert ("answered 0 of 5 curls and logged 1 failed fork, then exited with status 1 (BlockingIOError: [Errno 11] "
+            "Resource temporarily unavailable)") in verdict.observed
+
+
+def test_nproc_shared_uid_a_server_that_answers_at_nproc_forks_no_process_per_client():
+    verdict = nproc_shared_uid.judge(observations(shared_trial("shared", True, 5), shared_trial("own", False, 5)))
+    assert not verdict.reproduced and verdict.lessons == (NO_FORK.key,)
+    assert "It answered every curl with its UID at nproc=60: it forks no process per connection" in verdict.observed
+
+
+@pytest.mark.parametrize("own,lesson,said", [
+    (shared_trial("own", False, 2), NO_ANSWER, "it answered 2 of 5 and logged no failed fork."),
+    (shared_trial("own", False, 1, EMFILE_TRACEBACK, died=True), DIES,
+     "it answered 1 of 5 and logged no failed fork, then exited with status 1 (OSError: [Errno 24] Too many open "
+     "files)."),
+])
+def test_nproc_shared_uid_a_3g_that_fails_with_its_own_uid_too_is_told_so(own, lesson, said):
+    verdict = nproc_shared_uid.judge(observations(shared_trial("shared", True, 0, REFUSED), own))
+    assert not verdict.reproduced and verdict.lessons == (lesson.key,)
+    assert said in verdict.observed
+    assert_readable(verdict)
+
+
+def test_nproc_shared_uid_a_neighbour_short_of_its_zombies_beside_a_good_3g_is_an_error():
+    verdict = nproc_shared_uid.judge(observations(shared_trial("shared", True, 1, REFUSED, zombies=40),
+                                                  shared_trial("own", False, 5, zombies=40)))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith("the lab's own 3d neighbour and its UIDs did not show its part")
+
+
+def test_nproc_shared_uid_a_neighbour_that_never_ran_beside_a_readers_3g_is_an_error():
+    lone = dataclasses.replace(shared_trial("shared", True, 0, REFUSED), neighbour=None,
+                               error="the neighbour never listened on port 8888")
+    verdict = judge(nproc_shared_uid.SCENARIO, observations(lone, shared_trial("own", False, 5)))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith("the lab's own trial beside your server gave no reading, so this run says "
+                                       "nothing about your server: the judge lacks a reading (the lab's 3d "
+                                       "neighbour beside trial shared: its neighbour server never ran")
