@@ -357,3 +357,77 @@ def test_nproc_shared_uid_a_neighbour_that_never_ran_beside_a_readers_3g_is_an_e
     assert verdict.observed.startswith("the lab's own trial beside your server gave no reading, so this run says "
                                        "nothing about your server: the judge lacks a reading (the lab's 3d "
                                        "neighbour beside trial shared: its neighbour server never ran")
+
+
+# pid1-signals: a reader's 3g as PID 1 and under docker-init; the lab's 3g with its handler beside it.
+
+def stop_trial(key, seconds, exit_code, yours=False, got=None):
+    return trial(key, "3g", server_file=MINE.replace("3d", "3g") if yours else "",
+                 results={"curl": curls(got or one()),
+                          "stop": StopResult(timeout_s=3, seconds=seconds, exit_code=exit_code)},
+                 planned=("curl", "stop"))
+
+
+def signal_obs(no_handler=(3.21, 137), init=(0.16, 143), handler=(0.25, 0), got=None, yours=True):
+    return observations(stop_trial("no-handler", *no_handler, yours=yours, got=got),
+                        stop_trial("no-handler-init", *init, yours=yours, got=got),
+                        stop_trial("handler", *handler), stop_trial("handler-sh", 3.28, 137))
+
+
+def test_pid1_signals_in_the_labs_own_run_reads_as_before():
+    verdict = pid1_signals.judge(signal_obs(yours=False))
+    assert verdict.reproduced
+    assert verdict.observed == ("no-handler: docker stop -t 3 took 3.21s, exit 137 (SIGKILL). no-handler-init: docker "
+                                "stop -t 3 took 0.16s, exit 143. handler: docker stop -t 3 took 0.25s, exit 0. "
+                                "handler-sh: docker stop -t 3 took 3.28s, exit 137 (SIGKILL).")
+
+
+def test_pid1_signals_a_3g_without_a_handler_behaves_as_3g_whatever_it_answers():
+    verdict = pid1_signals.judge(signal_obs(got=one(status=200, body="Howdy")))
+    assert verdict.reproduced and verdict.lessons == ()
+    assert verdict.observed.startswith("no-handler: your server (in 3g's place), as PID 1, answered curl with status "
+                                       "200 with 'Howdy'; docker stop -t 3 took 3.21s, exit 137 (SIGKILL): SIGTERM "
+                                       "did nothing to it, as to the text's 3g, and the engine had to kill it.")
+    assert ("no-handler-init: your server (in 3g's place), under docker-init, answered curl with status 200 with "
+            "'Howdy'; docker stop -t 3 took 0.16s, exit 143: SIGTERM's default action ended it") in verdict.observed
+    assert ("handler: against 3g, which handles SIGTERM, as PID 1, docker stop -t 3 took 0.25s, exit 0."
+            in verdict.observed)
+    assert verdict.numbers["no-handler_exit"] == 137 and verdict.numbers["no-handler-init_stop_s"] == 0.16
+
+
+def test_pid1_signals_a_server_that_handles_sigterm_stops_at_once_and_is_told_why_that_differs():
+    verdict = pid1_signals.judge(signal_obs(no_handler=(0.2, 0), init=(0.2, 0)))
+    assert not verdict.reproduced and verdict.lessons == (HANDLES_SIGTERM.key,)
+    assert ("docker stop -t 3 took 0.20s, exit 0: it stopped of its own accord, so it handles SIGTERM; as PID 1 the "
+            "text's 3g, which has no handler, is killed after the grace period (137)") in verdict.observed
+    assert "it handles SIGTERM itself, where the text's 3g dies of it (143)" in verdict.observed
+
+
+def test_pid1_signals_a_server_that_ignores_sigterm_is_killed_even_under_docker_init():
+    verdict = pid1_signals.judge(signal_obs(init=(3.2, 137)))
+    assert not verdict.reproduced and verdict.lessons == (IGNORES_SIGTERM.key,)
+    assert ("took 3.20s, exit 137 (SIGKILL): even SIGTERM passed on by docker-init did not end it, where it ends the "
+            "text's 3g at once (143)") in verdict.observed
+
+
+def test_pid1_signals_a_server_that_gave_curl_nothing_is_told_so():
+    verdict = pid1_signals.judge(signal_obs(got=one(status=None, body="", exit=52)))
+    assert not verdict.reproduced and verdict.lessons == (NO_ANSWER.key,)
+    assert "no-handler: your server (in 3g's place), as PID 1, gave curl no response (exit 52)" in verdict.observed
+    assert_readable(verdict)
+
+
+def test_pid1_signals_the_labs_handler_trial_going_wrong_beside_a_good_3g_is_an_error():
+    verdict = pid1_signals.judge(signal_obs(handler=(3.2, 137)))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith("the lab's own 3g with its SIGTERM handler did not show its part")
+
+
+def test_pid1_signals_a_stop_that_never_came_is_named_with_what_was_recorded():
+    obs = signal_obs()
+    obs["no-handler"].results["stop"] = Missing("docker stop failed: the container was gone")
+    obs["no-handler"].exit_code = 1
+    verdict = judge(pid1_signals.SCENARIO, obs)
+    assert verdict.verdict is Verdict.NOT_REPRODUCED
+    assert verdict.observed.startswith("the judge lacks a reading (no-handler: no 'stop' result: docker stop failed")
+    assert "What was recorded: your server (in 3g's place) exited with status 1" in verdict.observed
