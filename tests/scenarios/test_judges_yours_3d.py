@@ -431,3 +431,137 @@ def test_pid1_signals_a_stop_that_never_came_is_named_with_what_was_recorded():
     assert verdict.verdict is Verdict.NOT_REPRODUCED
     assert verdict.observed.startswith("the judge lacks a reading (no-handler: no 'stop' result: docker stop failed")
     assert "What was recorded: your server (in 3g's place) exited with status 1" in verdict.observed
+
+
+# iterative-blocking: two curls 0.5 s apart against 3b, which sleeps 60 s after each response.
+
+def blocking_obs(first_ttfb=0.01, second_ttfb=59.52, yours=True, second=None, died=False):
+    got = curls(one(ttfb=first_ttfb, total=60.0, body="Hi from 3b"),
+                second or one(ttfb=second_ttfb, total=second_ttfb + 60, body="Hi from 3b", n=2))
+    return observations(trial("3b", "3b", sleep=60.0, results={"curl": got}, server_file=MINE if yours else "",
+                              exit_code=1 if died else None))
+
+
+def test_iterative_blocking_in_the_labs_own_run_reads_as_before():
+    verdict = iterative_blocking.judge(blocking_obs(yours=False))
+    assert verdict.reproduced
+    assert verdict.observed == ("against 3b the first curl got status 200 with 'Hi from 3b' after 0.01s; the second, "
+                                "started 0.5s later, got its response 60.01s after the first one (server sleep 60s): "
+                                "it waited in the listen queue for the whole sleep.")
+    assert iterative_blocking.judge(blocking_obs(second_ttfb=0.02, yours=False)).observed.endswith(
+        "(server sleep 60s): it did not wait for the sleep.")
+
+
+def test_iterative_blocking_a_3b_that_keeps_the_second_client_waiting_behaves_as_3b():
+    verdict = iterative_blocking.judge(blocking_obs())
+    assert verdict.reproduced and verdict.lessons == ()
+    assert verdict.observed.startswith("against your server (in 3b's place) the first curl got status 200 with 'Hi "
+                                       "from 3b' after 0.01s; the second, started 0.5s later, got its response "
+                                       "60.01s after the first one")
+    shorter = iterative_blocking.judge(blocking_obs(second_ttfb=9.6))
+    assert shorter.reproduced
+    assert "it waited in the listen queue while the first was handled, a shorter wait than 3b's 60s sleep" \
+        in shorter.observed
+
+
+def test_iterative_blocking_a_server_that_serves_both_at_once_is_given_3bs_lesson():
+    verdict = iterative_blocking.judge(blocking_obs(second_ttfb=0.02))
+    assert not verdict.reproduced and verdict.lessons == (NOT_KEPT_WAITING.key,)
+    assert ("got its response 0.51s after the first one (server sleep 60s): it did not wait for the first one; 3b, "
+            "which handles one client at a time and sleeps 60s after each response, makes it wait the whole sleep."
+            ) in verdict.observed
+
+
+def test_iterative_blocking_a_server_that_sleeps_before_answering_is_told_so():
+    verdict = iterative_blocking.judge(blocking_obs(first_ttfb=60.0, second_ttfb=119.6))
+    assert not verdict.reproduced and verdict.lessons == (SLEEPS_FIRST.key,)
+    assert verdict.observed.endswith("; the first waited too, where 3b answers it at once and sleeps afterwards.")
+
+
+@pytest.mark.parametrize("died,lesson,said", [
+    (False, NO_ANSWER, "and no response (curl exits 0, 28): a response to both curls is needed to time them."),
+    (True, DIES, "the server exited with status 1 (no traceback): a response to both curls"),
+])
+def test_iterative_blocking_a_second_curl_without_an_answer_is_told_so(died, lesson, said):
+    verdict = iterative_blocking.judge(blocking_obs(second=one(status=None, body="", exit=28, ttfb=None, total=64,
+                                                               n=2), died=died))
+    assert not verdict.reproduced and verdict.lessons == (lesson.key,)
+    assert said in verdict.observed
+    assert_readable(verdict)
+
+
+def test_iterative_blocking_a_curl_that_never_reported_is_named():
+    obs = blocking_obs()
+    obs["3b"].results["curl"] = curls(one())
+    verdict = judge(iterative_blocking.SCENARIO, obs)
+    assert verdict.verdict is Verdict.NOT_REPRODUCED
+    assert verdict.observed.startswith("the judge lacks a reading (3b: 1 of the 2 curls reported back). What was "
+                                       "recorded: your server (in 3b's place) was still running at the end")
+
+
+# concurrent-fork: 10 curls at once against 3c, whose children sleep 60 s.
+
+def fork_obs(ttfbs=None, children=10, zombies=10, yours=True, died=False, statuses=None):
+    ttfbs = ttfbs or [0.02 + n / 100 for n in range(10)]
+    statuses = statuses or [200] * 10
+    got = curls(*[one(status=s, body="Hi from 3c" if s else "", exit=28, ttfb=t if s else None, total=2.0, n=n)
+                  for n, (t, s) in enumerate(zip(ttfbs, statuses))])
+    snapshot = SnapshotResult(children=tuple(Proc(100 + n, 1, "S", UID, "python3") for n in range(children)))
+    return observations(trial("3c", "3c", sleep=60.0, server_file=MINE if yours else "", exit_code=1 if died else None,
+                              results={"curl": got, "children": snapshot},
+                              samples=samples([(1.0, 14, children, 0), (62.0, 4, 0, zombies)]),
+                              planned=("curl", "children", "settle")))
+
+
+def test_concurrent_fork_in_the_labs_own_run_reads_as_before():
+    verdict = concurrent_fork.judge(fork_obs(yours=False))
+    assert verdict.reproduced
+    assert verdict.observed == ("10/10 curls got a response from 3c, the slowest after 0.11s while each child sleeps "
+                                "60s; ps showed 10 live children whose parent is the server (PID 1); after the "
+                                "sleeps, 10 zombies remain because 3c never waits for its children.")
+
+
+def test_concurrent_fork_a_3c_with_a_child_per_client_behaves_as_3c_waiting_or_not():
+    verdict = concurrent_fork.judge(fork_obs())
+    assert verdict.reproduced and verdict.lessons == ()
+    assert verdict.observed == ("10/10 curls got a response from your server (in 3c's place) (the first: status 200 "
+                                "with 'Hi from 3c'), the slowest after 0.11s; ps showed 10 live children whose parent "
+                                "is the server (PID 1): a child each, as 3c forks them; after the sleeps 10 zombies "
+                                "remained: it never waits for them, as 3c does not.")
+    reaps = concurrent_fork.judge(fork_obs(zombies=0))
+    assert reaps.reproduced
+    assert reaps.observed.endswith("after the sleeps no zombie remained: it waits for its children, which 3c leaves "
+                                   "to the text's 3e.")
+
+
+def test_concurrent_fork_a_server_that_serves_one_client_at_a_time_is_given_3bs_lesson():
+    verdict = concurrent_fork.judge(fork_obs(ttfbs=[0.02] + [None] * 9, statuses=[200] + [None] * 9, children=1))
+    assert not verdict.reproduced and verdict.lessons == (ONE_AT_A_TIME.key,)
+    assert ("1/10 curls got a response from your server (in 3c's place) (the first: status 200 with 'Hi from 3c') "
+            "within curl's --max-time 2s; ps showed 1 live children") in verdict.observed
+    assert ("it served the clients one after another; 3c, which forks a child per client and goes straight back to "
+            "accept(), answers all 10 at once while each child sleeps 60s") in verdict.observed
+
+
+def test_concurrent_fork_a_threaded_server_serves_them_together_without_children():
+    verdict = concurrent_fork.judge(fork_obs(children=0, zombies=0))
+    assert not verdict.reproduced and verdict.lessons == (NO_FORK.key,)
+    assert "ps showed 0 live children whose parent is the server (PID 1): it served them together but not with a " \
+           "child each; 3c forks one per client, 10 children here" in verdict.observed
+
+
+def test_concurrent_fork_a_3c_that_died_and_left_no_sample_alive_is_said_without_none():
+    obs = fork_obs(died=True)
+    obs["3c"].samples = samples([(1.0, None, 0, 0)])
+    verdict = concurrent_fork.judge(obs)
+    assert not verdict.reproduced and verdict.lessons == (DIES.key,)
+    assert verdict.observed.endswith("; it then exited with status 1 (no traceback).")
+    assert_readable(verdict)
+
+
+def test_concurrent_fork_a_snapshot_the_server_did_not_live_to_give_is_named():
+    obs = fork_obs(died=True)
+    obs["3c"].results["children"] = Missing("the server had exited")
+    verdict = judge(concurrent_fork.SCENARIO, obs)
+    assert verdict.verdict is Verdict.NOT_REPRODUCED
+    assert "What was recorded: your server (in 3c's place) exited with status 1" in verdict.observed
