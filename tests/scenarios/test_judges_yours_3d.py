@@ -565,3 +565,29 @@ def test_concurrent_fork_a_snapshot_the_server_did_not_live_to_give_is_named():
     verdict = judge(concurrent_fork.SCENARIO, obs)
     assert verdict.verdict is Verdict.NOT_REPRODUCED
     assert "What was recorded: your server (in 3c's place) exited with status 1" in verdict.observed
+
+
+# orphan-reaping: every trial serves the lab's orphans app, so a reader's 3d or 3g never runs in it.
+
+@pytest.mark.parametrize("stage", ["3d", "3g"])
+def test_orphan_reaping_keeps_the_labs_stage_in_every_trial_of_a_check(stage, tmp_path):
+    from pathlib import Path
+
+    from lbaws import stages
+    from scenarios.substitute import substitute
+
+    mine = tmp_path / f"webserver{stage}.py"
+    mine.write_text("print('hi')\n")
+    sub = substitute(orphan_reaping.SCENARIO, Path(mine), stages.find(stage))
+    assert sub.yours == ()
+    assert all("an app, which the text's" in why for why in sub.kept.values()) and sub.kept
+
+
+def test_orphan_reaping_in_the_labs_own_run_reads_as_before():
+    from test_judges_container import orphan_runs
+
+    verdict = orphan_reaping.judge(orphan_runs())
+    assert verdict.reproduced
+    assert verdict.observed.startswith("5 requests, each leaving an orphan that exits 5s later. 3d: PID 1 is lbaws "
+                                       "(the server is PID 1); 5 orphans were its children after the load; "
+                                       "afterwards 5 orphan zombies of PID 1 and 5 zombies of the server's own.")
