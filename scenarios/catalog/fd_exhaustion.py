@@ -55,7 +55,8 @@ def overflow_reason(record) -> str:
     else:
         why = "and every handshake it dropped had to be retried while the client waited"
     # A reader's file picks its own listen() backlog: only the lab's is known.
-    backlog = "its listen backlog" if record.server_file else f"the listen backlog of {stages.find(record.stage).backlog}"
+    backlog = ("its listen backlog" if record.server_file
+               else f"the listen backlog of {stages.find(record.stage).backlog}")
     return f"{lead}: {backlog} overflowed {overflows} times, {why}."
 
 

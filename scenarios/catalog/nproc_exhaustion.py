@@ -56,8 +56,8 @@ def yours(record, numbers: dict) -> Judgment:
     else:
         fate = f"{name} was still running at the end"
     told = (f"{fate}, the last sample {'before' if record.died else 'at'} the end seeing {children} children "
-            f"({plural(last.zombies, 'zombie')}, all of UID {record.uid}): with the server itself {children + 1} processes "
-            f"against nproc={LIMITS.nproc}, and {last.fds} open descriptors (nofile={LIMITS.nofile})")
+            f"({plural(last.zombies, 'zombie')}, all of UID {record.uid}): with the server itself {children + 1} "
+            f"processes against nproc={LIMITS.nproc}, and {last.fds} open descriptors (nofile={LIMITS.nofile})")
     if failed:
         told += f"; the load client failed ({failed})"
     lessons = []

@@ -72,9 +72,9 @@ def faults(record) -> list:
 def yours(obs, root: dict, user: dict, root_counts: bool, user_counts: bool, numbers: dict) -> Judgment:
     """Both trials run the reader's 3d: each is judged by whether fork() was refused."""
     told = (f"root (UID 0, no capability, nproc={NPROC}): {who(obs['root'])} {fate(obs['root'])} with "
-            f"{root['processes_at_death']} processes in its container{loaded(obs['root'])}; the pids cgroup, read from outside "
-            f"({obs['root'].pids_source}), peaked at {root['pids_peak']} of {root['pids_limit_read']}. UID "
-            f"{user['uid']} with nproc={NPROC}: {who(obs['nproc'])} {fate(obs['nproc'])} with "
+            f"{root['processes_at_death']} processes in its container{loaded(obs['root'])}; the pids cgroup, read "
+            f"from outside ({obs['root'].pids_source}), peaked at {root['pids_peak']} of "
+            f"{root['pids_limit_read']}. UID {user['uid']} with nproc={NPROC}: {who(obs['nproc'])} {fate(obs['nproc'])} with "
             f"{user['processes_at_death']} processes{loaded(obs['nproc'])}, the cgroup at {user['pids_peak']} of "
             f"{user['pids_limit_read']}. 3d, which never waits, passes nproc={NPROC} as root until the cgroup "
             f"stops it at {PIDS} processes; as a UID, nproc stops it at {NPROC}.")

@@ -282,7 +282,8 @@ def test_pids_cgroup_the_labs_watch_missing_beside_a_readers_3d_is_an_error():
 def shared_trial(key, same_uid, answered, logs="", died=False, yours=True, zombies=nproc_shared_uid.ZOMBIES):
     neighbour_uid = UID if same_uid else UID + 1
     hog = trial(f"{key}/neighbour", "3d", uid=neighbour_uid, results={
-        "zombies": SnapshotResult(children=tuple(Proc(10 + n, 1, "Z", neighbour_uid, "lbaws") for n in range(zombies)))})
+        "zombies": SnapshotResult(children=tuple(Proc(10 + n, 1, "Z", neighbour_uid, "lbaws")
+                                                 for n in range(zombies)))})
     got = tuple(one(n=n, status=203, body="hi") if n <= answered else one(n=n, status=None, body="", exit=52)
                 for n in range(1, nproc_shared_uid.CURLS + 1))
     return trial(key, "3g", uid=UID, neighbour=hog, results={"curl": CurlsResult(curls=got)}, logs=logs,
