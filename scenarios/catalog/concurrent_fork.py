@@ -1,10 +1,57 @@
-"""Part 3, webserver3c.py: fork per client, every client answered at once; 3c never reaps."""
-from scenarios.phrases import who
+"""Part 3, webserver3c.py: fork per client, every client answered at once; 3c never reaps.
+
+A reader's 3c is judged on what the lesson is about, clients served together by a child each, whatever
+it answers; whether it then waits for its children is said, not judged (that is the text's next lesson).
+"""
+from scenarios.catalog.lessons import DIES, NO_FORK, ONE_AT_A_TIME
+from scenarios.phrases import said, who
+from scenarios.results import MissingResult
 from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
 from scenarios.verdict import Judgment
 
 CLIENTS = 10
+MAX_TIME = 2  # each curl's own bound: a client still queued behind another by then is not served at once
 SLEEP = Scaled(60)
+
+
+def yours(record, curls, answered: list, slowest: float, children: list, zombies_left, at_once: bool) -> Judgment:
+    """A reader's 3c: every client answered at once, each by a child of its own."""
+    name = who(record)
+    first = said(answered[0]) if answered else "no response"
+    told = (f"{len(answered)}/{CLIENTS} curls got a response from {name} (the first: {first})"
+            + (f", the slowest after {slowest:.2f}s" if len(answered) == CLIENTS else
+               f" within curl's --max-time {MAX_TIME}s")
+            + f"; ps showed {len(children)} live children whose parent is the server (PID {record.server_pid})")
+    lessons = []
+    if not at_once:
+        told += (f": it served the clients one after another; 3c, which forks a child per client and goes straight "
+                 f"back to accept(), answers all {CLIENTS} at once while each child sleeps {record.sleep:g}s")
+        lessons.append(ONE_AT_A_TIME.key)
+    elif len(children) < CLIENTS:
+        told += (f": it served them together but not with a child each; 3c forks one per client, {CLIENTS} "
+                 f"children here")
+        lessons.append(NO_FORK.key)
+    else:
+        told += ": a child each, as 3c forks them"
+    if record.died:
+        told += f"; it then exited with status {record.exit_code} ({record.error_line() or 'no traceback'})"
+        lessons.append(DIES.key)
+    elif zombies_left is None:
+        told += "; no sample counted its zombies after the sleeps"
+    elif zombies_left:
+        told += f"; after the sleeps {zombies_left} zombies remained: it never waits for them, as 3c does not"
+    else:
+        told += "; after the sleeps no zombie remained: it waits for its children, which 3c leaves to the text's 3e"
+    numbers = {"clients": CLIENTS, "answered": len(answered), "slowest_ttfb_s": slowest,
+               "children_seen": len(children), "zombies_left": zombies_left, "sleep_s": record.sleep}
+    return Judgment.of(not lessons, told + ".", numbers, lessons)
+
+
+def zombies_at_end(record) -> int | None:
+    try:
+        return record.last_alive().zombies
+    except MissingResult:
+        return None
 
 
 def judge(obs) -> Judgment:
@@ -13,9 +60,11 @@ def judge(obs) -> Judgment:
     answered = [c for c in curls.curls if c.status is not None]  # any status line and body
     slowest = curls.slowest_ttfb(unanswered=99)
     children = record.snapshot("children").live
-    zombies_left = record.last_alive().zombies
+    zombies_left = zombies_at_end(record) if record.server_file else record.last_alive().zombies
     at_once = len(answered) == CLIENTS and slowest < min(2.0, record.sleep / 2)
     one_child_each = len(children) == CLIENTS
+    if record.server_file:
+        return yours(record, curls, answered, slowest, children, zombies_left, at_once)
     return Judgment.of(
         reproduced=at_once and one_child_each and not record.died,
         observed=(f"{len(answered)}/{CLIENTS} curls got a response from {who(record)}, the slowest after {slowest:.2f}s "
@@ -38,9 +87,10 @@ SCENARIO = Scenario(
          "wait(), so each finished child stays a zombie: the text's next lesson."),
     trials=(
         Trial("3c", ServerSpec(stage="3c", sleep=SLEEP),
-              (Curl(count=CLIENTS, gap=0, max_time=2, key="curl"),
+              (Curl(count=CLIENTS, gap=0, max_time=MAX_TIME, key="curl"),
                Snapshot(key="children"),
                Settle(until=Until.NO_LIVE_CHILDREN, timeout=Scaled(60, plus=15)))),
     ),
     judge=judge,
+    lessons=(ONE_AT_A_TIME, NO_FORK, DIES),
 )

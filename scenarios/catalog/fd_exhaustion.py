@@ -54,8 +54,10 @@ def overflow_reason(record) -> str:
                "at once)")
     else:
         why = "and every handshake it dropped had to be retried while the client waited"
-    return (f"{lead}: the listen backlog of {stages.find(record.stage).backlog} overflowed {overflows} times, "
-            f"{why}.")
+    # A reader's file picks its own listen() backlog: only the lab's is known.
+    backlog = ("its listen backlog" if record.server_file
+               else f"the listen backlog of {stages.find(record.stage).backlog}")
+    return f"{lead}: {backlog} overflowed {overflows} times, {why}."
 
 
 def fate(record) -> str:

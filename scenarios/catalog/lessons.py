@@ -79,3 +79,38 @@ NO_BLANK_LINE = Lesson(
     "headers), what follows reads as headers",
     "the text's response consists of a status line, HTTP/1.1 200 OK, followed by a required empty line, and "
     "then the HTTP response body")
+# Part 3's process lessons read the other way round: a reader's file in 3b's, 3c's or 3d's place that
+# already does what a later stage fixes hides the fault that stage is there to show.
+WAITS = Lesson(
+    "waits", "the server waits for its children, so the zombies (and the process slots they hold) that are "
+    "3d's lesson never pile up",
+    "3d never waits for its children: from 3e on the text installs a SIGCHLD handler that calls wait() "
+    "(3g: waitpid(-1, WNOHANG) in a loop), which is the fix for what 3d shows")
+NOT_KEPT_WAITING = Lesson(
+    "not-kept-waiting", "the second client did not wait for the first one's sleep: the server serves clients "
+    "together, or does not sleep after a response",
+    "the text's 3b handles one client at a time and calls time.sleep(60) after sending each response, before "
+    "its loop goes back to accept(), so the next client waits in the listen queue; 3c's fork per client is "
+    "the fix")
+SLEEPS_FIRST = Lesson(
+    "sleeps-first", "the first client itself waited: the server sleeps (or is busy) before it answers",
+    "the text's 3b sends its response first (client_connection.sendall) and only then calls time.sleep(60)")
+NO_FORK = Lesson(
+    "no-fork", "the server does not fork a child process per client (it serves them in one process, or "
+    "threads, or a fixed pool), so what the text shows about children does not happen",
+    "the text's 3c (and every stage after it) calls pid = os.fork() after each accept(): the child handles "
+    "the request and exits, the parent goes straight back to accept()")
+NO_ANSWER = Lesson(
+    "no-answer", "the server did not answer curl",
+    "the text's servers answer every request: accept(), then (from 3c on, in a forked child) recv the "
+    "request, sendall a status line, an empty line and the body, and close the connection")
+HANDLES_SIGTERM = Lesson(
+    "handles-sigterm", "the server handles SIGTERM (or exits on it), which the text's files do not, so as "
+    "a container's PID 1 it stops at once and docker stop's wait and SIGKILL do not show",
+    "nothing to fix for a container (the lab's own server handles SIGTERM for that reason); the text's 3g "
+    "installs only a SIGCHLD handler, so SIGTERM keeps its default action, which PID 1 does not get")
+IGNORES_SIGTERM = Lesson(
+    "ignores-sigterm", "SIGTERM did not end the server even under docker-init, which passes it on: it "
+    "ignores or blocks the signal",
+    "the text's 3g leaves SIGTERM's default action alone, so under an init (docker run --init, init: true) "
+    "docker stop ends it at once (exit 143)")

@@ -1,5 +1,13 @@
-"""`ulimit -u` counts a UID's processes on the whole host kernel: two containers of one UID share it."""
+"""`ulimit -u` counts a UID's processes on the whole host kernel: two containers of one UID share it.
+
+A reader's 3g runs in both trials, beside the lab's 3d neighbour: its part is that it loses answers
+with the shared UID at nproc and answers every curl with a UID of its own; what it logs of a refused
+fork() is said when it is there, in any wording.
+"""
+from scenarios.catalog.lessons import DIES, NO_ANSWER, NO_FORK
+from scenarios.catalog.nproc_exhaustion import EAGAIN_SIGNS, fork_refused
 from scenarios.phrases import who
+from scenarios.results import MissingResult
 from scenarios.spec import (Curl, FdCount, Limits, Load, Neighbour, Pause, Scenario, ServerSpec, Snapshot, Trial)
 from scenarios.verdict import Judgment
 
@@ -25,16 +33,76 @@ def neighbour(same_uid: bool) -> Neighbour:
 ACTIONS = (Curl(count=CURLS, gap=0.3, max_time=5),)
 
 
+def forks_failed(record) -> int:
+    """Refused forks the server told of: the lab's log line and the text's fatal EAGAIN, or for a reader's
+    file every line that names EAGAIN, however it words it."""
+    if not record.server_file:
+        return record.log_lines(FORK_FAILED) + died_in_fork(record)
+    return sum(1 for line in record.logs.splitlines() if FORK_FAILED in line or any(s in line for s in EAGAIN_SIGNS))
+
+
+def neighbour_of(record):
+    try:
+        return record.partner()
+    except MissingResult as missing:
+        if not record.server_file:
+            raise
+        # The neighbour is the lab's: said so that a check reads it as the lab's fault, not the reader's.
+        raise MissingResult(f"the lab's 3d neighbour beside trial {record.key}: "
+                            f"{str(missing).split(': ', 1)[-1]}") from None
+
+
 def reading(record) -> dict:
-    hog = record.partner()
+    hog = neighbour_of(record)
     curls = record.curls()
     return {"uid": record.uid, "neighbour_uid": hog.uid, "neighbour_zombies": len(hog.snapshot("zombies").zombies),
-            "answered": sum(1 for c in curls.curls if c.status == 200),
-            "forks_failed": record.log_lines(FORK_FAILED) + died_in_fork(record), "alive": not record.died}
+            "answered": sum(1 for c in curls.curls if c.status is not None),  # any status line and body
+            "forks_failed": forks_failed(record), "alive": not record.died}
+
+
+def ended(record) -> str:
+    if not record.died:
+        return ""
+    return f", then exited with status {record.exit_code} ({record.error_line() or 'no traceback'})"
+
+
+def logged(seen: dict) -> str:
+    count = seen["forks_failed"]
+    return f"logged {count} failed fork{'s' if count != 1 else ''}" if count else "logged no failed fork"
+
+
+def yours(obs, shared: dict, own: dict, labs: bool, numbers: dict) -> Judgment:
+    """The reader's 3g in both trials: answers lost at the shared UID's nproc, every one with its own UID."""
+    lessons = []
+    if shared["answered"] == CURLS:
+        lessons.append(NO_FORK.key)
+    if obs["shared"].died and not fork_refused(obs["shared"]) or obs["own"].died:
+        lessons.append(DIES.key)
+    elif own["answered"] < CURLS:
+        lessons.append(NO_ANSWER.key)
+    told = (f"A 3d neighbour made {shared['neighbour_zombies']} zombies as UID {shared['neighbour_uid']}. "
+            f"{who(obs['shared'])[:1].upper()}{who(obs['shared'])[1:]}, in another container as the same UID, "
+            f"answered {shared['answered']} of {CURLS} curls and {logged(shared)}{ended(obs['shared'])}. With a UID "
+            f"of its own ({own['uid']}, the neighbour's {own['neighbour_uid']} with {own['neighbour_zombies']} "
+            f"zombies) it answered {own['answered']} of {CURLS} and {logged(own)}{ended(obs['own'])}.")
+    if NO_FORK.key in lessons:
+        told += (f" It answered every curl with its UID at nproc={NPROC}: it forks no process per connection, "
+                 f"which is what nproc counts.")
+    told += (f" 3g forks a child for every request, so with the shared UID at nproc={NPROC} its fork() fails "
+             f"(the text's 3g dies of EAGAIN), and with a UID of its own it answers all {CURLS}.")
+    return Judgment.weighed(shared["answered"] < CURLS and not lessons, labs, told, numbers, lessons,
+                            lab_trial="3d neighbour and its UIDs")
 
 
 def judge(obs) -> Judgment:
     shared, own = reading(obs["shared"]), reading(obs["own"])
+    numbers = {"nproc": NPROC, "zombies": ZOMBIES, "curls": CURLS,
+               **{f"shared_{name}": value for name, value in shared.items()},
+               **{f"own_{name}": value for name, value in own.items()}}
+    if obs["shared"].server_file or obs["own"].server_file:
+        labs = (shared["uid"] == shared["neighbour_uid"] and own["uid"] != own["neighbour_uid"]
+                and shared["neighbour_zombies"] == own["neighbour_zombies"] == ZOMBIES)
+        return yours(obs, shared, own, labs, numbers)
     reproduced = (shared["uid"] == shared["neighbour_uid"] and own["uid"] != own["neighbour_uid"]
                   and shared["neighbour_zombies"] == own["neighbour_zombies"] == ZOMBIES
                   and shared["forks_failed"] > 0 and shared["answered"] < CURLS
@@ -46,9 +114,7 @@ def judge(obs) -> Judgment:
                   f"{shared['forks_failed']} failed forks. With a UID of its own ({own['uid']}, the "
                   f"neighbour's {own['neighbour_uid']} with {own['neighbour_zombies']} zombies) it answered "
                   f"{own['answered']} of {CURLS}, with {own['forks_failed']} failed forks."),
-        numbers={"nproc": NPROC, "zombies": ZOMBIES, "curls": CURLS,
-                 **{f"shared_{name}": value for name, value in shared.items()},
-                 **{f"own_{name}": value for name, value in own.items()}},
+        numbers=numbers,
     )
 
 
@@ -71,4 +137,5 @@ SCENARIO = Scenario(
               title="3g beside a 3d of another UID", fd_count=FdCount.KERNEL),
     ),
     judge=judge,
+    lessons=(NO_FORK, NO_ANSWER, DIES),
 )

@@ -1,4 +1,9 @@
-"""Part 3's zombies inside a container: orphans are re-parented to PID 1, and PID 1 decides their fate."""
+"""Part 3's zombies inside a container: orphans are re-parented to PID 1, and PID 1 decides their fate.
+
+Every trial serves the lab's orphans app, which the text's 3d and 3g do not, so a reader's file never
+runs here (scenarios.substitute keeps the lab's stage); the names still say whose server it was.
+"""
+from scenarios.phrases import who
 from scenarios.spec import Load, Needs, Pause, Scenario, ServerSpec, Snapshot, Trial
 from scenarios.verdict import Judgment
 
@@ -40,8 +45,9 @@ def holds(key: str, seen: dict) -> bool:
             and seen["own_zombies_of_server"] == (REQUESTS if own_stay else 0))
 
 
-def describe(key: str, seen: dict) -> str:
-    return (f"{key}: PID 1 is {seen['pid1']} (the server is PID {seen['server_pid']}); {seen['orphans_adopted']} "
+def describe(key: str, seen: dict, record=None) -> str:
+    name = f"{key} ({who(record)})" if record is not None and record.server_file else key
+    return (f"{name}: PID 1 is {seen['pid1']} (the server is PID {seen['server_pid']}); {seen['orphans_adopted']} "
             f"orphans were its children after the load; afterwards {seen['orphan_zombies_of_pid1']} orphan zombies of "
             f"PID 1 and {seen['own_zombies_of_server']} zombies of the server's own.")
 
@@ -51,7 +57,7 @@ def judge(obs) -> Judgment:
     return Judgment.of(
         reproduced=all(holds(key, value) for key, value in seen.items()),
         observed=f"{REQUESTS} requests, each leaving an orphan that exits {LIFE}s later. "
-                 + " ".join(describe(key, value) for key, value in seen.items()),
+                 + " ".join(describe(key, value, obs[key]) for key, value in seen.items()),
         numbers={"requests": REQUESTS, "orphan_life_s": LIFE,
                  **{f"{key}_{name}": value for key, values in seen.items() for name, value in values.items()}},
     )

@@ -1,4 +1,10 @@
-"""The text's servers have no SIGTERM handler: as a container's PID 1, `docker stop` has to kill them."""
+"""The text's servers have no SIGTERM handler: as a container's PID 1, `docker stop` has to kill them.
+
+A reader's 3g runs in the two trials without the lab's handler (as PID 1, and under docker-init); the
+two with it stay the lab's. Any answer to curl will do: the lesson is how docker stop ends the server.
+"""
+from scenarios.catalog.lessons import HANDLES_SIGTERM, IGNORES_SIGTERM, NO_ANSWER
+from scenarios.phrases import said, who
 from scenarios.spec import Curl, Needs, Scenario, ServerSpec, Sigterm, Stop, Trial
 from scenarios.verdict import Judgment
 
@@ -12,26 +18,70 @@ EXPECTED = {"no-handler": (True, {137}), "no-handler-init": (False, {143}), "han
 AT_ONCE = 0.75 * TIMEOUT
 
 
+# How each trial's server is named beside a reader's: by what it does and what is PID 1.
+DOES = {"no-handler": "has no SIGTERM handler, as PID 1", "no-handler-init": "has none, under docker-init",
+        "handler": "handles SIGTERM, as PID 1", "handler-sh": "handles SIGTERM, behind /bin/sh -c as PID 1"}
+WHERE = {"no-handler": "as PID 1", "no-handler-init": "under docker-init"}
+
+
+def waited(stop) -> bool:
+    return stop.seconds >= TIMEOUT - 0.1
+
+
 def holds(key: str, record) -> bool:
     killed, codes = EXPECTED[key]
     stop = record.stop()
-    waited = stop.seconds >= TIMEOUT - 0.1
-    return (record.curl().status == 200 and stop.exit_code in codes
-            and (waited if killed else stop.seconds < AT_ONCE))
+    answered = record.curl().status is not None if record.server_file else record.curl().status == 200
+    return answered and stop.exit_code in codes and (waited(stop) if killed else stop.seconds < AT_ONCE)
 
 
-def named(key: str, record) -> str:
-    """The trial, and in a check whose server ran there: "no-handler (your server as PID 1)"."""
-    if not record.server_file:
-        return key
-    return f"{key} (your server {'under docker-init' if key.endswith('init') else 'as PID 1'})"
+def stopped(stop) -> str:
+    return (f"docker stop -t {TIMEOUT} took {stop.seconds:.2f}s, exit {stop.exit_code}"
+            f"{' (SIGKILL)' if stop.killed else ''}")
+
+
+def yours(key: str, record) -> tuple:
+    """(the lessons, the sentence) for a reader's 3g in one of the trials without the lab's handler."""
+    stop, curl = record.stop(), record.curl()
+    told = f"{key}: {who(record)}, {WHERE[key]}, " + (
+        f"answered curl with {said(curl)}" if curl.status is not None else f"gave curl no response (exit {curl.exit})")
+    told += f"; {stopped(stop)}"
+    lessons = [] if curl.status is not None else [NO_ANSWER.key]
+    killed, codes = EXPECTED[key]
+    if stop.exit_code in codes and (waited(stop) if killed else stop.seconds < AT_ONCE):
+        told += (": SIGTERM did nothing to it, as to the text's 3g, and the engine had to kill it"
+                 if key == "no-handler" else ": SIGTERM's default action ended it, as it ends the text's 3g")
+    elif key == "no-handler-init" and waited(stop):
+        told += ": even SIGTERM passed on by docker-init did not end it, where it ends the text's 3g at once (143)"
+        lessons.append(IGNORES_SIGTERM.key)
+    else:
+        told += (": it stopped of its own accord, so it handles SIGTERM; as PID 1 the text's 3g, which has no "
+                 "handler, is killed after the grace period (137)" if key == "no-handler"
+                 else ": it handles SIGTERM itself, where the text's 3g dies of it (143)")
+        lessons.append(HANDLES_SIGTERM.key)
+    return lessons, told
 
 
 def judge(obs) -> Judgment:
     stops = {key: obs[key].stop() for key in EXPECTED}
+    mine = [key for key in EXPECTED if obs[key].server_file]
+    if mine:
+        lessons, told = [], []
+        for key in EXPECTED:
+            if key in mine:
+                found, sentence = yours(key, obs[key])
+                lessons += [lesson for lesson in found if lesson not in lessons]
+            else:
+                sentence = f"{key}: against {who(obs[key], DOES[key], [obs[k] for k in mine])} {stopped(stops[key])}"
+            told.append(sentence + ".")
+        numbers = {"timeout_s": TIMEOUT, **{f"{key}_stop_s": stop.seconds for key, stop in stops.items()},
+                   **{f"{key}_exit": stop.exit_code for key, stop in stops.items()}}
+        labs = all(holds(key, obs[key]) for key in EXPECTED if key not in mine)
+        return Judgment.weighed(not lessons and all(holds(key, obs[key]) for key in mine), labs, " ".join(told),
+                                numbers, lessons, lab_trial="3g with its SIGTERM handler")
     return Judgment.of(
         reproduced=all(holds(key, obs[key]) for key in EXPECTED),
-        observed=" ".join(f"{named(key, obs[key])}: docker stop -t {TIMEOUT} took {stop.seconds:.2f}s, exit "
+        observed=" ".join(f"{key}: docker stop -t {TIMEOUT} took {stop.seconds:.2f}s, exit "
                           f"{stop.exit_code}{' (SIGKILL)' if stop.killed else ''}." for key, stop in stops.items()),
         numbers={"timeout_s": TIMEOUT, **{f"{key}_stop_s": stop.seconds for key, stop in stops.items()},
                  **{f"{key}_exit": stop.exit_code for key, stop in stops.items()}},
@@ -62,4 +112,5 @@ SCENARIO = Scenario(
     ),
     judge=judge,
     needs=(Needs.INIT,),
+    lessons=(HANDLES_SIGTERM, IGNORES_SIGTERM, NO_ANSWER),
 )

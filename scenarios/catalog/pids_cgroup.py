@@ -1,5 +1,13 @@
-"""Part 3's `ulimit -u` against the container's own limit: the pids cgroup binds root, nproc does not."""
-from scenarios.catalog.nproc_exhaustion import children_at_death
+"""Part 3's `ulimit -u` against the container's own limit: the pids cgroup binds root, nproc does not.
+
+A reader's 3d runs in both trials. Its part is that fork() is refused in each, as 3d's zombies make it;
+where that happens (the cgroup's limit for root, nproc for the UID) is the engine's, so a 3d refused in
+both at the wrong count says nothing about the reader's server: ERROR.
+"""
+from scenarios.catalog.lessons import DIES, WAITS
+from scenarios.catalog.nproc_exhaustion import children_at_death, fork_refused, refusal
+from scenarios.phrases import load_failure, who
+from scenarios.results import MissingResult
 from scenarios.spec import Limits, Load, Needs, Scenario, ServerSpec, Settle, Trial, Until, Watch
 from scenarios.verdict import Judgment
 
@@ -32,7 +40,63 @@ def reading(record) -> dict:
             "pids_refused": record.pids_refused(), "error": record.error_line(), "exit_code": record.exit_code}
 
 
+def fate(record) -> str:
+    """How a reader's 3d met the limit, whatever it prints."""
+    refused = fork_refused(record)
+    if refused and record.died:
+        return f"died when fork() failed with {refusal(record)!r}"
+    if refused:
+        return f"had fork() fail ({refusal(record)!r}) and carried on"
+    if record.died:
+        return f"exited with status {record.exit_code} ({record.error_line() or 'no traceback'})"
+    return "was still running at the end (fork() never refused)"
+
+
+def loaded(record) -> str:
+    failed = load_failure(record) if "load" in record.planned else ""
+    return f" (its load client failed: {failed})" if failed else ""
+
+
+def faults(record) -> list:
+    """The lessons one trial of a reader's 3d shows."""
+    if fork_refused(record):
+        return []
+    found = [DIES.key] if record.died else []
+    try:
+        piled = record.last_alive().zombies >= NPROC // 2
+    except MissingResult:
+        piled = True  # no sample to count: only the missing refusal is said
+    return found + ([] if piled else [WAITS.key])
+
+
+def yours(obs, root: dict, user: dict, root_counts: bool, user_counts: bool, numbers: dict) -> Judgment:
+    """Both trials run the reader's 3d: each is judged by whether fork() was refused."""
+    told = (f"root (UID 0, no capability, nproc={NPROC}): {who(obs['root'])} {fate(obs['root'])} with "
+            f"{root['processes_at_death']} processes in its container{loaded(obs['root'])}; the pids cgroup, read "
+            f"from outside ({obs['root'].pids_source}), peaked at {root['pids_peak']} of "
+            f"{root['pids_limit_read']}. UID {user['uid']} with nproc={NPROC}: {who(obs['nproc'])} {fate(obs['nproc'])} with "
+            f"{user['processes_at_death']} processes{loaded(obs['nproc'])}, the cgroup at {user['pids_peak']} of "
+            f"{user['pids_limit_read']}. 3d, which never waits, passes nproc={NPROC} as root until the cgroup "
+            f"stops it at {PIDS} processes; as a UID, nproc stops it at {NPROC}.")
+    lessons = []
+    for key in ("root", "nproc"):
+        lessons += [fault for fault in faults(obs[key]) if fault not in lessons]
+    if not lessons and not (root_counts and user_counts):
+        return Judgment.error(f"your server's fork() was refused in both trials, as 3d's is, but not where this "
+                              f"engine should refuse it (root past nproc, up to the cgroup's {PIDS}; the UID at "
+                              f"nproc={NPROC}): that is the engine's doing (under userns-remap the container's root "
+                              f"is an ordinary UID of the host), so this run says nothing about your server. {told}",
+                              numbers)
+    return Judgment.of(not lessons, told, numbers, lessons)
+
+
 def judge(obs) -> Judgment:
+    if any(obs[key].server_file for key in ("root", "nproc")):
+        for key in ("root", "nproc"):
+            if not obs[key].pids:
+                # The watch is the lab's: a cgroup it never read is no fault of the reader's server.
+                raise MissingResult(f"the lab's watch never read the pids cgroup of trial {key}'s container "
+                                    f"({obs[key].pids_source or 'no watch'})")
     root, user = reading(obs["root"]), reading(obs["nproc"])
     # Root: past nproc, nothing but the cgroup stops it, so 3d and the probes fill it to the limit.
     root_held = (fork_failed(obs["root"]) and root["uid"] == 0 and root["pids_limit_read"] == PIDS
@@ -40,17 +104,23 @@ def judge(obs) -> Judgment:
     # A UID of its own: nproc stops 3d at NPROC processes, with the cgroup far from full.
     user_held = (fork_failed(obs["nproc"]) and user["uid"] != 0 and user["processes_at_death"] <= NPROC
                  and user["pids_peak"] < PIDS - SLACK and user["pids_limit_read"] == PIDS)
+    numbers = {"pids_limit": PIDS, "nproc": NPROC, "clients": LOAD.clients,
+               **{f"root_{name}": value for name, value in root.items()},
+               **{f"user_{name}": value for name, value in user.items()}}
+    if obs["root"].server_file or obs["nproc"].server_file:
+        root_counts = (root["uid"] == 0 and root["pids_limit_read"] == PIDS and root["pids_peak"] > NPROC
+                       and NPROC < PIDS - SLACK <= root["processes_at_death"] <= PIDS)
+        user_counts = user["processes_at_death"] <= NPROC and user["pids_peak"] < PIDS - SLACK
+        return yours(obs, root, user, root_counts, user_counts, numbers)
     return Judgment.of(
         reproduced=root_held and user_held,
         observed=(f"root (UID 0, no capability, nproc={NPROC}): fork() failed with {root['error']!r} with "
                   f"{root['processes_at_death']} processes of 3d; the pids cgroup, read from outside "
                   f"({obs['root'].pids_source}), peaked at {root['pids_peak']} of {root['pids_limit_read']}. "
                   f"UID {user['uid']} with nproc={NPROC}: fork() failed with {user['error']!r} with "
-                  f"{user['processes_at_death']} processes, the cgroup at {user['pids_peak']} of "
+                  f"{user['processes_at_death']} processes{loaded(obs['nproc'])}, the cgroup at {user['pids_peak']} of "
                   f"{user['pids_limit_read']}."),
-        numbers={"pids_limit": PIDS, "nproc": NPROC, "clients": LOAD.clients,
-                 **{f"root_{name}": value for name, value in root.items()},
-                 **{f"user_{name}": value for name, value in user.items()}},
+        numbers=numbers,
     )
 
 
@@ -73,4 +143,5 @@ SCENARIO = Scenario(
     ),
     judge=judge,
     needs=(Needs.PIDS_LIMIT, Needs.HOST_ROOT),
+    lessons=(WAITS, DIES),
 )
