@@ -38,7 +38,7 @@ def test_status_without_a_running_lab_says_so(docker_engine):
 
 
 @pytest.mark.parametrize("command", [["lab.images"], ["lab.images", "bogus"], ["lab.clean", "now"],
-                                     ["lab.status", "a", "b"]])
+                                     ["lab.status", "a", "b"], ["lab.setup", "bogus"], ["lab.setup", "images", "x"]])
 def test_bad_arguments_give_usage_and_exit_2(command):
     result = lab_command(*command)
     assert result.returncode == 2

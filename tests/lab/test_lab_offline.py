@@ -21,7 +21,8 @@ def test_connect_without_an_engine_raises_engine_missing(monkeypatch):
         inventory.connect(timeout=5)
 
 
-@pytest.mark.parametrize("command", [["lab.status"], ["lab.clean"], ["lab.setup"], ["lab.images", "build"]])
+@pytest.mark.parametrize("command", [["lab.status"], ["lab.clean"], ["lab.setup"], ["lab.setup", "images"],
+                                     ["lab.images", "build"]])
 def test_without_an_engine_each_command_fails_with_one_line(command):
     result = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, timeout=120,
                             cwd=ROOT, env={**os.environ, **NO_ENGINE})
@@ -44,6 +45,23 @@ def test_make_refuses_a_python_older_than_3_11_in_one_line(tmp_path):
     assert len(lines) == 1, result.stderr
     assert "needs Python 3.11 or newer" in lines[0] and "Python 3.10.14" in lines[0]
     assert not venv.exists()
+
+
+@pytest.mark.parametrize("target", ["scenario", "check", "images"])
+def test_a_first_experiment_sets_up_the_harness_alone_and_no_browser(tmp_path, target):
+    venv = tmp_path / "venv"
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "-C", str(ROOT), f"VENV={venv}", target,
+                           "SERVER=x.py"], capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    assert "-e ./server -e '.[lab]'" in plan.stdout and "lab.setup images" in plan.stdout
+    assert "test,bench" not in plan.stdout and "-m lab.setup\n" not in plan.stdout
+
+
+def test_make_test_sets_up_everything(tmp_path):
+    venv = tmp_path / "venv"
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "-C", str(ROOT), f"VENV={venv}", "test"],
+                          capture_output=True, text=True, timeout=60)
+    assert "'.[apps,lab,test,bench]'" in plan.stdout and f"{venv}/bin/python -m lab.setup\n" in plan.stdout
 
 
 def test_each_framework_app_has_its_pin_from_the_apps_extra():
