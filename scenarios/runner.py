@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import inventory, runs
-from scenarios import actions, phrases, spec
+from scenarios import actions, past_runs, phrases, spec
 from scenarios.cgroups import PidsWatch
 from scenarios.containers import PORT, RunContainers, connect, server_uid
 from scenarios.probe import Probe
@@ -122,8 +122,10 @@ class ScenarioRunner:
         self.samples: SamplesFile | None = None
 
     def open_samples(self, started_wall: float) -> SamplesFile:
-        """samples.ndjson in the run's report folder, begun afresh with what the run is about."""
+        """samples.ndjson in the run's report folder, begun afresh with what the run is about; the last run's
+        files there are kept under past/."""
         scenario = self.scenario
+        past_runs.set_aside(Path(self.options.reports) / scenario.name)
         samples = SamplesFile(Path(self.options.reports) / scenario.name / SAMPLES)
         samples.write("run", scenario=scenario.name, run_id=self.run_id, section=scenario.section,
                       summary=scenario.summary, prediction=scenario.prediction, why=scenario.why,

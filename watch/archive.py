@@ -1,8 +1,9 @@
 """Every run under a reports folder, and every check, read from the files the harness leaves.
 
 A run is a folder holding samples.ndjson or report.json (reports/NAME, or reports/check/STEM/NAME for
-the scenarios of `lbaws check`); a check is a folder whose summary.json names the file it checked. A
-run is known by its folder relative to the reports folder, which is also its address on the page.
+the scenarios of `lbaws check`, and NAME/past/RUN_ID for the runs before the last); a check is a folder
+whose summary.json names the file it checked. A run is known by its folder relative to the reports
+folder, which is also its address on the page.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from watch import samples
 SAMPLES = "samples.ndjson"  # scenarios.samples_file.NAME: watch/ reads the files, never the harness
 REPORT = "report.json"
 SUMMARY = "summary.json"
-DEPTH = 4  # reports/check/STEM/NAME is the deepest the harness writes
+PAST = "past"  # scenarios.past_runs.PAST
+DEPTH = 6  # reports/check/STEM/NAME/past/RUN_ID is the deepest the harness writes (scenarios.past_runs)
 QUIET = 30.0  # seconds without a new line after which a run with no verdict is no longer "running"
 
 
@@ -51,8 +53,9 @@ def _folders(reports: Path):
 
 
 def checked_file(reports: Path, folder: Path) -> str | None:
-    """The file a check judged, when this run is one of its scenarios."""
-    summary = _json(folder.parent / SUMMARY)
+    """The file a check judged, when this run is one of its scenarios (or an earlier run of one)."""
+    scenario = folder.parent.parent if folder.parent.name == PAST else folder
+    summary = _json(scenario.parent / SUMMARY)
     if summary and isinstance(summary.get("file"), str):
         return summary["file"]
     return None

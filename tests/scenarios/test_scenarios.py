@@ -159,7 +159,11 @@ def check_pids_cgroup(n):
     assert (n["nproc"], n["pids_limit"]) == (100, 200)
     assert n["root_uid"] == 0 and n["user_uid"] != 0
     assert n["root_pids_limit_read"] == 200 and n["user_pids_limit_read"] == 200
-    assert 100 < n["root_processes_at_death"] <= 200 and 180 <= n["root_pids_peak"] <= 200
+    # fork() never passes pids.max, but a process docker exec attaches may (the kernel's cgroup-v2 docs:
+    # "attaching enough processes ... such that pids.current > pids.max"): the probes, a shell and its
+    # one or two commands, counted while 3d fills the cgroup. 203 of 200 seen on CI.
+    probes = 10
+    assert 100 < n["root_processes_at_death"] <= 200 and 180 <= n["root_pids_peak"] <= 200 + probes
     assert n["user_processes_at_death"] <= 100 and n["user_pids_peak"] <= 150
     for who in ("root", "user"):
         assert "[Errno 11] Resource temporarily unavailable" in n[f"{who}_error"]

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 
+from scenarios import past_runs
 from watch import launch
 
 from watchhelp import LBAWS, children
@@ -126,3 +127,17 @@ def test_a_missing_reports_folder_is_a_usage_error(tmp_path):
     result = subprocess.run([LBAWS, "watch", "--port", "0", "--reports", str(tmp_path / "nope")],
                             capture_output=True, text=True, timeout=30)
     assert (result.returncode, result.stderr) == (2, f"lbaws watch: --reports {tmp_path / 'nope'}: no such folder\n")
+
+
+def test_the_run_before_the_last_is_kept_and_listed_with_its_own_samples(watching):
+    folder = watching.reports / "fd-exhaustion"
+    write(folder, [RUN, TRIAL, sample(30, 0.5)])
+    past_runs.set_aside(folder)  # what the runner does before a new run writes its first line
+    write(folder, [dict(RUN, run_id="fd-exhaustion-2", wall=300.0)])
+    status, data = get_json(watching.port, "/api/runs")
+    assert [(row["id"], row["run_id"]) for row in data["runs"]] == [
+        ("fd-exhaustion", "fd-exhaustion-2"), ("fd-exhaustion/past/fd-exhaustion-1", "fd-exhaustion-1")]
+    status, old = get_json(watching.port, "/api/run/fd-exhaustion/past/fd-exhaustion-1")
+    assert status == 200 and [line.get("fds") for line in old["lines"]] == [None, None, 30]
+    status, kind, page = get(watching.port, "/run/fd-exhaustion/past/fd-exhaustion-1")
+    assert status == 200 and kind.startswith("text/html")
