@@ -20,6 +20,11 @@ def who(record, does: str = "", beside=()) -> str:
     return f"{record.stage}, which {does}," if does and checking else record.stage
 
 
+def count(n, one: str, many: str) -> str:
+    """ "1 live child", "3 live children": a number with its noun agreeing."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def yours_first(*records) -> list:
     """The reader's trial first: a check's sentence starts with what their server did."""
     return sorted(records, key=lambda record: not record.server_file)
@@ -64,8 +69,8 @@ def recorded(record) -> str:
     if record.final_fds is not None:
         parts.append(f"ended with {record.final_fds}")
     if record.samples:
-        parts.append(f"peaked at {record.peak('fds')} descriptors, {record.peak('live')} live children and "
-                     f"{record.peak('zombies')} zombies as sampled")
+        parts.append(f"peaked at {record.peak('fds')} descriptors, {count(record.peak('live'), 'live child', 'live children')} "
+                     f"and {count(record.peak('zombies'), 'zombie', 'zombies')} as sampled")
     failed = load_failure(record) if "load" in record.planned else ""
     if failed:
         parts.append(f"its load client failed ({failed})")

@@ -4,7 +4,7 @@ A reader's 3c is judged on what the lesson is about, clients served together by 
 it answers; whether it then waits for its children is said, not judged (that is the text's next lesson).
 """
 from scenarios.catalog.lessons import DIES, NO_FORK, ONE_AT_A_TIME
-from scenarios.phrases import said, who
+from scenarios.phrases import count, said, who
 from scenarios.results import MissingResult
 from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
 from scenarios.verdict import Judgment
@@ -21,7 +21,7 @@ def yours(record, curls, answered: list, slowest: float, children: list, zombies
     told = (f"{len(answered)}/{CLIENTS} curls got a response from {name} (the first: {first})"
             + (f", the slowest after {slowest:.2f}s" if len(answered) == CLIENTS else
                f" within curl's --max-time {MAX_TIME}s")
-            + f"; ps showed {len(children)} live children whose parent is the server (PID {record.server_pid})")
+            + f"; ps showed {count(len(children), 'live child', 'live children')} whose parent is the server (PID {record.server_pid})")
     lessons = []
     if not at_once:
         told += (f": it served the clients one after another; 3c, which forks a child per client and goes straight "
@@ -68,7 +68,7 @@ def judge(obs) -> Judgment:
     return Judgment.of(
         reproduced=at_once and one_child_each and not record.died,
         observed=(f"{len(answered)}/{CLIENTS} curls got a response from {who(record)}, the slowest after {slowest:.2f}s "
-                  f"while each child sleeps {record.sleep:g}s; ps showed {len(children)} live children "
+                  f"while each child sleeps {record.sleep:g}s; ps showed {count(len(children), 'live child', 'live children')} "
                   f"whose parent is the server (PID {record.server_pid}); after the sleeps, "
                   f"{zombies_left} zombies remain because 3c never waits for its children."),
         numbers={"clients": CLIENTS, "answered": len(answered), "slowest_ttfb_s": slowest,

@@ -7,7 +7,7 @@ the body is the app's, so a body that is not the app's page says the app did not
 from lab.inventory import APPS
 from scenarios.catalog.lessons import (APP_FAILS, DIES, KEEPS_COPY, NEVER_WAITS, NOT_APPS_BODY, ONE_AT_A_TIME,
                                        REAPS_ONE)
-from scenarios.phrases import said, who
+from scenarios.phrases import count, said, who
 from scenarios.results import MissingResult
 from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
 from scenarios.verdict import Judgment
@@ -65,7 +65,7 @@ def trial_reading(app, record, checking) -> tuple:
                  else f"fds {record.baseline_fds} -> none: it exited with status {record.exit_code}" if record.died
                  else f"fds {record.baseline_fds} -> not counted")
         told = (f"{name}: {pages}/{CLIENTS} answered, slowest first byte {slowest:.2f}s, "
-                f"peak {record.peak('live')} live children, "
+                f"peak {count(record.peak('live'), 'live child', 'live children')}, "
                 f"{'no count of zombies' if zombies is None else f'{zombies} zombies'} after, {after}")
         return lessons, told, numbers
     first = next(iter(got), None)

@@ -4,7 +4,7 @@ Each trial is judged on its own: a load client that failed (killed at 1000 clien
 response count of its trial only; the zombies and descriptors the server was left with still decide.
 """
 from scenarios.catalog.lessons import DIES, KEEPS_COPY, NEVER_WAITS, REAPS_ONE
-from scenarios.phrases import load_failure, who
+from scenarios.phrases import count, load_failure, who
 from scenarios.results import MissingResult
 from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
 from scenarios.verdict import Judgment
@@ -41,7 +41,7 @@ def trial_faults(record, clients: int, first: bool = True) -> tuple:
     if record.died:
         told += f"the server exited with status {record.exit_code} ({record.error_line() or 'no traceback'})"
     else:
-        told += (f"{zombies} zombies after, peak {record.peak('live')} live children, {record.final_fds} "
+        told += (f"{zombies} zombies after, peak {count(record.peak('live'), 'live child', 'live children')}, {record.final_fds} "
                  f"descriptors at the end (it started with {record.baseline_fds})")
     numbers = {f"{clients}_responses": responses, f"{clients}_load_client": failed or "ok",
                f"{clients}_zombies_after": zombies, f"{clients}_baseline_fds": record.baseline_fds,
