@@ -68,8 +68,8 @@ clean: $(VENV)/.lab ## Remove every container, network, volume and image the pro
 
 # Two passes: the tests that only wait, side by side (xdist), then the floods, alone (tests/conftest.py).
 test: setup ## The whole suite: server, containers, scenarios
-	$(PY) -m pytest tests -m "not alone"; first=$$?; \
-	$(PY) -m pytest tests -m alone -n 0; second=$$?; \
+	$(PY) -m pytest tests -m "not alone" --durations=15; first=$$?; \
+	$(PY) -m pytest tests -m alone -n 0 --durations=15; second=$$?; \
 	[ $$first -eq 0 ] && [ $$second -eq 0 ]
 
 test-server: $(VENV)/.installed ## Only the server tests (no Docker)

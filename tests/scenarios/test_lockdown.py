@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import inventory, lockdown
+from lab import images, inventory, lockdown
 from scenarios import catalog, spec
 from lab.runs import new_run_id
 from scenarios.containers import PORT, RunContainers, connect, server_uid
@@ -19,7 +19,11 @@ SERVERS = Path(__file__).resolve().parents[1] / "servers"
 
 @pytest.fixture(scope="module")
 def engine():
-    return connect()
+    """The engine, with the lab's images current: these tests start containers without the runner,
+    which would otherwise build them (and a missing image would be pulled, which fails offline)."""
+    engine = connect()
+    images.ensure_images(client=engine)
+    return engine
 
 
 @pytest.fixture
