@@ -4,6 +4,7 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 
 from scenarios import past_runs
 from watch import launch
@@ -141,3 +142,25 @@ def test_the_run_before_the_last_is_kept_and_listed_with_its_own_samples(watchin
     assert status == 200 and [line.get("fds") for line in old["lines"]] == [None, None, 30]
     status, kind, page = get(watching.port, "/run/fd-exhaustion/past/fd-exhaustion-1")
     assert status == 200 and kind.startswith("text/html")
+
+
+def pollbench(*args):
+    return subprocess.run([sys.executable, "-m", "watch.pollbench", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_pollbench_counts_every_answer_at_the_pages_pace_and_a_missing_run_as_failures(watching):
+    write(watching.reports / "fd-exhaustion", [RUN, TRIAL, sample(10, 0.5)])
+    port = str(watching.port)
+    done = pollbench("--port", port, "--run", "fd-exhaustion", "--clients", "5", "--polls", "3", "--interval", "0.05")
+    assert done.returncode == 0, done.stderr
+    assert ("5 clients x 3 polls of /api/run/fd-exhaustion?since=0, every 0.05s after each answer: 15 answers, "
+            "0 failures; p50 ") in done.stdout
+    missing = pollbench("--port", port, "--run", "no-such-run", "--clients", "2", "--polls", "2", "--interval", "0")
+    assert missing.returncode == 1 and "back to back: 4 answers, 4 failures" in missing.stdout
+
+
+def test_pollbench_without_a_server_says_so_in_one_line():
+    done = pollbench("--port", str(launch.free_port()), "--run", "fd-exhaustion", "--clients", "2", "--polls", "1")
+    assert done.returncode == 1 and done.stderr.strip().splitlines() == [
+        "pollbench: no answer from 127.0.0.1:" + done.args[4] + " (2 failures)"]
