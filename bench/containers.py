@@ -25,6 +25,12 @@ from bench.servers import READY_TIMEOUT_S, ServerFailed
 
 # The same for every server: its own CPU, this much memory, room for 256 connections and their forks.
 SERVER_MEMORY = "512m"
+# Docker's embedded DNS puts a NAT rule in each container's network namespace, so conntrack tracks every
+# connection there, and keeps a closed one 120 s in TIME_WAIT: a few close-mode runs (hundreds of
+# thousands of connections) fill the table, and the kernel drops new packets, DNS queries and SYNs alike
+# ("table full, dropping packet"; wrk: "Temporary failure in name resolution", or it hangs). One second
+# in the namespace's own table is what a closed connection needs here.
+CONNTRACK = {"net.netfilter.nf_conntrack_tcp_timeout_time_wait": "1"}
 SERVER_PIDS = 1024
 SERVER_NOFILE = 4096
 SCRIPT_DIR = "/tmp"  # the lockdown's tmpfs: the client's only writable place
@@ -72,7 +78,7 @@ class LabNetwork:
             ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
             # Connection: close makes wrk open tens of thousands of connections to one address a minute:
             # without reuse its ports would sit in TIME_WAIT until connect() fails.
-            sysctls={"net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65000"})
+            sysctls={"net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65000", **CONNTRACK})
         # The root filesystem is read-only: the script goes to the tmpfs through a shell, not put_archive.
         written = f"printf %s {shlex.quote(wrk.SCRIPT)} > {self.script()}"
         code, _, err = self._exec(["sh", "-c", written], 10)
@@ -89,7 +95,7 @@ class LabNetwork:
             cpuset_cpus=self.server_cpus[instance.cpus], mem_limit=SERVER_MEMORY, memswap_limit=SERVER_MEMORY,
             pids_limit=SERVER_PIDS, ulimits=[docker.types.Ulimit(name="nofile", soft=SERVER_NOFILE,
                                                                  hard=SERVER_NOFILE)],
-            network=self.network.name,
+            network=self.network.name, sysctls=dict(CONNTRACK),
             networking_config={self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])})
         self.started[instance] = container
 
