@@ -43,6 +43,16 @@ def wait(what, timeout, step=0.2):
     return None
 
 
+def count(shown):
+    """The number a counter shows, read once: the page redraws it between two reads."""
+    return int(shown) if shown and shown.isdigit() else None
+
+
+def tallies_before_verdict(browser, selector):
+    shown = text(browser, selector) or ""
+    return shown if re.fullmatch(r"requests \d+, failures \d+", shown) and not text(browser, "#verdict .word") else None
+
+
 def text(browser, selector):
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
@@ -62,15 +72,16 @@ def test_the_page_follows_a_real_fd_exhaustion_to_its_verdict(watching, browser,
             "the run never started a trial"
         browser.get(watching.url("/run/fd-exhaustion"))
         fds = "[data-trial='3d'] [data-name='fds'] .value"
-        first = wait(lambda: (text(browser, fds) or "").isdigit() and text(browser, fds), 60)
+        first = wait(lambda: count(text(browser, fds)), 60)
         assert first, f"no fd count on the page: {browser.find_element('id', 'main').text[:500]}"
-        later = wait(lambda: (text(browser, fds) or "").isdigit() and int(text(browser, fds)) > int(first)
-                     and text(browser, fds), 60, 0.1)
+        def risen():
+            now = count(text(browser, fds))
+            return now if now is not None and now > first else None
+        later = wait(risen, 60, 0.1)
         assert later, f"the fd counter stayed at {first}"
         # The load client's tallies arrive while it runs, not only when it ends.
         tallies = "[data-trial='3d'] [data-name='requests']"
-        live = wait(lambda: re.fullmatch(r"requests \d+, failures \d+", text(browser, tallies) or "")
-                    and not text(browser, "#verdict .word") and text(browser, tallies), 60, 0.1)
+        live = wait(lambda: tallies_before_verdict(browser, tallies), 60, 0.1)
         assert live, f"no tallies before the verdict: {text(browser, tallies)}"
         assert wait(lambda: text(browser, "#verdict .word"), 300), "no verdict on the page"
         verdict = text(browser, "#verdict")
