@@ -20,9 +20,9 @@ def who(record, does: str = "", beside=()) -> str:
     return f"{record.stage}, which {does}," if does and checking else record.stage
 
 
-def count(n, one: str, many: str) -> str:
-    """ "1 live child", "3 live children": a number with its noun agreeing."""
-    return f"{n} {one if n == 1 else many}"
+def count(n: int, one: str, many: str | None = None) -> str:
+    """ "1 zombie", "3 zombies", "1 live child", "3 live children": a number with its noun agreeing."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def yours_first(*records) -> list:
@@ -69,8 +69,9 @@ def recorded(record) -> str:
     if record.final_fds is not None:
         parts.append(f"ended with {record.final_fds}")
     if record.samples:
-        parts.append(f"peaked at {record.peak('fds')} descriptors, {count(record.peak('live'), 'live child', 'live children')} "
-                     f"and {count(record.peak('zombies'), 'zombie', 'zombies')} as sampled")
+        live = count(record.peak("live"), "live child", "live children")
+        zombies = count(record.peak("zombies"), "zombie")
+        parts.append(f"peaked at {record.peak('fds')} descriptors, {live} and {zombies} as sampled")
     failed = load_failure(record) if "load" in record.planned else ""
     if failed:
         parts.append(f"its load client failed ({failed})")

@@ -21,7 +21,8 @@ def yours(record, curls, answered: list, slowest: float, children: list, zombies
     told = (f"{len(answered)}/{CLIENTS} curls got a response from {name} (the first: {first})"
             + (f", the slowest after {slowest:.2f}s" if len(answered) == CLIENTS else
                f" within curl's --max-time {MAX_TIME}s")
-            + f"; ps showed {count(len(children), 'live child', 'live children')} whose parent is the server (PID {record.server_pid})")
+            + f"; ps showed {count(len(children), 'live child', 'live children')} whose parent is the server "
+              f"(PID {record.server_pid})")
     lessons = []
     if not at_once:
         told += (f": it served the clients one after another; 3c, which forks a child per client and goes straight "
@@ -68,8 +69,9 @@ def judge(obs) -> Judgment:
     return Judgment.of(
         reproduced=at_once and one_child_each and not record.died,
         observed=(f"{len(answered)}/{CLIENTS} curls got a response from {who(record)}, the slowest after {slowest:.2f}s "
-                  f"while each child sleeps {record.sleep:g}s; ps showed {count(len(children), 'live child', 'live children')} "
-                  f"whose parent is the server (PID {record.server_pid}); after the sleeps, "
+                  f"while each child sleeps {record.sleep:g}s; ps showed "
+                  f"{count(len(children), 'live child', 'live children')} whose parent is the server "
+                  f"(PID {record.server_pid}); after the sleeps, "
                   f"{zombies_left} zombies remain because 3c never waits for its children."),
         numbers={"clients": CLIENTS, "answered": len(answered), "slowest_ttfb_s": slowest,
                  "children_seen": len(children), "zombies_left": zombies_left, "sleep_s": record.sleep},

@@ -5,8 +5,7 @@ it then dies (as the text's does) or logs it and carries on; its children are co
 """
 from scenarios.catalog.fd_exhaustion import accept_queue, overflow_reason
 from scenarios.catalog.lessons import DIES, WAITS
-from scenarios.catalog.zombies import plural
-from scenarios.phrases import load_failure, who
+from scenarios.phrases import count, load_failure, who
 from scenarios.spec import FdCount, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Watch
 from scenarios.verdict import Judgment
 
@@ -56,7 +55,7 @@ def yours(record, numbers: dict) -> Judgment:
     else:
         fate = f"{name} was still running at the end"
     told = (f"{fate}, the last sample {'before' if record.died else 'at'} the end seeing {children} children "
-            f"({plural(last.zombies, 'zombie')}, all of UID {record.uid}): with the server itself {children + 1} "
+            f"({count(last.zombies, 'zombie')}, all of UID {record.uid}): with the server itself {children + 1} "
             f"processes against nproc={LIMITS.nproc}, and {last.fds} open descriptors (nofile={LIMITS.nofile})")
     if failed:
         told += f"; the load client failed ({failed})"

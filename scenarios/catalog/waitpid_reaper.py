@@ -41,8 +41,8 @@ def trial_faults(record, clients: int, first: bool = True) -> tuple:
     if record.died:
         told += f"the server exited with status {record.exit_code} ({record.error_line() or 'no traceback'})"
     else:
-        told += (f"{zombies} zombies after, peak {count(record.peak('live'), 'live child', 'live children')}, {record.final_fds} "
-                 f"descriptors at the end (it started with {record.baseline_fds})")
+        told += (f"{zombies} zombies after, peak {count(record.peak('live'), 'live child', 'live children')}, "
+                 f"{record.final_fds} descriptors at the end (it started with {record.baseline_fds})")
     numbers = {f"{clients}_responses": responses, f"{clients}_load_client": failed or "ok",
                f"{clients}_zombies_after": zombies, f"{clients}_baseline_fds": record.baseline_fds,
                f"{clients}_final_fds": record.final_fds, f"{clients}_peak_live_children": record.peak("live"),

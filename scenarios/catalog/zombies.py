@@ -5,15 +5,11 @@ answers: one zombie each, all still there after kill -9, is 3d's lesson. Fewer m
 its children, which is the fix the text brings in 3e.
 """
 from scenarios.catalog.lessons import DIES, NO_ANSWER, WAITS
-from scenarios.phrases import load_failure, who
+from scenarios.phrases import count, load_failure, who
 from scenarios.spec import KillZombies, Load, Pause, Scenario, ServerSpec, Snapshot, Trial
 from scenarios.verdict import Judgment
 
 REQUESTS = 5
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def killed(kill) -> str:
@@ -29,7 +25,7 @@ def yours(record, zombies: list, kill, failed: str, numbers: dict) -> Judgment:
     connections = REQUESTS if failed else record.load().connected
     made = (f" (the load client failed: {failed})" if failed
             else f" ({connections} connections)" if connections != REQUESTS else "")
-    told = (f"{who(record)} left {plural(len(zombies), 'zombie')} (processes in state Z whose parent it is) after "
+    told = (f"{who(record)} left {count(len(zombies), 'zombie')} (processes in state Z whose parent it is) after "
             f"{REQUESTS} requests{made}; {killed(kill)}")
     lessons = []
     if kill.kill_exit is not None and len(kill.survivors) < len(kill.zombies_before):
