@@ -15,7 +15,7 @@ import time
 import docker.errors
 import docker.types
 
-from lab import inventory, lockdown, runs
+from lab import interrupts, inventory, lockdown, runs
 from lab.build import ENGINE_ERRORS
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL
 from lab.runs import remove_labelled
@@ -70,15 +70,16 @@ class LabNetwork:
 
     def open(self) -> None:
         runs.remove_orphans(self.engine)  # what a bench or scenario killed outright left behind
-        self.network = self.engine.networks.create(self.name("net"), driver="bridge", labels=self.labels)
-        self.client = self.engine.containers.run(
-            inventory.CLIENT_IMAGE, command=["sleep", "infinity"], name=self.name("wrk"), detach=True,
-            labels={**self.labels, ROLE_LABEL: "client"}, network=self.network.name, init=True,
-            cpuset_cpus=self.client_cpu, mem_limit="1g", pids_limit=256, **lockdown.container_options(),
-            ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
-            # Connection: close makes wrk open tens of thousands of connections to one address a minute:
-            # without reuse its ports would sit in TIME_WAIT until connect() fails.
-            sysctls={"net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65000", **CONNTRACK})
+        with interrupts.held():
+            self.network = self.engine.networks.create(self.name("net"), driver="bridge", labels=self.labels)
+            self.client = self.engine.containers.run(
+                inventory.CLIENT_IMAGE, command=["sleep", "infinity"], name=self.name("wrk"), detach=True,
+                labels={**self.labels, ROLE_LABEL: "client"}, network=self.network.name, init=True,
+                cpuset_cpus=self.client_cpu, mem_limit="1g", pids_limit=256, **lockdown.container_options(),
+                ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
+                # Connection: close makes wrk open tens of thousands of connections to one address a minute:
+                # without reuse its ports would sit in TIME_WAIT until connect() fails.
+                sysctls={"net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65000", **CONNTRACK})
         # The root filesystem is read-only: the script goes to the tmpfs through a shell, not put_archive.
         written = f"printf %s {shlex.quote(wrk.SCRIPT)} > {self.script()}"
         code, _, err = self._exec(["sh", "-c", written], 10)
@@ -87,16 +88,17 @@ class LabNetwork:
 
     def start(self, server: servers.Server, instance: servers.Instance) -> None:
         alias = instance.alias
-        container = self.engine.containers.run(
-            inventory.BENCH_IMAGE, command=server.command(servers.APPS[instance.app]), name=self.name(alias),
-            hostname=alias, detach=True, working_dir=inventory.APP_DIR,
-            labels={**self.labels, ROLE_LABEL: "server"}, **lockdown.container_options(),
-            environment={"PYTHONUNBUFFERED": "1", "PYTHONPATH": inventory.APP_DIR},
-            cpuset_cpus=self.server_cpus[instance.cpus], mem_limit=SERVER_MEMORY, memswap_limit=SERVER_MEMORY,
-            pids_limit=SERVER_PIDS, ulimits=[docker.types.Ulimit(name="nofile", soft=SERVER_NOFILE,
-                                                                 hard=SERVER_NOFILE)],
-            network=self.network.name, sysctls=dict(CONNTRACK),
-            networking_config={self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])})
+        with interrupts.held():
+            container = self.engine.containers.run(
+                inventory.BENCH_IMAGE, command=server.command(servers.APPS[instance.app]), name=self.name(alias),
+                hostname=alias, detach=True, working_dir=inventory.APP_DIR,
+                labels={**self.labels, ROLE_LABEL: "server"}, **lockdown.container_options(),
+                environment={"PYTHONUNBUFFERED": "1", "PYTHONPATH": inventory.APP_DIR},
+                cpuset_cpus=self.server_cpus[instance.cpus], mem_limit=SERVER_MEMORY, memswap_limit=SERVER_MEMORY,
+                pids_limit=SERVER_PIDS, ulimits=[docker.types.Ulimit(name="nofile", soft=SERVER_NOFILE,
+                                                                     hard=SERVER_NOFILE)],
+                network=self.network.name, sysctls=dict(CONNTRACK),
+                networking_config={self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])})
         self.started[instance] = container
 
     def url(self, instance: servers.Instance) -> str:

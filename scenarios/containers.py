@@ -13,7 +13,7 @@ import docker
 import docker.errors
 import docker.types
 
-from lab import inventory, lockdown, runs
+from lab import interrupts, inventory, lockdown, runs
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
 from scenarios.spec import LimitsFrom, ServerSpec, Sigterm
 
@@ -82,26 +82,28 @@ class RunContainers:
         return f"lbaws-scn-{self.run_id}-{role}"
 
     def start_network(self):
-        self.network = self.engine.networks.create(self.name("net"), driver="bridge", labels=self.labels)
+        with interrupts.held():
+            self.network = self.engine.networks.create(self.name("net"), driver="bridge", labels=self.labels)
         return self.network
 
     def start_client(self):
-        self.client = self.engine.containers.run(
-            inventory.CLIENT_IMAGE,
-            command=["sleep", "infinity"],
-            name=self.name("client"),
-            detach=True,
-            labels={**self.labels, ROLE_LABEL: "client"},
-            network=self.network.name,
-            init=True,  # reaps the curl and netcat processes exec'd into it
-            pids_limit=4096,
-            mem_limit="1g",
-            # 1000 held connections need more than the default; stay under hosts whose engine cannot raise
-            # its own hard limit (no CAP_SYS_RESOURCE, e.g. 20000 here).
-            ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
-            user=str(inventory.CLIENT_UID),
-            **lockdown.container_options(),
-        )
+        with interrupts.held():
+            self.client = self.engine.containers.run(
+                inventory.CLIENT_IMAGE,
+                command=["sleep", "infinity"],
+                name=self.name("client"),
+                detach=True,
+                labels={**self.labels, ROLE_LABEL: "client"},
+                network=self.network.name,
+                init=True,  # reaps the curl and netcat processes exec'd into it
+                pids_limit=4096,
+                mem_limit="1g",
+                # 1000 held connections need more than the default; stay under hosts whose engine cannot raise
+                # its own hard limit (no CAP_SYS_RESOURCE, e.g. 20000 here).
+                ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
+                user=str(inventory.CLIENT_UID),
+                **lockdown.container_options(),
+            )
         return self.client
 
     def files_folder(self) -> Path:
@@ -164,30 +166,31 @@ class RunContainers:
     def start_server(self, spec: ServerSpec, alias: str, uid: int, sleep: float | None):
         command, mounts = self.pid1_command(spec, sleep)
         limits = spec.limits
-        container = self.engine.containers.create(
-            spec.own.image if spec.own is not None and spec.own.image else inventory.image(spec.image),
-            command=command,
-            name=self.name(alias),
-            # The text's server names itself with getfqdn(); Django must accept that name as a Host.
-            hostname=alias,
-            # Root on purpose (pids-cgroup) is still root without any capability (the lockdown below).
-            user="0" if spec.root else str(uid),
-            init=spec.init or None,
-            working_dir=None if spec.own is not None else inventory.APP_DIR,
-            detach=True,
-            labels={**self.labels, ROLE_LABEL: "server", STAGE_LABEL: spec.stage},
-            # The text's webserver2.py imports the app module by name, from the apps folder.
-            environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias, "PYTHONPATH": inventory.APP_DIR},
-            mounts=mounts,
-            ulimits=self.ulimits(spec),
-            pids_limit=limits.pids_limit,
-            mem_limit=limits.memory,
-            **lockdown.container_options(spec.cap_add),
-            network=self.network.name,
-            networking_config={
-                self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])
-            },
-        )
+        with interrupts.held():
+            container = self.engine.containers.create(
+                spec.own.image if spec.own is not None and spec.own.image else inventory.image(spec.image),
+                command=command,
+                name=self.name(alias),
+                # The text's server names itself with getfqdn(); Django must accept that name as a Host.
+                hostname=alias,
+                # Root on purpose (pids-cgroup) is still root without any capability (the lockdown below).
+                user="0" if spec.root else str(uid),
+                init=spec.init or None,
+                working_dir=None if spec.own is not None else inventory.APP_DIR,
+                detach=True,
+                labels={**self.labels, ROLE_LABEL: "server", STAGE_LABEL: spec.stage},
+                # The text's webserver2.py imports the app module by name, from the apps folder.
+                environment={"PYTHONUNBUFFERED": "1", "LBAWS_ALLOWED_HOSTS": alias, "PYTHONPATH": inventory.APP_DIR},
+                mounts=mounts,
+                ulimits=self.ulimits(spec),
+                pids_limit=limits.pids_limit,
+                mem_limit=limits.memory,
+                **lockdown.container_options(spec.cap_add),
+                network=self.network.name,
+                networking_config={
+                    self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])
+                },
+            )
         container.start()
         return container
 

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-import signal
-import threading
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import inventory, runs
+from lab.interrupts import uninterrupted
 from scenarios import actions, past_runs, phrases, spec
 from scenarios.cgroups import PidsWatch
 from scenarios.containers import PORT, RunContainers, connect, server_uid
@@ -26,20 +24,6 @@ READY_TIMEOUT = 60.0
 # The count each watch's chart climbs into its limit with: samples.ndjson's field, the limit's name.
 CLIMBS = {spec.Watch.NOFILE: ("fds", "nofile"), spec.Watch.NPROC: ("processes", "nproc"),
           spec.Watch.PIDS: ("pids", "pids_limit"), spec.Watch.NOTHING: ("fds", None)}
-
-
-@contextmanager
-def uninterrupted():
-    """Cleanup must finish: a second Ctrl-C (or SIGTERM) during it would leave containers behind."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
 
 
 def judge(scenario: spec.Scenario, observations: Observations) -> Judgment:
