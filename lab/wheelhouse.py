@@ -7,6 +7,7 @@
 .cache/wheelhouse/own:  the project's own wheel (lbaws), rebuilt only when its sources change.
 """
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ SERVER_DIST = ROOT / "server"
 OWN_SOURCES = ["server/pyproject.toml", "server/lbaws"]
 OWN_PACKAGE = "lbaws"
 STAMP = ".digest"
+SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01, the earliest time a zip can hold
 REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -90,9 +92,10 @@ def _fresh(folder, digest):
     return stamp.exists() and stamp.read_text() == digest
 
 
-def _pip(args, what):
+def _pip(args, what, env=None):
     try:
-        result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+        result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True,
+                                env=None if env is None else {**os.environ, **env})
     except OSError as exc:
         raise LabError(f"pip could not {what}: {exc}") from exc
     if result.returncode != 0:
@@ -189,8 +192,10 @@ def ensure_own(say: Say = quiet) -> Path:
                     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
                 else:
                     shutil.copy2(src, dst)
+            # The zip's timestamps fixed: the same sources then give the same bytes in any clone, and the
+            # images built from the wheel are current there, not rebuilt.
             _pip(["wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "-w", str(tmp), source],
-                 f"build the {OWN_PACKAGE} wheel")
+                 f"build the {OWN_PACKAGE} wheel", env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH})
         _check_own(tmp)
 
     _refill(OWN, digest, fill)
