@@ -1,6 +1,10 @@
-"""The lab network as `lbaws bench` uses it: a network of its own, each server in a container pinned to
-its CPUs (the first one, or the first two), wrk in the client container pinned to the CPU after them,
-all with the same limits, the lab's lockdown and the run's labels.
+"""The lab's containers as `lbaws bench` uses them: each server in a container pinned to its CPUs (the first
+one, or the first two), and beside it a wrk container in the server's own network namespace, pinned to the
+CPU after them, reaching it on 127.0.0.1; all with the same limits, the lab's lockdown and the run's labels.
+
+Loopback inside the namespace, not the bridge between containers: the host tracks every bridged connection
+in its own conntrack table, 120 s past its close, and close-mode rounds (tens of thousands of connections
+a minute) fill it until the kernel drops SYNs and DNS queries. Every server is measured the same way.
 
 Every object carries the run's label and its runner's (as a scenario run's do), so close() and Ctrl-C
 remove exactly this run's containers and network, and the next run sweeps them if a bench was killed
@@ -26,11 +30,12 @@ from bench.servers import READY_TIMEOUT_S, ServerFailed
 # The same for every server: its own CPU, this much memory, room for 256 connections and their forks.
 SERVER_MEMORY = "512m"
 # Docker's embedded DNS puts a NAT rule in each container's network namespace, so conntrack tracks every
-# connection there, and keeps a closed one 120 s in TIME_WAIT: a few close-mode runs (hundreds of
-# thousands of connections) fill the table, and the kernel drops new packets, DNS queries and SYNs alike
-# ("table full, dropping packet"; wrk: "Temporary failure in name resolution", or it hangs). One second
-# in the namespace's own table is what a closed connection needs here.
-CONNTRACK = {"net.netfilter.nf_conntrack_tcp_timeout_time_wait": "1"}
+# connection there too, 120 s past its close by default: one second is what a closed one needs here.
+# Connection: close makes wrk open tens of thousands of connections to one address a minute: without
+# reuse its ports would sit in TIME_WAIT until connect() fails. Both in the server's namespace, which
+# its wrk shares.
+LOOPBACK_SYSCTLS = {"net.netfilter.nf_conntrack_tcp_timeout_time_wait": "1", "net.ipv4.tcp_tw_reuse": "1",
+                    "net.ipv4.ip_local_port_range": "1024 65000"}
 SERVER_PIDS = 1024
 SERVER_NOFILE = 4096
 SCRIPT_DIR = "/tmp"  # the lockdown's tmpfs: the client's only writable place
@@ -47,7 +52,7 @@ def cpu_sets(engine, most: int) -> tuple[dict, str]:
 
 
 class LabNetwork:
-    where = "lab network"
+    where = "lab containers, wrk in each server's network namespace"
     engine_errors = ENGINE_ERRORS  # what the engine raises when it fails during a run
     host = "0.0.0.0"
 
@@ -57,8 +62,8 @@ class LabNetwork:
         self.labels = {PROJECT_LABEL: PROJECT, RUN_LABEL: run_id, SCENARIO_LABEL: "bench", **runs.labels(keep=False)}
         self.server_cpus, self.client_cpu = cpu_sets(engine, most_cpus)
         self.network = None
-        self.client = None
-        self.started = {}  # Instance -> container
+        self.started = {}  # Instance -> its server's container
+        self.clients = {}  # Instance -> the wrk container in its server's network namespace
 
     def name(self, role: str) -> str:
         return f"lbaws-bench-{self.run_id}-{role}"
@@ -72,19 +77,6 @@ class LabNetwork:
         runs.remove_orphans(self.engine)  # what a bench or scenario killed outright left behind
         with interrupts.held():
             self.network = self.engine.networks.create(self.name("net"), driver="bridge", labels=self.labels)
-            self.client = self.engine.containers.run(
-                inventory.CLIENT_IMAGE, command=["sleep", "infinity"], name=self.name("wrk"), detach=True,
-                labels={**self.labels, ROLE_LABEL: "client"}, network=self.network.name, init=True,
-                cpuset_cpus=self.client_cpu, mem_limit="1g", pids_limit=256, **lockdown.container_options(),
-                ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
-                # Connection: close makes wrk open tens of thousands of connections to one address a minute:
-                # without reuse its ports would sit in TIME_WAIT until connect() fails.
-                sysctls={"net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65000", **CONNTRACK})
-        # The root filesystem is read-only: the script goes to the tmpfs through a shell, not put_archive.
-        written = f"printf %s {shlex.quote(wrk.SCRIPT)} > {self.script()}"
-        code, _, err = self._exec(["sh", "-c", written], 10)
-        if code != 0:
-            raise ServerFailed(f"cannot write wrk's script in the client container: {err.strip()[-200:]}")
 
     def start(self, server: servers.Server, instance: servers.Instance) -> None:
         alias = instance.alias
@@ -97,12 +89,23 @@ class LabNetwork:
                 cpuset_cpus=self.server_cpus[instance.cpus], mem_limit=SERVER_MEMORY, memswap_limit=SERVER_MEMORY,
                 pids_limit=SERVER_PIDS, ulimits=[docker.types.Ulimit(name="nofile", soft=SERVER_NOFILE,
                                                                      hard=SERVER_NOFILE)],
-                network=self.network.name, sysctls=dict(CONNTRACK),
+                network=self.network.name, sysctls=dict(LOOPBACK_SYSCTLS),
                 networking_config={self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])})
         self.started[instance] = container
+        with interrupts.held():
+            self.clients[instance] = self.engine.containers.run(
+                inventory.CLIENT_IMAGE, command=["sleep", "infinity"], name=self.name(f"{alias}-wrk"), detach=True,
+                labels={**self.labels, ROLE_LABEL: "client"}, network_mode=f"container:{container.id}", init=True,
+                cpuset_cpus=self.client_cpu, mem_limit="1g", pids_limit=256, **lockdown.container_options(),
+                ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)])
+        # The root filesystem is read-only: the script goes to the tmpfs through a shell, not put_archive.
+        written = f"printf %s {shlex.quote(wrk.SCRIPT)} > {self.script()}"
+        code, _, err = self._exec(instance, ["sh", "-c", written], 10)
+        if code != 0:
+            raise ServerFailed(f"cannot write wrk's script in {alias}'s client container: {err.strip()[-200:]}")
 
     def url(self, instance: servers.Instance) -> str:
-        return f"http://{instance.alias}:{servers.PORT}{servers.PATH}"
+        return f"http://127.0.0.1:{servers.PORT}{servers.PATH}"
 
     def ready(self, instance: servers.Instance, timeout: float = READY_TIMEOUT_S) -> None:
         """Return once the server answers 200 at /hello, else ServerFailed."""
@@ -110,7 +113,7 @@ class LabNetwork:
         deadline = time.monotonic() + timeout
         while True:
             self.check_alive(instance)
-            _, out, _ = self._exec(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
+            _, out, _ = self._exec(instance, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
                                        self.url(instance)], 5)
             if out.strip() == "200":
                 return
@@ -126,8 +129,8 @@ class LabNetwork:
             code = container.attrs.get("State", {}).get("ExitCode")
             raise ServerFailed(f"{instance} exited ({code}): {_tail(container)}")
 
-    def curl(self, argv: list) -> str:
-        return self._exec(argv, 15)[1]
+    def curl(self, instance: servers.Instance, argv: list) -> str:
+        return self._exec(instance, argv, 15)[1]
 
     def stop(self, instance: servers.Instance) -> str:
         """Stop the server as `docker stop` does (SIGTERM, its grace period); what it printed."""
@@ -138,19 +141,21 @@ class LabNetwork:
         except docker.errors.APIError:
             return ""
 
-    def wrk(self, argv: list, timeout: float) -> tuple[int, str, str]:
-        return self._exec(argv, timeout)
+    def wrk(self, instance: servers.Instance, argv: list, timeout: float) -> tuple[int, str, str]:
+        return self._exec(instance, argv, timeout)
 
     def script(self) -> str:
         return f"{SCRIPT_DIR}/{wrk.SCRIPT_NAME}"
 
     def wrk_version(self) -> str:
-        _, out, err = self._exec(["wrk", "--version"], 10)
+        if not self.clients:
+            return "unknown"
+        _, out, err = self._exec(next(iter(self.clients)), ["wrk", "--version"], 10)
         return wrk.version(out + err)
 
-    def _exec(self, argv: list, timeout: float) -> tuple[int, str, str]:
+    def _exec(self, instance: servers.Instance, argv: list, timeout: float) -> tuple[int, str, str]:
         bounded = ["timeout", "-k", "2", str(max(1, round(timeout))), *argv]
-        result = self.client.exec_run(bounded, demux=True)
+        result = self.clients[instance].exec_run(bounded, demux=True)
         out, err = result.output
         return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
 

@@ -2,7 +2,7 @@
 (the first one, or the first two) with taskset, wrk a host process pinned to the CPU after them; the
 servers from the project's virtualenv.
 
-The figures of issue 10 were taken this way; the lab network adds a bridge and a veth pair per packet.
+The figures of issue 10 were taken this way; the lab's containers add a network namespace each.
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ class Loopback:
         if process.poll() is not None:
             raise ServerFailed(f"{instance} exited ({process.returncode}): {self._tail(instance)}")
 
-    def curl(self, argv: list) -> str:
+    def curl(self, instance: servers.Instance, argv: list) -> str:
         try:
             return subprocess.run(argv, capture_output=True, text=True, timeout=15).stdout
         except subprocess.TimeoutExpired:
@@ -145,7 +145,7 @@ class Loopback:
     def script(self) -> str:
         return str(self.folder / wrk.SCRIPT_NAME)
 
-    def wrk(self, argv: list, timeout: float) -> tuple[int, str, str]:
+    def wrk(self, instance: servers.Instance, argv: list, timeout: float) -> tuple[int, str, str]:
         argv = [self.wrk_path, *argv[1:]]
         try:
             result = subprocess.run(["taskset", "-c", self.client_cpu, *argv], capture_output=True, text=True,

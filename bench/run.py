@@ -53,9 +53,9 @@ def run(place, settings: Settings, say) -> Results:
     running = servers.instances(settings.servers, settings.apps, settings.cpus)
     say(f"bench: run {place.run_id}: starting {len(running)} servers on the {place.where}")
     place.open()
-    results.wrk_version = place.wrk_version()
     for instance in running:
         place.start(servers.SERVERS_BY_NAME[instance.server], instance)
+    results.wrk_version = place.wrk_version()
     for instance in running:
         try:
             place.ready(instance)
@@ -63,7 +63,7 @@ def run(place, settings: Settings, say) -> Results:
             results.broken[instance] = str(exc)
             say(f"bench: {exc}")
             continue
-        results.kept[instance] = keepalive.parse(place.curl(keepalive.command(place.url(instance))))
+        results.kept[instance] = keepalive.parse(place.curl(instance, keepalive.command(place.url(instance))))
     say("bench: kept the connection: " + ", ".join(
         f"{instance.alias} {_yes(kept)}" for instance, kept in results.kept.items()))
     if settings.warmup:
@@ -116,4 +116,4 @@ def _measure(place, cell, duration_s):
 
 def _wrk(place, instance, connections, duration_s, keep_alive):
     argv = wrk.command(place.url(instance), connections, duration_s, keep_alive, place.script())
-    return place.wrk(argv, duration_s + WRK_GRACE_S)
+    return place.wrk(instance, argv, duration_s + WRK_GRACE_S)

@@ -33,8 +33,10 @@ def reading(record) -> dict:
     peak = record.pids_peak()
     # A reader's 3d prints what it likes: its sampled children count instead, except where the cgroup
     # fills and no probe can count inside (as root): there the count read from outside, less 3d itself,
-    # is its children (and the probes of the moment).
-    children = peak.current - 1 if record.server_file and record.uid == 0 else children_at_death(record)
+    # is its children (and the probes of the moment). No more than the limit are 3d's: fork() stops there,
+    # while a probe docker exec moves into the full cgroup is counted past it.
+    held = min(peak.current, peak.limit) if peak.limit else peak.current
+    children = held - 1 if record.server_file and record.uid == 0 else children_at_death(record)
     return {"uid": record.uid, "nproc": record.limits["nproc"], "children_at_death": children,
             "processes_at_death": children + 1, "pids_peak": peak.current, "pids_limit_read": peak.limit,
             "pids_refused": record.pids_refused(), "error": record.error_line(), "exit_code": record.exit_code}

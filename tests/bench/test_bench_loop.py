@@ -33,7 +33,7 @@ class RecordedPlace:
     def url(self, instance):
         return f"http://{instance.server}-{instance.app}:8888/hello"
 
-    def curl(self, argv):
+    def curl(self, instance, argv):
         self.calls.append(("curl", argv[-1]))
         server = argv[-1].split("//")[1].split("-wsgi")[0].split("-flask")[0]
         return "200 1\n200 1\n" if server in self.closes else "200 1\n200 0\n"
@@ -47,7 +47,7 @@ class RecordedPlace:
     def script(self):
         return "/tmp/x.lua"
 
-    def wrk(self, argv, timeout):
+    def wrk(self, instance, argv, timeout):
         url = argv[-1]
         self.calls.append(("wrk", url, argv[argv.index("--connections") + 1], "Connection: close" in argv, timeout))
         if url in self.silent:
@@ -121,7 +121,7 @@ def test_a_wrk_cut_off_by_its_bound_is_a_failed_round_saying_so(recorded):
 
 def test_a_refused_wrk_quotes_wrk(recorded):
     place = RecordedPlace("")
-    place.wrk = lambda argv, timeout: (1, "", recorded("wrk-refused.txt"))
+    place.wrk = lambda instance, argv, timeout: (1, "", recorded("wrk-refused.txt"))
     results = run.run(place, SETTINGS, lambda line: None)
     assert all(lines == [f"round {n}: wrk printed no result: unable to connect to 127.0.0.1:18555 Connection "
                          f"refused" for n in (1, 2, 3)] for lines in results.failures.values())

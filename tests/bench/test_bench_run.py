@@ -42,7 +42,7 @@ def test_quick_gives_every_server_its_figures_and_writes_the_files(bench_images,
     took = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     document = json.loads((tmp_path / "bench.json").read_text())
-    assert document["where"] == "lab network"
+    assert document["where"] == "lab containers, wrk in each server's network namespace"
     assert document["settings"]["rounds"] >= 3
     rows = document["results"]
     assert {row["server"] for row in rows} == set(servers.SERVERS_BY_NAME)
