@@ -8,10 +8,12 @@ tests share goes to one worker as a group, so it is made once and nothing else t
   running them would share those counts;
 - a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
   tests): the module, so the fixture runs once;
-- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once;
-- the scenario runs that flood the server (FLOODS), and the reader's checks whose experiments flood the
-  lab's own 3d beside the reader's file: their numbers ride on the server keeping up, so they carry the
-  marker `alone`, and `make test` runs them in a second pass, one at a time, with nothing beside them.
+- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once; their
+  figures are printed, not asserted, so they run in the first pass;
+- the scenario runs that flood the server (FLOODS), and the modules of reader's checks whose experiments
+  flood the lab's own 3d beside the reader's file (`pytestmark = pytest.mark.alone`): their numbers ride
+  on the server keeping up, so they carry the marker `alone`, and `make test` runs them in a second
+  pass, one at a time, with nothing beside them.
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
@@ -71,12 +73,10 @@ def _has_module_fixture(item) -> bool:
 
 
 def runs_alone(item) -> bool:
-    """A flood, or a reader's check whose experiments put the lab's own 3d beside it under a flood: run with
-    anything else on two cores, a backlog of 5 drops handshakes and 3d never reaches its limit."""
-    in_checks = os.path.relpath(str(item.path), TESTS).startswith("check" + os.sep)
-    # A real `lbaws bench` too: wrk against each server in turn, figures the machine's load would move.
-    return (_floods(item) or (in_checks and _has_module_fixture(item)) or item.get_closest_marker("bench") is not None
-            or item.get_closest_marker("alone") is not None)
+    """A flood, or a module that says it floods (a reader's checks whose experiments put the lab's own 3d
+    beside it under a flood): run with anything else on two cores, a backlog of 5 drops handshakes and 3d
+    never reaches its limit."""
+    return _floods(item) or item.get_closest_marker("alone") is not None
 
 
 @pytest.hookimpl(tryfirst=True)

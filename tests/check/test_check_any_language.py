@@ -15,9 +15,10 @@ from lab import inventory
 from lab.inventory import PROJECT_LABEL, PROJECT, RUN_LABEL
 from scenarios.catalog.lessons import KEEPS_COPY
 
-from test_check import LBAWS, ROOT, RUN_ID, SERVERS
+from checking import LBAWS, ROOT, RUN_ID, SERVERS
 
-pytestmark = pytest.mark.container
+# The C ports run every experiment of their stage, the floods among them: see tests/check/test_check.py.
+pytestmark = [pytest.mark.container, pytest.mark.alone]
 
 SHELL_SERVER = """#!/bin/bash
 # Part 1's server as a shell script: netcat answers one connection, whatever it says, then the loop

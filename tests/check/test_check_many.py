@@ -16,7 +16,7 @@ from commands import check_junit, check_many
 from lab.inventory import RUN_LABEL
 from scenarios.catalog.lessons import KEEPS_COPY
 
-from test_check import LBAWS, ROOT, SERVERS
+from checking import LBAWS, ROOT, SERVERS
 
 RUN_ID = re.compile(r"labelled org\.lbaws-lab\.run=(\S+?),")
 

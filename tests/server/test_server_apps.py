@@ -262,7 +262,7 @@ def _stat(pid):
     try:
         with open(f"/proc/{pid}/stat") as stat:
             name, fields = stat.read().rsplit(")", 1)
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before the open, or between it and the read
         return None
     state, ppid = fields.split()[:2]
     return name.split("(", 1)[1], state, int(ppid)

@@ -132,7 +132,7 @@ ONE_SIGNAL = textwrap.dedent("""
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 return stat.read().rpartition(")")[2].split()[0]
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             return "gone"
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
