@@ -76,6 +76,18 @@ def test_text_children_stop_at_their_first_refused_connect():
     assert lab["connections_attempted"] == lab["refused"] == 15 and lab["clients_stopped"] == 0
 
 
+def test_a_lab_client_whose_every_connect_failed_does_not_wait_out_its_hold():
+    closed, url = _closed_port_url()
+    try:
+        code, refused, err = run_client("--url", url, "--max-clients", 3, "--hold", 20, "--json")
+    finally:
+        closed.close()
+    assert code == 0, err
+    assert refused["refused"] == 3 and refused["connected"] == 0
+    # Three refused connects take milliseconds; holding nothing for 20 s would take 20.
+    assert refused["elapsed_s"] < 10, refused["elapsed_s"]
+
+
 @pytest.mark.alone  # the 5th connect races the listener's close: on a busy machine it lands in the queue
 def test_a_text_client_opens_in_turn_until_the_server_is_gone(loopback):
     # The listener closes after its 4th accept, as 3d's does when it dies: connection 5 is refused.

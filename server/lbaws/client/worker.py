@@ -104,7 +104,8 @@ class Client:
                     return
             if plan.pattern == REPOSITORY:
                 return  # os._exit(0) right after sendall(): nothing is held
-            self._wait_until(self._clock() + plan.hold)
+            if open_socks:  # a client whose every connection failed has nothing to hold: it leaves
+                self._wait_until(self._clock() + plan.hold)
         finally:
             for conn, sock in open_socks:
                 sock.close()
