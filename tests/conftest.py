@@ -36,8 +36,9 @@ FLOODS = {"fd-exhaustion", "nproc-exhaustion", "missed-signals", "waitpid-reaper
           # a busy machine, and 3c's ten children must all be alive at once.
           "iterative-blocking", "concurrent-fork"}
 FLOOD_TESTS = {"test_every_fixed_stage_answers_every_request_without_zombie_or_leak",
-               "test_fd_exhaustion_with_the_repositorys_client_counts_what_reached_accept",
-               "test_reproduces_with_the_limits_from_the_entrypoint"}
+               "test_fd_exhaustion_with_the_repositorys_client_counts_what_reached_accept"}
+# Tests that run the scenario their `name` says: a flood when that scenario is one.
+SCENARIO_TESTS = {"test_scenario_reproduces", "test_reproduces_with_the_limits_from_the_entrypoint"}
 # Four workers on two cores: the tests mostly wait, and more would only queue on the engine.
 WORKERS = 4
 
@@ -63,7 +64,7 @@ def _floods(item) -> bool:
     if name in FLOOD_TESTS:
         return True
     callspec = getattr(item, "callspec", None)
-    return name == "test_scenario_reproduces" and callspec is not None and callspec.params.get("name") in FLOODS
+    return name in SCENARIO_TESTS and callspec is not None and callspec.params.get("name") in FLOODS
 
 
 def _has_module_fixture(item) -> bool:
