@@ -24,6 +24,7 @@ from bench.servers import READY_TIMEOUT_S, ServerFailed
 ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = ROOT / "apps"
 WSGIREF = ROOT / "images" / "bench" / "lbaws-bench-wsgiref"
+RUN_ENV = "LBAWS_BENCH_RUN"
 HOST = "127.0.0.1"
 STOP_TIMEOUT_S = 5
 
@@ -92,7 +93,8 @@ class Loopback:
     def start(self, server: servers.Server, instance: servers.Instance) -> None:
         port = _free_port()
         log = self.folder / f"{instance.alias}.log"
-        env = {**os.environ, "PYTHONPATH": str(APPS_DIR), "PYTHONUNBUFFERED": "1"}
+        # RUN_ENV names the run in every process the server forks, for anyone who looks for what it left.
+        env = {**os.environ, "PYTHONPATH": str(APPS_DIR), "PYTHONUNBUFFERED": "1", RUN_ENV: self.run_id}
         with open(log, "wb") as out:
             # A session of its own: close() ends the server and every worker it forked, and the
             # terminal's Ctrl-C reaches only this command, whose cleanup stops them.

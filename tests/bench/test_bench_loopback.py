@@ -1,24 +1,24 @@
 """`lbaws bench --loopback` for real: host processes pinned with taskset, wrk on 127.0.0.1; every server
 chosen gets figures, and none of them (nor a worker) outlives the run."""
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from benchhelp import ROOT
+from bench.loopback import RUN_ENV
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(300)]
-APPS = ROOT / "apps"
 
 
 def servers_left():
-    """Processes running in this checkout's apps folder, where --loopback starts its servers."""
+    """Processes a --loopback run started (the run's name in their environment), wherever they are now.
+
+    Other tests serve from the apps folder at the same time: only the environment tells the bench's own."""
     left = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if os.readlink(entry / "cwd") == str(APPS):
+                if f"{RUN_ENV}=".encode() in (entry / "environ").read_bytes():
                     left.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
             except OSError:
                 pass
