@@ -39,7 +39,6 @@ LOOPBACK_SYSCTLS = {"net.netfilter.nf_conntrack_tcp_timeout_time_wait": "1", "ne
 SERVER_PIDS = 1024
 SERVER_NOFILE = 4096
 SCRIPT_DIR = "/tmp"  # the lockdown's tmpfs: the client's only writable place
-CLOSE_SETTLE_S = 1.0
 STOP_TIMEOUT_S = 3
 
 
@@ -160,11 +159,8 @@ class LabNetwork:
         return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
 
     def close(self) -> list:
-        label = inventory.label_filter(RUN_LABEL, self.run_id)
-        removed = remove_labelled(self.engine, label)
-        # A create that Ctrl-C cut short on our side may still complete on the engine's: look once more.
-        time.sleep(CLOSE_SETTLE_S)
-        return removed + remove_labelled(self.engine, label)
+        # No second look needed: Ctrl-C never cuts a create short (lab.interrupts.held).
+        return remove_labelled(self.engine, inventory.label_filter(RUN_LABEL, self.run_id))
 
 
 def _tail(container, lines: int = 6) -> str:

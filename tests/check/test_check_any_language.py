@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from lab import inventory
 from lab.inventory import PROJECT_LABEL, PROJECT, RUN_LABEL
 from scenarios.catalog.lessons import KEEPS_COPY
 
-from checking import LBAWS, ROOT, RUN_ID, SERVERS
+from checking import LBAWS, ROOT, RUN_ID, SERVERS, Checked, out, row
 
 # The C ports run every experiment of their stage, the floods among them: see tests/check/test_check.py.
 pytestmark = [pytest.mark.container, pytest.mark.alone]
@@ -39,27 +40,20 @@ def compile_c(name, folder):
     return folder
 
 
-class Run:
-    def __init__(self, name, args, reports):
-        self.name, self.args, self.reports = name, args, reports
-        self.process = None
+class Run(Checked):
+    """A check of a folder or an image: its arguments name what runs, not a file of tests/servers."""
 
     def run(self):
+        started = time.monotonic()
         self.process = subprocess.run([LBAWS, "check", *self.args, "--reports", str(self.reports)],
                                       capture_output=True, text=True, timeout=900, cwd=ROOT)
-
-    @property
-    def summary(self):
-        return json.loads((self.reports / "summary.json").read_text())
-
-    def verdicts(self):
-        return {row["scenario"]: row["verdict"] for row in self.summary["scenarios"]}
+        self.duration = time.monotonic() - started
 
     def row(self, scenario):
-        return next(r for r in self.summary["scenarios"] if r["scenario"] == scenario)
+        return row(self, scenario)
 
     def out(self):
-        return self.process.stdout + self.process.stderr
+        return out(self)
 
 
 @pytest.fixture(scope="module")

@@ -115,24 +115,25 @@ def test_pids_cgroup_root_stopped_at_nproc_is_not_the_lesson():
     assert not verdict.reproduced
 
 
-def test_pids_cgroup_with_a_readers_3d_counts_root_from_outside_and_the_uid_from_its_samples():
-    # As measured with tests/servers/webserver3d.py: the cgroup peaked at 200 and 106, probes included.
-    root, user = pids_trial("root", 0, 0, 200, 1), pids_trial("nproc", UID, 0, 106, 0)
+def readers_pids_runs(root_peak):
+    """A reader's 3d in both trials, the root one's cgroup peaking at root_peak, the UID's at 106."""
+    root, user = pids_trial("root", 0, 0, root_peak, 1), pids_trial("nproc", UID, 0, 106, 0)
     user.samples = samples([(1.0, 50, 1, 40), (1.5, 101, 2, 97), (1.7, None, 0, 0)])
     for record in (root, user):
         record.server_file, record.logs = "/srv/webserver3d.py", EAGAIN_TRACEBACK
-    verdict = pids_cgroup.judge(observations(root, user))
+    return observations(root, user)
+
+
+def test_pids_cgroup_with_a_readers_3d_counts_root_from_outside_and_the_uid_from_its_samples():
+    # As measured with tests/servers/webserver3d.py: the cgroup peaked at 200 and 106, probes included.
+    verdict = pids_cgroup.judge(readers_pids_runs(200))
     assert verdict.reproduced
     assert (verdict.numbers["root_processes_at_death"], verdict.numbers["user_processes_at_death"]) == (200, 100)
 
 
 def test_a_readers_root_3d_is_counted_at_the_cgroups_limit_when_probes_pass_it():
     # Measured: 206 of 200. fork() stops at the limit, but docker exec moves its probe into the full cgroup.
-    root, user = pids_trial("root", 0, 0, 206, 1), pids_trial("nproc", UID, 0, 106, 0)
-    user.samples = samples([(1.0, 50, 1, 40), (1.5, 101, 2, 97), (1.7, None, 0, 0)])
-    for record in (root, user):
-        record.server_file, record.logs = "/srv/webserver3d.py", EAGAIN_TRACEBACK
-    verdict = pids_cgroup.judge(observations(root, user))
+    verdict = pids_cgroup.judge(readers_pids_runs(206))
     assert verdict.reproduced, verdict.observed
     assert (verdict.numbers["root_processes_at_death"], verdict.numbers["root_pids_peak"]) == (200, 206)
 
