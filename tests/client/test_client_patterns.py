@@ -104,3 +104,27 @@ def test_a_text_client_opens_in_turn_until_the_server_is_gone(loopback):
     assert text["clients_stopped"] == 1
     assert (lab["connected"], lab["refused"], lab["connections_attempted"]) == (4, 6, 10)
     assert lab["clients_stopped"] == 0
+
+
+@pytest.mark.parametrize("mode", ["answer", "reset"])
+def test_a_lab_client_leaves_once_the_server_closed_every_connection_it_held(loopback, mode):
+    # "answer" closes after its response, as 3g's child does; "reset" is what a dead server's sockets send.
+    server = loopback(mode)
+    code, summary, err = run_client("--url", server.url, "--max-clients", 4, "--max-conns", 2, "--hold", 30,
+                                    "--json")
+    assert code == 0, err
+    # A reset may beat the request's send: every connection was tried, whatever each one's tally says.
+    assert summary["connections_attempted"] == 8 and wait_for(lambda: server.accepted == 8, 5)
+    # Measured: 0.005 s; holding connections the server had closed would take the whole 30.
+    assert summary["elapsed_s"] < 15, summary["elapsed_s"]
+
+
+def test_a_lab_client_holds_what_the_server_keeps_open_even_when_it_answered(loopback):
+    # "answer-open" answers and keeps the socket, as 3d's parent keeps its copy: there is something to hold.
+    server = loopback("answer-open")
+    code, summary, err = run_client("--url", server.url, "--max-clients", 3, "--hold", 2, "--read", "--json")
+    assert code == 0, err
+    assert summary["responses"] == 3
+    assert summary["elapsed_s"] >= 2
+    assert wait_for(lambda: server.open_now == 0 and len(server.open_spans) == 3, 10)
+    assert min(closed - accepted for accepted, closed in server.open_spans) >= 1.9

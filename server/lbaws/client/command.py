@@ -84,7 +84,8 @@ def build_parser():
     p.add_argument("--url", default=DEFAULT_URL, help="http://host:port/path to request")
     p.add_argument("--hold", type=_bounded(float, 0, MAX_SECONDS), default=0.0,
                    help="seconds each client keeps its sockets open after sending (and reading); "
-                        "a client left with none open leaves at once")
+                        "a client left with none open, or whose every connection the server has "
+                        "closed or reset (it answered and closed, or died), leaves at once")
     p.add_argument("--rate", type=_bounded(float, 0, 1e6), default=0.0,
                    help="connections started per second over all clients; 0: as fast as possible")
     p.add_argument("--read", action="store_true",

@@ -12,6 +12,7 @@ KEEP_ALIVE, beyond the text, keeps one connection and sends request after
 request on it, opening a new one whenever the server closes it.
 """
 
+import select
 import socket
 import time
 from dataclasses import dataclass
@@ -104,8 +105,7 @@ class Client:
                     return
             if plan.pattern == REPOSITORY:
                 return  # os._exit(0) right after sendall(): nothing is held
-            if open_socks:  # a client whose every connection failed has nothing to hold: it leaves
-                self._wait_until(self._clock() + plan.hold)
+            self._hold([sock for _, sock in open_socks])
         finally:
             for conn, sock in open_socks:
                 sock.close()
@@ -175,6 +175,23 @@ class Client:
             self.emit(events.UNENDED, conn)
             return False
         return True
+
+    def _hold(self, socks):
+        """Keep the sockets open for --hold seconds, never past the deadline, or until the server has
+        closed every one: a connection the server closed (or reset) holds nothing of it any more, as
+        when it answered and closed, or died. One it keeps open, as 3d's parent does, is held."""
+        end = min(self._clock() + self.plan.hold, self.plan.deadline)
+        poller = select.poll()
+        for sock in socks:
+            poller.register(sock, select.POLLRDHUP)  # POLLHUP and POLLERR come whatever is asked
+        left = len(socks)
+        while left:
+            now = self._clock()
+            if now >= end:
+                return
+            for fd, _ in poller.poll((end - now) * 1000):
+                poller.unregister(fd)
+                left -= 1
 
     def _wait_until(self, when):
         """Sleep until `when`, never past the deadline; False once the deadline is reached."""
