@@ -19,7 +19,7 @@ import time
 import docker.errors
 import docker.types
 
-from lab import interrupts, inventory, lockdown, runs
+from lab import interrupts, inventory, lockdown, priority, runs
 from lab.build import ENGINE_ERRORS
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL
 from lab.runs import remove_labelled
@@ -84,6 +84,7 @@ class LabNetwork:
                 inventory.BENCH_IMAGE, command=server.command(servers.APPS[instance.app]), name=self.name(alias),
                 hostname=alias, detach=True, working_dir=inventory.APP_DIR,
                 labels={**self.labels, ROLE_LABEL: "server"}, **lockdown.container_options(),
+                **priority.container_options(),
                 environment={"PYTHONUNBUFFERED": "1", "PYTHONPATH": inventory.APP_DIR},
                 cpuset_cpus=self.server_cpus[instance.cpus], mem_limit=SERVER_MEMORY, memswap_limit=SERVER_MEMORY,
                 pids_limit=SERVER_PIDS, ulimits=[docker.types.Ulimit(name="nofile", soft=SERVER_NOFILE,
@@ -96,6 +97,7 @@ class LabNetwork:
                 inventory.CLIENT_IMAGE, command=["sleep", "infinity"], name=self.name(f"{alias}-wrk"), detach=True,
                 labels={**self.labels, ROLE_LABEL: "client"}, network_mode=f"container:{container.id}", init=True,
                 cpuset_cpus=self.client_cpu, mem_limit="1g", pids_limit=256, **lockdown.container_options(),
+                **priority.container_options(),
                 ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)])
         # The root filesystem is read-only: the script goes to the tmpfs through a shell, not put_archive.
         written = f"printf %s {shlex.quote(wrk.SCRIPT)} > {self.script()}"

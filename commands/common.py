@@ -110,8 +110,13 @@ def image_roles(scenarios) -> set[str]:
 def ready_engine(prog: str, out, roles=None):
     """(engine, None) with the images of roles current (None: every lab image), or (None, exit status)
     after one line on stderr. A first run builds only what it starts, the rest when it is needed."""
-    from lab import images, inventory
+    from lab import images, inventory, priority
 
+    try:
+        priority.cpu_shares()  # a weight the engine would refuse, said before anything starts
+    except priority.PriorityError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None, EXIT_USAGE
     try:
         engine = inventory.connect(timeout=120)
         images.ensure_images(say=lambda line: print(line, file=out, flush=True), roles=roles)

@@ -13,7 +13,7 @@ import docker
 import docker.errors
 import docker.types
 
-from lab import interrupts, inventory, lockdown, runs
+from lab import interrupts, inventory, lockdown, priority, runs
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
 from scenarios.spec import LimitsFrom, ServerSpec, Sigterm
 
@@ -103,6 +103,7 @@ class RunContainers:
                 ulimits=[docker.types.Ulimit(name="nofile", soft=16384, hard=16384)],
                 user=str(inventory.CLIENT_UID),
                 **lockdown.container_options(),
+                **priority.container_options(),
             )
         return self.client
 
@@ -186,6 +187,7 @@ class RunContainers:
                 pids_limit=limits.pids_limit,
                 mem_limit=limits.memory,
                 **lockdown.container_options(spec.cap_add),
+                **priority.container_options(),
                 network=self.network.name,
                 networking_config={
                     self.network.name: self.engine.api.create_endpoint_config(aliases=[alias])

@@ -9,11 +9,13 @@ tests share goes to one worker as a group, so it is made once and nothing else t
 - a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
   tests): the module, so the fixture runs once;
 - `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once, and in the
-  second pass (below): beside the first pass's load, wsgiref stalled wrk past its bound;
+  second pass (below): beside the first pass's load at the same priority, wsgiref stalled wrk past its
+  bound;
 - the scenario runs that flood the server (FLOODS), and the modules of reader's checks whose experiments
   flood the lab's own 3d beside the reader's file (`pytestmark = pytest.mark.alone`): their numbers ride
   on the server keeping up, so they carry the marker `alone`, and `make test` runs them in a second
-  pass, one at a time, with nothing beside them.
+  pass, one at a time, at normal priority; the first pass runs beside it at the lowest (nice 19, and
+  Docker's least CPU weight for its containers: tests/passes.py), so nothing of it takes their CPU.
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
@@ -48,6 +50,9 @@ def pytest_xdist_auto_num_workers(config):
 
 
 def group_of(item) -> str | None:
+    named = item.get_closest_marker("xdist_group")
+    if named is not None:  # a module that names its group (tests/check's pool of flood checks)
+        return named.args[0] if named.args else named.kwargs.get("name")
     if COMPOSE_FIXTURES & set(getattr(item, "fixturenames", ())):
         return "compose-lab"
     if _floods(item):

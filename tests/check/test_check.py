@@ -2,43 +2,26 @@
 experiments that flood a server: it says yes to a file that behaves as the text's stage and no, with the
 reason, to one that does not.
 
-The checks start together, two at a time, and each test reads its own result. Their experiments put the
-lab's own 3d beside the reader's file under a flood of clients, so `make test` runs them in its second
-pass, with nothing else beside them (tests/conftest.py); the checks decided by one quiet experiment are
-in test_check_one_experiment.py.
+The checks (flood_checks.PYTHON_FILES) start together with the other languages', two at a time, and each
+test reads its own result. Their experiments put the lab's own 3d beside the reader's file under a flood
+of clients, so `make test` runs them in its second pass, one pool at a time (tests/conftest.py); the
+checks decided by one quiet experiment are in test_check_one_experiment.py.
 """
 import json
 from pathlib import Path
 
 import pytest
 
-from checking import out, prepared, row, run_all
+from checking import out, row
 from scenarios.catalog.lessons import KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME
 
-pytestmark = pytest.mark.alone
-
-# name -> the `lbaws check` arguments after the file; each decides with the fewest experiments it can.
-# Longest first (80, 62, 56 and 41 s of experiments when measured), so the two at a time end together.
-CHECKS = {
-    "good-3g": ("webserver3g.py",),
-    "3d-as-3g": ("webserver3d.py", "--stage", "3g", "--scenario", "waitpid-reaper", "--scenario", "fd-exhaustion"),
-    "3d": ("webserver3d.py",),
-    # Other shapes: a class with its own greeting and a Content-Length, a selectors loop answering
-    # HTTP/1.0 with another body, a parent that waits right after fork().
-    "classy": ("Classy-Server.v2.py", "--stage", "3g", "--scenario", "client-hang", "--scenario", "fd-exhaustion",
-               "--scenario", "served-at-once"),
-    "selectors": ("selectors_webserver3g.py", "--scenario", "client-hang", "--scenario", "fd-exhaustion"),
-    # Timed against its own sleep, as iterative-blocking is: a busy machine would blur one-at-a-time.
-    "serial": ("serial_webserver3g.py", "--scenario", "served-at-once"),
-    "wait-once-3g": ("wait_once_webserver3g.py", "--scenario", "waitpid-reaper"),
-    "never-waits": ("never_waits_webserver3g.py", "--scenario", "waitpid-reaper"),
-}
+# One pool with test_check_any_language.py's checks (flood_checks.py), on one xdist worker.
+pytestmark = [pytest.mark.alone, pytest.mark.xdist_group("flood-checks")]
 
 
-@pytest.fixture(scope="module")
-def checked(tmp_path_factory):
-    """Every check of CHECKS, run as a reader runs it."""
-    return run_all(prepared(CHECKS, tmp_path_factory))
+@pytest.fixture
+def checked(flood_checks):
+    return flood_checks
 
 
 @pytest.mark.container
