@@ -2,7 +2,8 @@
 
 Docker's --cpu-shares, a weight relative to other containers (1024 is Docker's default, 2 the least);
 unset, every container lbaws starts (scenarios, checks, the bench) gets the engine's default. `make test`
-sets 2 for the tests that only wait, so the floods running beside them keep the CPU they have alone.
+sets 256 for the tests that only wait, so the floods running beside them keep most of the CPU they have
+alone.
 """
 import os
 

@@ -14,8 +14,8 @@ tests share goes to one worker as a group, so it is made once and nothing else t
 - the scenario runs that flood the server (FLOODS), and the modules of reader's checks whose experiments
   flood the lab's own 3d beside the reader's file (`pytestmark = pytest.mark.alone`): their numbers ride
   on the server keeping up, so they carry the marker `alone`, and `make test` runs them in a second
-  pass, one at a time, at normal priority; the first pass runs beside it at the lowest (nice 19, and
-  Docker's least CPU weight for its containers: tests/passes.py), so nothing of it takes their CPU.
+  pass, one at a time, at normal priority; the first pass runs beside it at a lower one (nice 10, and
+  a quarter of Docker's CPU weight for its containers: tests/passes.py).
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
