@@ -38,6 +38,9 @@ class TrialRecord:
     final: SnapshotResult | None = None  # at the end, if the server still lives
     exit_code: int | None = None  # None: still running at the end
     logs: str = ""
+    # stderr alone: a program in C buffers its stdout to a pipe and flushes it at exit, after the error
+    # it wrote to stderr, so the merged log's last line is a count, not why it died.
+    errors: str = ""
     error: str = ""
     pids: list = field(default_factory=list)  # PidsReading of the container's pids cgroup (Watch.PIDS)
     pids_source: str = ""  # where they were read: the host's cgroup files or the engine's stats API
@@ -194,12 +197,12 @@ class TrialRecord:
 
     def error_line(self) -> str:
         """The exception a Python server died of; for a server in another language that died, the last
-        line it wrote ("accept: [Errno 24] Too many open files")."""
+        line it wrote to stderr, else to stdout ("accept: [Errno 24] Too many open files")."""
         lines = self.traceback().splitlines()
         if lines:
             return lines[-1]
         if self.died and (self.server_file and not self.server_file.endswith(".py")):
-            written = [line for line in self.logs.splitlines() if line.strip()]
+            written = [line for line in (self.errors or self.logs).splitlines() if line.strip()]
             return written[-1].strip() if written else ""
         return ""
 
@@ -215,7 +218,8 @@ class TrialRecord:
         out = asdict(self)
         out["results"] = {key: dict(asdict(value), kind=type(value).__name__) for key, value in self.results.items()}
         out["logs_tail"] = "\n".join(self.logs.splitlines()[-60:])
-        del out["logs"]
+        out["errors_tail"] = "\n".join(self.errors.splitlines()[-20:])
+        del out["logs"], out["errors"]
         out["neighbour"] = self.neighbour.as_dict() if self.neighbour else None
         return out
 

@@ -341,6 +341,7 @@ class ScenarioRunner:
         if server.status in ("exited", "dead"):
             record.exit_code = server.attrs["State"]["ExitCode"]
         record.logs = server.logs(stdout=True, stderr=True).decode(errors="replace")
+        record.errors = server.logs(stdout=False, stderr=True).decode(errors="replace")
         if record.died:
             self.progress.say(f"{record.key}: the server exited with status {record.exit_code}: "
                               f"{record.error_line() or '(no traceback)'}")

@@ -115,12 +115,15 @@ def test_response_that_never_ends_is_counted_unended(loopback):
 
 def test_hold_keeps_connections_open_for_the_hold_time(loopback):
     server = loopback("silent")
+    started = time.monotonic()
     code, summary, _ = run_client("--url", server.url, "--max-clients", 10, "--hold", 1.5, "--json")
     assert code == 0
     assert server.max_open == 10
     assert len(server.open_spans) == 10
-    spans = [closed - accepted for accepted, closed in server.open_spans]
-    assert min(spans) >= 1.4 and max(spans) < 7.5  # measured at 1.5 s: the bound is 5 times it
+    # From before the client started, not from the server's accept(), which a busy machine may delay: no
+    # close can be seen sooner than it happens, and each comes a full hold after its connect.
+    closes = [closed - started for _, closed in server.open_spans]
+    assert min(closes) >= 1.5 and max(closes) < 7.5  # measured at 1.5 s: the bound is 5 times it
     assert summary["max_concurrent_open"] == 10
 
 

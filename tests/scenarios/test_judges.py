@@ -79,6 +79,20 @@ def test_scaled_sleeps_keep_a_floor_and_add_their_margin():
     assert Scaled(60, plus=4).resolve(0.1) == 10
 
 
+def test_a_c_server_that_died_is_read_by_what_it_wrote_to_stderr_not_its_buffered_counts():
+    # C buffers stdout to a pipe and flushes it at exit(): the counts land after the error in the merged log.
+    counts = "".join(f"{n}\n" for n in range(1, 253))
+    died = trial("3d", "3d", exit_code=1, server_file="c3d/ (./webserver3d)",
+                 logs="Serving HTTP on port 8888 ...\naccept: [Errno 24] Too many open files\n" + counts,
+                 errors="accept: [Errno 24] Too many open files\n")
+    assert died.error_line() == "accept: [Errno 24] Too many open files"
+    assert died.died_in("accept") and not died.died_in("fork")
+    assert died.counts_printed()[-1] == 252
+    # With nothing on stderr, the last line it wrote at all is the best there is.
+    quiet = trial("3d", "3d", exit_code=1, server_file="c3d/ (./webserver3d)", logs="Serving\nbye\n")
+    assert quiet.error_line() == "bye"
+
+
 def test_the_traceback_is_read_through_the_lines_children_wrote_into_it():
     interleaved = ("251\n252\nTraceback (most recent call last):\n  File \"/usr/lib/python3.11/socket.py\", "
                    "line 294, in accept\nGET /hello HTTP/1.1\nHost: server-3d:8888\n\n    fd, addr = "
