@@ -66,10 +66,11 @@ ps: $(VENV)/.lab ## What of the lab runs: service, stage, limits, port, health
 clean: $(VENV)/.lab ## Remove every container, network, volume and image the project made
 	$(PY) -m lab.clean
 
-# Two passes at once (tests/passes.py): the floods and the bench one at a time at normal priority, and
-# beside them, side by side (xdist) at the lowest, the tests that only wait (tests/conftest.py).
+# Two passes: the tests that only wait, side by side (xdist), then the floods, alone (tests/conftest.py).
 test: setup ## The whole suite: server, containers, scenarios
-	$(PY) tests/passes.py
+	$(PY) -m pytest tests -m "not alone" --durations=15; first=$$?; \
+	$(PY) -m pytest tests -m alone -n 0 --durations=15; second=$$?; \
+	[ $$first -eq 0 ] && [ $$second -eq 0 ]
 
 test-server: $(VENV)/.installed ## Only the server tests (no Docker)
 	$(PY) -m pytest tests/server

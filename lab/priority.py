@@ -1,9 +1,8 @@
 """How much CPU the lab's containers get beside other work on the machine: LBAWS_CPU_SHARES.
 
 Docker's --cpu-shares, a weight relative to other containers (1024 is Docker's default, 2 the least);
-unset, every container lbaws starts (scenarios, checks, the bench) gets the engine's default. `make test`
-sets 256 for the tests that only wait, so the floods running beside them keep most of the CPU they have
-alone.
+unset, every container lbaws starts (scenarios, checks, the bench) gets the engine's default. It weighs
+only the containers: the engine's own work for them (creating, starting, exec) runs at its priority.
 """
 import os
 

@@ -71,8 +71,10 @@ def test_clean_removes_what_carries_the_label_and_nothing_else(docker_engine, la
                   docker_engine.containers.create(runtime, ["true"], name=f"lbaws-test-keep-{value}")]
     try:
         assert clean.clean(docker_engine, label=f"{key}={value}") == 2
-        left = {n.name for n in docker_engine.networks.list()} | {
-            c.name for c in docker_engine.containers.list(all=True)}
+        # The low-level lists: the SDK's containers.list() inspects each one, and a container another test
+        # removes in between is a NotFound.
+        left = {n["Name"] for n in docker_engine.api.networks()} | {
+            name.lstrip("/") for c in docker_engine.api.containers(all=True) for name in c["Names"]}
         assert f"lbaws-test-clean-{value}" not in left
         assert {networks[1].name, containers[1].name} <= left
         assert docker_engine.images.get(runtime).labels[inventory.PROJECT_LABEL] == inventory.PROJECT
