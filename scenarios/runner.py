@@ -341,8 +341,9 @@ class ScenarioRunner:
         if server.status in ("exited", "dead"):
             record.exit_code = server.attrs["State"]["ExitCode"]
         record.logs = server.logs(stdout=True, stderr=True).decode(errors="replace")
-        record.errors = server.logs(stdout=False, stderr=True).decode(errors="replace")
         if record.died:
+            # Only a server that died is asked why (TrialRecord.error_line), so only its stderr is fetched.
+            record.errors = server.logs(stdout=False, stderr=True).decode(errors="replace")
             self.progress.say(f"{record.key}: the server exited with status {record.exit_code}: "
                               f"{record.error_line() or '(no traceback)'}")
         if not self.options.keep:

@@ -49,22 +49,6 @@ class Run(Checked):
         return out(self)
 
 
-@pytest.fixture(scope="module")
-def shell_image(tmp_path_factory):
-    engine = docker.from_env()
-    context = tmp_path_factory.mktemp("shell-image")
-    (context / "server.sh").write_text(SHELL_SERVER)
-    (context / "server.sh").chmod(0o755)
-    (context / "Dockerfile").write_text(f"FROM {inventory.image('server')}\nCOPY server.sh /srv/server.sh\n"
-                                        f'CMD ["/srv/server.sh"]\n')
-    tag = f"lbaws-test-shell-server:{uuid.uuid4().hex[:8]}"
-    engine.images.build(path=str(context), tag=tag, rm=True, pull=False, labels={PROJECT_LABEL: PROJECT})
-    try:
-        yield tag
-    finally:
-        engine.images.remove(tag, force=True)
-
-
 def build_shell_image(context):
     """The lab's server image with the shell server as its command; its tag."""
     engine = docker.from_env()
