@@ -206,6 +206,12 @@ class TrialRecord:
             return written[-1].strip() if written else ""
         return ""
 
+    def out_of_descriptors(self) -> bool:
+        """Whether it died of EMFILE, in whatever words its language has: Python's "[Errno 24] Too many
+        open files", C's perror "accept: Too many open files", Go's "too many open files", "EMFILE"."""
+        line = self.error_line()
+        return "too many open files" in line.lower() or "EMFILE" in line
+
     def died_in(self, call: str) -> bool:
         """Whether the server's fatal error came from `call` ("accept", "fork"), whatever its language."""
         return call in self.traceback() or call in self.error_line()

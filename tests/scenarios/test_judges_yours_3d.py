@@ -17,6 +17,8 @@ from scenarios.runner import judge
 from scenarios.verdict import Verdict
 
 from recorded import EAGAIN_TRACEBACK, EMFILE_TRACEBACK, load, observations, samples, trial
+from recorded import fd_exhaustion as fd_exhaustion_obs
+from scenarios.catalog import fd_exhaustion as fd_exhaustion_scenario
 
 MINE = "/home/me/webserver3d.py"
 KILLED = LoadResult("lbaws-client --max-clients 5", 137, None, 15.0, "open 3\nKilled")
@@ -592,3 +594,26 @@ def test_orphan_reaping_in_the_labs_own_run_reads_as_before():
     assert verdict.observed.startswith("5 requests, each leaving an orphan that exits 5s later. 3d: PID 1 is lbaws "
                                        "(the server is PID 1); 5 orphans were its children after the load; "
                                        "afterwards 5 orphan zombies of PID 1 and 5 zombies of the server's own.")
+
+
+@pytest.mark.parametrize("words", ["accept: Too many open files",          # C's perror
+                                   "accept tcp [::]:8888: accept4: too many open files",  # Go
+                                   "Error: accept EMFILE"])                 # Node
+def test_a_readers_server_that_runs_out_of_descriptors_in_accept_is_3d_whatever_its_words(words):
+    obs = fd_exhaustion_obs()
+    leaky = obs["3d"]
+    # A server of its own shape: its own greeting, no bare counts, its error in its own language's words,
+    # and a last sample (0.25 s apart) well short of the limit it reached.
+    leaky.server_file, leaky.logs, leaky.errors = "mine/ (./srv)", "my C server\nserved 1\nserved 2\n", words + "\n"
+    leaky.samples = samples([(0.5, 4, 0, 0), (1.0, 142, 0, 138), (1.3, None, 0, 0)])
+    judgment = fd_exhaustion_scenario.judge(obs)
+    assert judgment.reproduced, judgment.observed
+    assert judgment.numbers["accepted"] == 252 and judgment.numbers["fds_at_death"] == 256
+    assert judgment.numbers["peak_sampled_fds"] == 142
+
+
+def test_a_readers_server_that_died_of_something_else_is_not_3d():
+    obs = fd_exhaustion_obs()
+    leaky = obs["3d"]
+    leaky.server_file, leaky.logs, leaky.errors = "mine/ (./srv)", "served 1\n", "accept: Invalid argument\n"
+    assert not fd_exhaustion_scenario.judge(obs).reproduced
