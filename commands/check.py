@@ -308,11 +308,14 @@ def main(argv=None) -> int:
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     from commands import check_many
+    from scenarios import report_html
 
     name = own.label if own else path.name
     (reports / "summary.md").write_text(check_many.markdown([{"label": name, **summary}]))
+    page = report_html.write_check(reports, [{"label": name, **summary}])
     print(summary_table(rows, stage), file=out)
     print(f"summary: {reports / 'summary.json'}", file=out)
+    print(f"page: {page}", file=out)
     if args.junit:
         from commands import check_junit
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from commands import check_junit
 from commands.common import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from scenarios import report_html
 from scenarios.substitute import CheckError, read_server_file, stage_for
 
 STOP_GRACE = 120.0  # seconds a child may take to remove its containers after Ctrl-C
@@ -220,10 +221,12 @@ def run(args, out) -> int:
     summary = {"agrees": all(r["agrees"] for r in rows), "files": rows, "skipped": skipped}
     (args.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (args.reports / "summary.md").write_text(markdown(rows))
+    page = report_html.write_check(args.reports, rows)
     if args.junit:
         check_junit.write(rows, args.junit)
     print(table(rows), file=out)
     print(f"summary: {args.reports / 'summary.md'}", file=out)
+    print(f"page: {page}", file=out)
     if any(s.get("outcome") == "error" for r in rows for s in r.get("scenarios", [])):
         return EXIT_ERROR
     return EXIT_OK if summary["agrees"] else EXIT_FAILED

@@ -139,6 +139,7 @@ def main(argv=None) -> int:
     folder = report.write(result, LOAD_WORDS)
     print(report.verdict_block(result, LOAD_WORDS), file=out)
     print(f"  report     {folder}/report.md", file=out)
+    print(f"  page       {folder}/report.html", file=out)
     if args.keep:
         print(report.keep_instructions(result), file=out)
     if result.verdict.verdict is Verdict.ERROR:

@@ -253,6 +253,7 @@ def main(argv=None) -> int:
                 folder = report.write(result)
                 print(report.verdict_block(result), file=out)
                 print(f"  report     {folder}/report.md", file=out)
+                print(f"  page       {folder}/report.html", file=out)
                 if args.keep:
                     print(report.keep_instructions(result), file=out)
                 rows.append({"scenario": name, "verdict": result.verdict.verdict,

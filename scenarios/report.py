@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from lab.runs import removal_command
-from scenarios import timeline
+from scenarios import report_html, timeline
 from scenarios.at_death import at_death
 from scenarios.samples_file import NAME as SAMPLES, SamplesFile
 from scenarios.runner import RunResult
@@ -163,6 +163,7 @@ def write(result: RunResult, words: Words = SCENARIO_WORDS) -> Path:
     if result.observations.trials:
         timeline.draw(result.observations, trials, f"{result.scenario.name}: {words(result.verdict.verdict)}",
                       folder / "timeline.png", deaths)
+    report_html.write_run(folder, data)
     close_samples(result, folder / SAMPLES, data, deaths)
     return folder
 
