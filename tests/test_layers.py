@@ -1,4 +1,4 @@
-"""The layering the README's layout describes, read from the imports themselves (function-level ones too).
+"""The layering docs/development.md's layout describes, read from the imports themselves (function-level ones too).
 
 commands/ sits on top and may use everything; scenarios/ and bench/ are side by side and never import
 each other; lab/ is the library under both; the server (lbaws) imports none of the harness.

@@ -1,4 +1,4 @@
-"""The reusable workflow a learner's repository calls, and the README's lines that call it."""
+"""The reusable workflow a learner's repository calls, and docs/checking.md's lines that call it."""
 import subprocess
 from pathlib import Path
 
@@ -7,12 +7,12 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "check-server.yml"
 CHECK_JSONSCHEMA = str(ROOT / ".venv" / "bin" / "check-jsonschema")
-HEADING = "### Check your server in your own CI"
+HEADING = "## Check your server in your own CI"
 
 
 def readme_caller() -> str:
-    """The first indented block under the README's CI heading: the learner's workflow file."""
-    text = (ROOT / "README.md").read_text()
+    """The first indented block under docs/checking.md's CI heading: the learner's workflow file."""
+    text = (ROOT / "docs" / "checking.md").read_text()
     lines = text[text.index(HEADING):].splitlines()[1:]
     block, started = [], False
     for line in lines:
@@ -31,7 +31,7 @@ def test_the_readmes_lines_call_the_workflow_with_inputs_it_declares(tmp_path):
     (job,) = caller["jobs"].values()
     assert job["uses"].split("@")[0].endswith("/.github/workflows/check-server.yml")
     given = set(job["with"])
-    assert given <= set(inputs), f"the README passes inputs the workflow does not declare: {given - set(inputs)}"
+    assert given <= set(inputs), f"docs/checking.md passes inputs the workflow does not declare: {given - set(inputs)}"
     assert {name for name, spec in inputs.items() if spec.get("required")} <= given
     assert job["uses"].split("/.github/")[0] == job["with"]["lab"], "lab: names the repository uses: calls"
     # The learner's file itself is a valid workflow.

@@ -1,4 +1,4 @@
-"""The workbench (`docker compose run --rm workbench`): the README's section "The text's commands, by
+"""The workbench (`docker compose run --rm workbench`): docs/workbench.md's section "The text's commands, by
 hand" run as written, each ```sh block in a fresh workbench, against learner-style server files."""
 import json
 import random
@@ -43,9 +43,12 @@ def section(path):
     return "\n".join(lines[start:end])
 
 
-def commands_text(readme=ROOT / "README.md"):
-    """The README's section: the commands a reader types are the ones this file runs."""
-    return section(readme)
+PAGE = ROOT / "docs" / "workbench.md"
+
+
+def commands_text(page=PAGE):
+    """The workbench page's section: the commands a reader types are the ones this file runs."""
+    return section(page)
 
 
 def sessions(text):
@@ -141,7 +144,7 @@ def block_for(blocks, marker):
 # --- Without Docker ------------------------------------------------------------------------------
 def test_the_section_keeps_the_texts_commands_as_written():
     text = commands_text()
-    assert text is not None, f"README.md has no {HEADING!r}"
+    assert text is not None, f"{PAGE.relative_to(ROOT)} has no {HEADING!r}"
     typed = {line.split("#")[0].strip() for block in sessions(text) for line in block}
     assert [command for command in THE_TEXTS if command not in typed] == []
 

@@ -1,6 +1,6 @@
 """`lbaws load` at a small size: the fixed stages in containers with nofile=1024 answer every request, leave
 no zombie and end with the descriptors they started with. The full size (10,000 requests, 256 at a time)
-is `lbaws load` with no options, run by hand: see the README."""
+is `lbaws load` with no options, run by hand: see docs/load-and-bench.md."""
 import json
 import shutil
 import subprocess
@@ -33,7 +33,7 @@ def test_every_fixed_stage_answers_every_request_without_zombie_or_leak(tmp_path
     assert "load: HELD" in result.stdout
     numbers = report["verdict"]["numbers"]
     assert list(report["observations"]) == ["3g", "3h", "prefork"]
-    assert load.CONCURRENCY == 256, "the README's claim: 256 at a time"
+    assert load.CONCURRENCY == 256, "docs/load-and-bench.md's claim: 256 at a time"
     for stage in load.STAGES:
         assert numbers[f"{stage}_answered"] == SMALL and numbers[f"{stage}_failed"] == 0
         assert all(numbers[f"{stage}_{name}"] == 0 for name in load.FAILURES)
