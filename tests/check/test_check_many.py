@@ -80,6 +80,11 @@ def test_a_folder_is_checked_file_by_file_with_a_summary_and_junit(tmp_path):
     assert (reports / "no_close_webserver3g" / "summary.json").exists()
     assert "| no_close_webserver3g.py | 3g | [client-hang]" in (reports / "summary.md").read_text()
     assert "1/2 files behave as their stage" in result.stdout
+    # The class's page, named on the console, links each file's experiments to their own pages.
+    assert f"page: {reports / 'report.html'}" in result.stdout
+    assert 'href="no_close_webserver3g/client-hang/report.html"' in (reports / "report.html").read_text()
+    assert (reports / "no_close_webserver3g" / "client-hang" / "report.html").exists()
+    assert (reports / "no_close_webserver3g" / "report.html").exists()
     root = ET.parse(junit).getroot()
     names = sorted(c.get("name") for c in root.iter("testcase"))
     assert "no_close_webserver3g.py x client-hang" in names and "webserver3g.py x starts" in names

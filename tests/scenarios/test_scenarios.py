@@ -200,6 +200,9 @@ def test_scenario_reproduces(run_cli, tmp_path, name):
                 assert record["neighbour"]["baseline"]["limits"]["Max processes"] == in_force["Max processes"]
     assert (tmp_path / name / "timeline.png").stat().st_size > 10_000
     assert (tmp_path / name / "report.md").read_text().startswith(f"# {name}: REPRODUCED")
+    # The page that opens anywhere, named on the console.
+    assert f"page       {tmp_path / name / 'report.html'}" in result.stdout
+    assert ">REPRODUCED (" in (tmp_path / name / "report.html").read_text()
 
 
 @pytest.mark.timeout(120)
