@@ -4,6 +4,7 @@ import json
 import subprocess
 
 import pytest
+from ruamel.yaml import YAML
 
 from lab.paths import ROOT
 
@@ -68,3 +69,22 @@ def test_actionlint_finds_a_step_that_is_no_step(careless):
     path.write_text(path.read_text().replace("      - name: Build the lab images\n",
                                              "      - name: Build the lab images\n        runs: no\n", 1))
     assert any("runs" in finding["message"] for finding in actionlint(careless))
+
+
+def test_each_tests_job_runs_make_test_for_its_folders_and_together_they_cover_the_suite():
+    workflow = YAML(typ="safe").load((WORKFLOWS / "tests.yml").read_text())
+    job = workflow["jobs"]["suite"]
+    (step,) = [step for step in job["steps"] if "make test" in step.get("run", "")]
+    assert step["run"].strip() == 'make test TESTS="$PATHS"'
+    assert step["env"] == {"PATHS": "${{ matrix.paths }}"}
+    named = {word for row in job["strategy"]["matrix"]["include"] for word in row["paths"].split()
+             if word.startswith("tests/") and "::" not in word}
+    tests = ROOT / "tests"
+    suite = {f"tests/{path.name}" for path in tests.iterdir()
+             if (path.is_dir() and any(path.rglob("test_*.py"))) or (path.is_file() and path.name.startswith("test_"))}
+    assert suite - named == set(), "parts of the suite no job runs"
+
+
+def test_ci_run_is_make_test():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert lines[-1] == "make test"
