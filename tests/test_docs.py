@@ -135,7 +135,9 @@ def table_rows(text, first_header):
 def readme_scenario_row(scenario, seconds):
     """The README's row for a scenario: its name, its stages, what it shows, the text's file and command,
     and its time as measured."""
-    return [f"`{scenario.name}`", ", ".join(scenario.stages), scenario.summary, scenario.section, f"{seconds:.0f} s"]
+    cells = [f"`{scenario.name}`", ", ".join(scenario.stages), scenario.summary, scenario.section, f"{seconds:.0f} s"]
+    # Markdown would take <defunct> for an HTML tag and hide it.
+    return [cell.replace("<", "&lt;").replace(">", "&gt;") for cell in cells]
 
 
 def measured_seconds():
