@@ -138,6 +138,8 @@ def own_labels(outcomes) -> list:
         label = outcome.experiment.scenario.name
         if isinstance(tag, dict) and tag.get("label"):
             label = f"{tag['label']} {label}"
+        if isinstance(tag, dict) and tag.get("run"):
+            label = f"{label} run {tag['run']}"
         labelled.append((label, outcome.seconds))
     return labelled
 

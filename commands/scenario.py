@@ -278,7 +278,7 @@ def run(argv) -> int:
     if several:
         print(f"{len(scenarios) * args.repeat} runs, {session.jobs} at a time", file=out, flush=True)
     # Round after round, so a scenario's repeats are spread out and others run beside each.
-    experiments = [Experiment(scenario, options, tag={"run": run + 1})
+    experiments = [Experiment(scenario, options, tag={"run": run + 1} if args.repeat > 1 else {})
                    for run in range(args.repeat) for scenario in scenarios.values()]
     rows = []
 
