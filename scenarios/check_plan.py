@@ -63,19 +63,21 @@ class FilePlan:
     def words(self):
         return check_words(self.stage.name)
 
+    def tag(self, sub: Substitution, index: int) -> dict:
+        # A class's files share one session: its timing names each experiment's file too.
+        return {"plan": self, "sub": sub, "index": index, "label": self.name if self.log else None}
+
     def first(self) -> Experiment:
         """The "starts" experiment: the server alone, before any of its stage's."""
         sub = self.runnable[0]
         first = next(t.server for t in sub.scenario.trials if t.key in sub.yours)
         starts = Substitution(starts_scenario(self.path, first), ("starts",))
         options = Options(scale=1.0, reports=self.reports, ready_timeout=START_TIMEOUT)
-        return Experiment(starts.scenario, options, self.words, tag={"plan": self, "sub": starts, "index": 0,
-                                                                      "label": self.name}, log=self.log)
+        return Experiment(starts.scenario, options, self.words, tag=self.tag(starts, 0), log=self.log)
 
     def rest(self) -> list:
         options = Options(scale=1.0, reports=self.reports)
-        return [Experiment(sub.scenario, options, self.words,
-                           tag={"plan": self, "sub": sub, "index": index + 1, "label": self.name}, log=self.log)
+        return [Experiment(sub.scenario, options, self.words, tag=self.tag(sub, index + 1), log=self.log)
                 for index, sub in enumerate(self.runnable)]
 
     @property
