@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 
 from bench import servers
-from commands.common import (EXIT_ENGINE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser,
-                             default_reports as lab_reports, Refused, ready_engine, restore_interrupt, sigterm_as_interrupt,
+from commands.common import (EXIT_ENGINE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser, Refused,
+                             default_reports as lab_reports, ready_engine, restore_interrupt, sigterm_as_interrupt,
                              whole_number)
 
 PROG = "lbaws bench"

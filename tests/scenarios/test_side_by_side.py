@@ -4,10 +4,13 @@ runs that reproduced per scenario, every run has its report, the runs beside eac
 networks of their own, and nothing is left behind."""
 import json
 import re
+import signal
+import subprocess
+import time
 
 import pytest
 
-from test_scenarios import leftovers
+from test_scenarios import RUN, leftovers
 
 CHEAP = ("hello", "concurrent-fork")  # two short experiments: a few seconds each
 
@@ -50,3 +53,29 @@ def test_two_scenarios_twice_two_at_a_time_tally_each_run(run_cli, tmp_path):
     assert len(run_ids) == 4
     assert all(len(set(owners)) == 1 for uid, owners in uids.items() if uid), uids
     assert all(leftovers(run_id) == [] for run_id in run_ids)
+
+
+@pytest.mark.container
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_runs_side_by_side_removes_every_runs_containers(run_cli, tmp_path, signum):
+    # Unscaled, 3b and 3c sleep 60 s: both runs are still under way when the signal comes.
+    process = subprocess.Popen([*run_cli.command, "iterative-blocking", "concurrent-fork", "--jobs", "2",
+                                "--reports", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    run_ids, deadline = set(), time.monotonic() + 120
+    try:
+        for line in process.stdout:
+            run_ids.update(RUN.findall(line))
+            if len(run_ids) == 2 and all(leftovers(run_id) for run_id in run_ids) or time.monotonic() > deadline:
+                break
+        assert len(run_ids) == 2 and all(leftovers(run_id) for run_id in run_ids), "the two runs never both started"
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "lbaws scenario: interrupted; this run's containers and network were removed"
+    assert [leftovers(run_id) for run_id in sorted(run_ids)] == [[], []]
+    assert not (tmp_path / "summary.json").exists()
