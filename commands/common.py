@@ -74,11 +74,6 @@ class Refused(Exception):
         self.status = status
 
 
-def usage(prog: str, message: str) -> int:
-    print(f"{prog}: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def command(prog: str, body, argv=None) -> int:
     """Run a command's body: Ctrl-C restored, a Refused said in one line and turned into its status."""
     restore_interrupt()
@@ -87,6 +82,13 @@ def command(prog: str, body, argv=None) -> int:
     except Refused as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return exc.status
+    except Exception as exc:
+        from scenarios.session import Failed
+
+        if not isinstance(exc, Failed):
+            raise
+        print(f"{prog}: a fault of the harness, which says nothing about the servers: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def restore_interrupt() -> None:

@@ -291,7 +291,7 @@ def run(argv) -> int:
         if outcome.result is None:
             from scenarios import preflight as engine_facts
 
-            session.say(f"{PROG}: {engine_facts.cannot_line(name, list(outcome.cannot))}")
+            print(f"{PROG}: {engine_facts.cannot_line(name, list(outcome.cannot))}", file=sys.stderr, flush=True)
             row["why"] = "; ".join(outcome.cannot)
         else:
             lines = [report.verdict_block(outcome.result), f"  report     {outcome.folder}/report.md"]

@@ -20,9 +20,9 @@ import docker.errors
 
 from lab import runs
 from lab.interrupts import uninterrupted
-from scenarios import preflight, report
+from scenarios import preflight, report, runner
 from scenarios.progress import Progress
-from scenarios.runner import Options, RunResult, ScenarioRunner
+from scenarios.runner import Options, RunResult
 from scenarios.verdict import SCENARIO_WORDS, Verdict, Words
 
 STOP_GRACE = 60.0  # seconds the runners may take to land once stopped, after their containers are gone
@@ -171,10 +171,10 @@ class Session:
     def execute(self, experiment: Experiment, progress: Progress) -> RunResult:
         if self.stop.is_set():
             raise KeyboardInterrupt
-        runner = ScenarioRunner(experiment.scenario, experiment.options, progress, engine=self.engine,
-                                stop=self.stop)
-        self.started_runs.append(runner.run_id)
-        return runner.run()
+        started = runner.ScenarioRunner(experiment.scenario, experiment.options, progress, engine=self.engine,
+                                        stop=self.stop)
+        self.started_runs.append(started.run_id)
+        return started.run()
 
     def cannot(self, experiment: Experiment) -> Outcome | None:
         reasons = preflight.blockers(experiment.scenario, self.facts) if self.facts is not None else []
