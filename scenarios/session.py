@@ -122,6 +122,11 @@ class Session:
 
     def side_by_side(self, pending: list, done) -> list:
         outcomes, ended, threads = [], queue.Queue(), []
+
+        def close(outcome: Outcome) -> None:
+            outcomes.append(outcome)
+            pending.extend(done(outcome) or () if done else ())
+
         try:
             while pending or self.running:
                 for experiment in list(pending):
@@ -130,9 +135,9 @@ class Session:
                     if experiment.folder in self.running:
                         continue
                     pending.remove(experiment)
-                    outcome = self.cannot(experiment)
-                    if outcome is not None:
-                        ended.put((experiment, outcome))
+                    cannot = self.cannot(experiment)
+                    if cannot is not None:  # never started: said at once
+                        close(cannot)
                         continue
                     self.running.add(experiment.folder)
                     thread = threading.Thread(target=self.work, args=(experiment, ended), daemon=True)
@@ -142,16 +147,10 @@ class Session:
                     experiment, finished = ended.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                if isinstance(finished, Outcome):  # the engine cannot run it: it never started
-                    outcome = finished
-                else:
-                    self.running.discard(experiment.folder)
-                    if isinstance(finished, BaseException):
-                        raise Failed(f"{experiment.scenario.name}: {type(finished).__name__}: {finished}") \
-                            from finished
-                    outcome = self.finish(experiment, finished)
-                outcomes.append(outcome)
-                pending += list(done(outcome) or ()) if done else []
+                self.running.discard(experiment.folder)
+                if isinstance(finished, BaseException):
+                    raise Failed(f"{experiment.scenario.name}: {type(finished).__name__}: {finished}") from finished
+                close(self.finish(experiment, finished))
             return outcomes
         except BaseException:
             self.halt(threads)
