@@ -4,7 +4,8 @@
     lbaws check myserver.py --stage 3d
     lbaws check webserver2.py               # serves flaskapp, pyramidapp, djangoapp and wsgiapp in turn
     lbaws check webserver3g.py --scenario waitpid-reaper    # one experiment only
-    lbaws check servers/ --stage 3g --junit results.xml     # a class of files, each in a run of its own
+    lbaws check servers/ --stage 3g --junit results.xml     # a class of files, their experiments side by side
+    lbaws check webserver3g.py --jobs 1     # one experiment at a time
 
 Every scenario with a trial of the file's stage runs with the file in that trial's place, as
 `python3 FILE [MODULE:CALLABLE]`; the other trials stay the lab's, and the same judge decides. The file
