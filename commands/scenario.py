@@ -39,7 +39,7 @@ from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, Refused, add_job
 from lab.runs import removal_command
 from scenarios import catalog
 from scenarios.spec import LimitsFrom
-from scenarios.verdict import Verdict
+from scenarios.verdict import SCENARIO_WORDS, Verdict
 
 PROG = "lbaws scenario"
 FAST = 0.1
@@ -213,7 +213,7 @@ def tally(rows: list, repeat: int) -> str:
     for name in dict.fromkeys(r["scenario"] for r in rows):
         mine = [r for r in rows if r["scenario"] == name]
         won = sum(1 for r in mine if r["verdict"] is Verdict.REPRODUCED)
-        missed = [f"run {r['run']}: {Verdict(r['verdict']).value}" for r in mine
+        missed = [f"run {r['run']}: {SCENARIO_WORDS(r['verdict'])}" for r in mine
                   if r["verdict"] is not Verdict.REPRODUCED]
         lines.append(f"{name:<{width}}  {f'{won}/{len(mine)}':>10}  {', '.join(missed) or '-'}")
     good = sum(1 for r in rows if r["verdict"] is Verdict.REPRODUCED)
