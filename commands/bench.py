@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from bench import servers
-from commands.common import (EXIT_ENGINE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser,
+from commands.common import (EXIT_ENGINE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Parser, Refused,
                              default_reports as lab_reports, ready_engine, restore_interrupt, sigterm_as_interrupt,
                              whole_number)
 
@@ -164,9 +164,11 @@ def _place(args):
     from bench.containers import LabNetwork
 
     # Its servers run in the bench image, wrk in the client's.
-    engine, failed = ready_engine(PROG, sys.stdout, ("bench", "client"))
-    if engine is None:
-        return None, failed
+    try:
+        engine = ready_engine(sys.stdout, ("bench", "client"))
+    except Refused as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return None, exc.status
     return LabNetwork(engine, run_id, max(args.cpus)), None
 
 

@@ -4,11 +4,16 @@
     lbaws check myserver.py --stage 3d
     lbaws check webserver2.py               # serves flaskapp, pyramidapp, djangoapp and wsgiapp in turn
     lbaws check webserver3g.py --scenario waitpid-reaper    # one experiment only
-    lbaws check servers/ --stage 3g --junit results.xml     # a class of files, each in a run of its own
+    lbaws check servers/ --stage 3g --junit results.xml     # a class of files, their experiments side by side
+    lbaws check webserver3g.py --jobs 1     # one experiment at a time
 
 Every scenario with a trial of the file's stage runs with the file in that trial's place, as
 `python3 FILE [MODULE:CALLABLE]`; the other trials stay the lab's, and the same judge decides. The file
 BEHAVES AS THE TEXT'S stage where the scenario's prediction still holds, and DIFFERS elsewhere.
+
+A file's experiments run side by side (--jobs, by default one more than the cores), after the one
+that asks whether it starts at all; a class's files share them. The check ends with each experiment's
+own time and the wall time of the whole.
 
 Exit status: 0 it behaves as the text's stage in every scenario, 1 it differs somewhere, 2 bad arguments
 or a file the lab cannot run, 3 no Docker engine or images, 4 no experiment of its stage can reproduce on
@@ -17,28 +22,22 @@ about the file, 130 interrupted.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import textwrap
 from pathlib import Path
 
-from commands import common
-from commands.common import (EXIT_CANNOT, EXIT_FAILED, EXIT_INTERRUPTED, Parser, add_watch,
-                             default_reports as lab_reports, image_roles, preflight, restore_interrupt,
-                             sigterm_as_interrupt, start_watch, usage, whole_number)
+from commands import check_junit, check_many, common
+from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, Refused,
+                             add_jobs, add_watch, command, default_reports as lab_reports, image_roles, preflight,
+                             sigterm_as_interrupt, start_watch, timing_lines)
 from lbaws import stages
-from scenarios import catalog
-from scenarios.results import MissingResult
-from scenarios.spec import Scaled, Scenario, ServerSpec, Snapshot, Trial
-from scenarios.substitute import (CheckError, Substitution, own_server, python2_signs, read_server_file, stage_for,
-                                  substitute)
-from scenarios.verdict import Judgment, check_words
+from scenarios import report_html
+from scenarios.check_plan import FilePlan, describe, leave_out, own_sleeps, plan_file
+from scenarios.substitute import CheckError, own_server, read_server_file, stage_for
+from scenarios.verdict import check_words
 
 PROG = "lbaws check"
-START_TIMEOUT = 20.0  # how long a reader's server may take to listen before it DIFFERS
-PORT = 8888
-OUTPUT_LINES = 12  # of the server's own output, quoted when it did not start
 
 
 def build_parser() -> Parser:
@@ -63,96 +62,12 @@ def build_parser() -> Parser:
                         "several files reports/check, a folder per file)")
     p.add_argument("--junit", type=Path, default=None, metavar="PATH",
                    help="also write JUnit XML there: one testcase per file x scenario, for CI")
-    p.add_argument("--jobs", type=whole_number(1, 64), default=None, metavar="N",
-                   help="files checked side by side (default: one per two cores)")
+    add_jobs(p, "experiments (of one file, or of a class's files)")
     add_watch(p)
     return p
 
 
-def output_tail(record) -> str:
-    lines = [line for line in record.logs.splitlines() if line.strip()]
-    return " | ".join(lines[-OUTPUT_LINES:]) or "(it printed nothing)"
-
-
-def listen_addresses(listening: str, port: int = PORT) -> list:
-    """The local addresses of `ss -Hltn` lines that listen on `port`."""
-    found = []
-    for line in listening.splitlines():
-        parts = line.split()
-        if len(parts) > 3 and parts[3].rsplit(":", 1)[-1] == str(port):
-            found.append(parts[3].rsplit(":", 1)[0])
-    return found
-
-
-def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
-    """Does the file start, listen on 8888, and on every interface? Asked once, before any experiment."""
-    spec = ServerSpec(stage=first.stage, app=first.app, image=first.image, own=first.own,
-                      file=None if first.own else str(path.resolve()))
-
-    def judge(obs) -> Judgment:
-        record = obs["starts"]
-        if not record.started:
-            if record.died:
-                signs = python2_signs(path.read_text(errors="replace")) if spec.file else []
-                port = f" It looks like Python 2: {'; '.join(signs)}." if signs else ""
-                return Judgment.of(False, f"your server exited at start with status {record.exit_code} before it "
-                                      f"listened on port {PORT}; its output: {output_tail(record)}.{port}")
-            return Judgment.of(False, f"your server did not listen on port {PORT} within {START_TIMEOUT:g} s; "
-                                  f"the lab's experiments all connect to port {PORT}, as the text's clients do; "
-                                  f"its output: {output_tail(record)}")
-        try:
-            addresses = listen_addresses(record.snapshot("listening").listening)
-        except MissingResult as missing:
-            return Judgment.of(False, f"your server stopped right after it started listening ({missing}); "
-                                  f"its output: {output_tail(record)}")
-        loopback = {"127.0.0.1", "[::1]", "::1"}
-        if addresses and all(address in loopback for address in addresses):
-            return Judgment.of(False, f"your server listens on {addresses[0]}:{PORT} only, so no other machine "
-                                  f"(and none of the lab's client containers) can reach it; bind all interfaces "
-                                  f"as the text does: SERVER_ADDRESS = (HOST, PORT) = '', {PORT}",
-                           {"listening": addresses})
-        return Judgment.of(True, f"your server listens on {', '.join(addresses)} port {PORT}",
-                       {"listening": addresses})
-
-    return Scenario(
-        name="starts", section="the text's servers all start with `python webserverN.py` and listen on port 8888",
-        summary="the file starts and listens on port 8888 on every interface",
-        prediction=f"The server prints its banner and listens on port {PORT} on all interfaces.",
-        why="Every experiment connects from a separate client container, as the text's curl and client3.py "
-            "connect to the server's port.",
-        trials=(Trial("starts", spec, (Snapshot(key="listening"),), title="does it start?"),),
-        judge=judge)
-
-
-def plan(path: Path | None, stage: stages.Stage, own=None) -> list:
-    """Each scenario with a trial of the stage, with the file (or the reader's own server) put in."""
-    found = []
-    for scenario in catalog.all_scenarios().values():
-        if any(stages.find(trial.server.stage) is stage for trial in scenario.trials):
-            found.append(substitute(scenario, path, stage, own=own))
-    return found
-
-
-def describe(sub: Substitution) -> str:
-    parts = [f"your file runs in trial{'s' if len(sub.yours) > 1 else ''} {', '.join(sub.yours)}"
-             if sub.yours else "your file runs in no trial"]
-    parts += [f"trial {key} keeps the lab's stage: {why}" for key, why in sub.kept.items()]
-    others = [t.key for t in sub.scenario.trials if t.key not in sub.yours and t.key not in sub.kept]
-    if others:
-        parts.append(f"the lab's own {', '.join(others)} run{'s' if len(others) == 1 else ''} beside it")
-    return "; ".join(parts)
-
-
-def own_sleeps(sub: Substitution) -> float:
-    """Seconds of the text's sleeps that the reader's file sleeps unscaled in this scenario."""
-    total = 0.0
-    for trial in sub.scenario.trials:
-        if trial.key in sub.yours and isinstance(trial.server.sleep, Scaled):
-            total += trial.server.sleep.resolve(1.0)
-    return total
-
-
-def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
+def check_block(stage: stages.Stage, sub, result) -> str:
     from scenarios import report
 
     verdict = result.verdict
@@ -181,38 +96,18 @@ def summary_table(rows: list, stage: stages.Stage) -> str:
     return "\n".join(lines)
 
 
-def plan_for(path: Path | None, args, own=None):
-    """(stage, every Substitution of its scenarios, the runnable ones), or an exit status after one line."""
-    try:
-        if own is None:
-            read_server_file(path)
-        stage = stage_for(path, args.stage)
-    except CheckError as exc:
-        return usage(PROG, str(exc))
-    subs = plan(path, stage, own)
-    unknown = sorted(set(args.scenario) - {sub.scenario.name for sub in subs})
-    if unknown:
-        return usage(PROG, f"{', '.join(unknown)}: no trial of stage {stage.name} there; the experiments of "
-                           f"stage {stage.name}: {', '.join(sub.scenario.name for sub in subs) or 'none'}")
-    subs = [sub for sub in subs if not args.scenario or sub.scenario.name in args.scenario]
-    runnable = [sub for sub in subs if sub.yours]
-    if not runnable:
-        why = "; ".join(f"{sub.scenario.name}: {describe(sub)}" for sub in subs)
-        staged = sorted({t.server.stage for s in catalog.all_scenarios().values() for t in s.trials})
-        return usage(PROG, f"no experiment of the lab can run a stage-{stage.name} file"
-                           f"{f' ({why})' if why else ''}; the stages with experiments are {', '.join(staged)}")
-    return stage, subs, runnable
-
-
-def announce(label: str, stage: stages.Stage, subs: list, runnable: list, sha256: str, out) -> None:
+def announce(plan: FilePlan) -> str:
+    stage = plan.stage
     plays = f"the text's {stage.tutorial_file}" if stage.tutorial_file else f"the lab's stage {stage.name}"
-    print(f"checking {label} (sha256 {sha256[:12]}...) as {plays}: "
-          f"{len(runnable)} experiment{'s' if len(runnable) > 1 else ''}", file=out)
-    for sub in subs:
-        print(f"  {sub.scenario.name}: {describe(sub)}", file=out)
+    count = len(plan.runnable) + len(plan.blocked)
+    lines = [f"checking {plan.label} (sha256 {plan.sha256[:12]}...) as {plays}: "
+             f"{count} experiment{'s' if count > 1 else ''}"]
+    for sub in plan.subs:
+        lines.append(f"  {sub.scenario.name}: {describe(sub)}")
         if own_sleeps(sub):
-            print(f"    your {stage.name} sleeps as the text's does ({own_sleeps(sub):g} s in all) and cannot be "
-                  f"shortened: this one takes at least that long", file=out)
+            lines.append(f"    your {stage.name} sleeps as the text's does ({own_sleeps(sub):g} s in all) and cannot "
+                         f"be shortened: this one takes at least that long")
+    return "\n".join(lines)
 
 
 def own_refused(args) -> str:
@@ -232,107 +127,192 @@ def exit_status(rows: list) -> int:
     return common.exit_status(row["verdict_of"] for row in rows)
 
 
-def main(argv=None) -> int:
-    restore_interrupt()
-    args = build_parser().parse_args(argv)
-    out = sys.stdout
-    if args.command is None and args.image is None and (len(args.file) > 1 or args.file and Path(args.file[0]).is_dir()):
-        from commands import check_many
-
-        args.reports = args.reports or lab_reports() / "check"
-        with sigterm_as_interrupt():
-            return check_many.run(args, out)
-    own = None
-    if args.command is not None or args.image is not None:
-        refused = own_refused(args)
-        if refused:
-            return usage(PROG, refused)
-        try:
-            own = own_server(Path(args.file[0]) if args.file else None, args.command, args.image)
-        except CheckError as exc:
-            return usage(PROG, str(exc))
-    elif not args.file:
-        return usage(PROG, "give FILE (or several, or a folder), or --image IMAGE, or --command CMD DIR")
-    path = Path(args.file[0]) if args.file else None
-    planned = plan_for(path, args, own)
-    if not isinstance(planned, tuple):
-        return planned
-    stage, subs, runnable = planned
-    sha256 = own.digest if own else hashlib.sha256(path.read_bytes()).hexdigest()
-    label = own.label if own else str(path)
-    announce(label, stage, subs, runnable, sha256, out)
-
-    from scenarios import preflight as engine_facts
-    from scenarios import report
-    from scenarios.progress import Progress
-    from scenarios.runner import Options, ScenarioRunner
-
-    reports = args.reports or default_reports(path if own is None else Path(
-        Path(args.file[0]).resolve().name if args.command is not None else args.image.replace(":", "-").replace("/", "-")))
-    options = Options(scale=1.0, reports=reports)
-    # The page shows the lab's whole reports folder, this check among the rest, unless --reports is elsewhere.
-    if args.watch and not start_watch(PROG, args.watch_port, args.reports or lab_reports(), None, out):
-        return EXIT_FAILED
-    engine, facts, failed = preflight(PROG, out, image_roles(sub.scenario for sub in runnable))
-    if engine is None:
-        return failed
-    blocked = engine_facts.blocked({sub.scenario.name: sub.scenario for sub in runnable}, facts)
-    for name, reasons in blocked.items():
-        print(f"  {engine_facts.cannot_line(name, reasons)}", file=out)
-    runnable = [sub for sub in runnable if sub.scenario.name not in blocked]
-    if not runnable:
-        print(f"{PROG}: no experiment of stage {stage.name} can reproduce on this engine", file=sys.stderr)
-        return EXIT_CANNOT
-    words = check_words(stage.name)
-    rows = []
-    try:
-        with sigterm_as_interrupt():
-            first = next(t.server for t in runnable[0].scenario.trials if t.key in runnable[0].yours)
-            start_options = Options(scale=1.0, reports=reports, ready_timeout=START_TIMEOUT)
-            started = ScenarioRunner(starts_scenario(path, first), start_options, Progress(out), engine=engine).run()
-            start_sub = Substitution(started.scenario, ("starts",))
-            rows.append(_row(started, stage, start_sub, report.write(started, words)))
-            print(check_block(stage, start_sub, started), file=out)
-            if started.verdict.reproduced:
-                for sub in runnable:
-                    result = ScenarioRunner(sub.scenario, options, Progress(out), engine=engine).run()
-                    rows.append(_row(result, stage, sub, report.write(result, words)))
-                    print(check_block(stage, sub, result), file=out)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; this run's containers and network were removed", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    agrees = all(row["agrees"] for row in rows)
-    summary = {"file": own.label if own else str(path.resolve()), "sha256": sha256, "stage": stage.name, "agrees": agrees,
-               "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
-               "not_run": {sub.scenario.name: describe(sub) for sub in subs if not sub.yours}}
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    from commands import check_many
-    from scenarios import report_html
-
-    name = own.label if own else path.name
-    (reports / "summary.md").write_text(check_many.markdown([{"label": name, **summary}]))
-    page = report_html.write_check(reports, [{"label": name, **summary}])
-    print(summary_table(rows, stage), file=out)
-    print(f"summary: {reports / 'summary.json'}", file=out)
-    print(f"page: {page}", file=out)
-    if args.junit:
-        from commands import check_junit
-
-        check_junit.write([{"label": name, "scenarios": summary["scenarios"]}], args.junit)
-    return exit_status(rows)
-
-
-def _row(result, stage, sub: Substitution, folder: Path) -> dict:
+def row_of(outcome) -> dict:
     from scenarios import report
 
-    return {"scenario": result.scenario.name, "verdict": check_words(stage.name)(result.verdict.verdict),
+    plan, sub, result = outcome.experiment.tag["plan"], outcome.experiment.tag["sub"], outcome.result
+    return {"scenario": result.scenario.name, "verdict": plan.words(result.verdict.verdict),
             "verdict_of": result.verdict.verdict,
             "agrees": result.verdict.reproduced, "outcome": result.verdict.verdict.value,
             "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
             "fix": report.lesson_lines(result),
-            "report": str(folder / "report.json")}
+            "report": str(outcome.folder / "report.json")}
+
+
+def file_summary(plan: FilePlan) -> dict:
+    """The file's summary.json (and summary.md beside it), written in its reports folder."""
+    rows = [row for _, row in sorted(plan.rows, key=lambda pair: pair[0])]
+    summary = {"file": plan.own.label if plan.own else str(plan.path.resolve()), "sha256": plan.sha256,
+               "stage": plan.stage.name, "agrees": all(row["agrees"] for row in rows),
+               "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
+               "not_run": plan.not_run}
+    plan.reports.mkdir(parents=True, exist_ok=True)
+    (plan.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (plan.reports / "summary.md").write_text(check_many.markdown([{"label": plan.name, **summary}]))
+    report_html.write_check(plan.reports, [{"label": plan.name, **summary}])
+    return summary
+
+
+def single_plan(args) -> FilePlan:
+    """The plan of one file, or of the reader's own server (--command, --image); Refused if it cannot run."""
+    own = None
+    if args.command is not None or args.image is not None:
+        refused = own_refused(args)
+        if refused:
+            raise Refused(refused)
+    elif not args.file:
+        raise Refused("give FILE (or several, or a folder), or --image IMAGE, or --command CMD DIR")
+    path = Path(args.file[0]) if args.file else None
+    try:
+        if args.command is not None or args.image is not None:
+            own = own_server(path, args.command, args.image)
+        named = path if own is None else Path(
+            path.resolve().name if args.command is not None else args.image.replace(":", "-").replace("/", "-"))
+        return plan_file(path, args.stage, args.scenario, args.reports or default_reports(named), own)
+    except CheckError as exc:
+        raise Refused(str(exc)) from None
+
+
+def class_plans(args, out) -> tuple:
+    """(the plans of a class's files, refused rows, skipped lines): each file validated once, here."""
+    files, skipped = check_many.expand(args.file)
+    if not files:
+        raise Refused(f"no *.py file in {', '.join(args.file)}")
+    names = check_many.folder_names([path for path, _ in files])
+    plans, refused = [], []
+    for path, from_folder in files:
+        try:
+            read_server_file(path)
+            stage_for(path, args.stage)
+            folder = args.reports / names[path]
+            plan = plan_file(path, args.stage, args.scenario, folder)
+        except CheckError as exc:
+            if from_folder and not args.stage and "cannot tell the stage" in str(exc):
+                skipped.append(f"{path}: skipped, its name says no stage (give --stage to check it)")
+                continue
+            refused.append({"label": path.name, "file": str(path), "refused": str(exc), "agrees": False})
+            continue
+        plan.name, plan.log = path.name, folder / "check.log"
+        plans.append(plan)
+    return plans, refused, skipped
+
+
+def main(argv=None) -> int:
+    return command(PROG, run, argv)
+
+
+def run(argv) -> int:
+    args = build_parser().parse_args(argv)
+    out = sys.stdout
+    many = args.command is None and args.image is None and (
+        len(args.file) > 1 or bool(args.file) and Path(args.file[0]).is_dir())
+    if many:
+        args.reports = args.reports or lab_reports() / "check"
+        plans, refused, skipped = class_plans(args, out)
+    else:
+        plans, refused, skipped = [single_plan(args)], [], []
+        print(announce(plans[0]), file=out)
+    # The page shows the lab's whole reports folder, this check among the rest, unless --reports is elsewhere.
+    if args.watch:
+        start_watch(args.watch_port, args.reports or lab_reports(), None, out)
+
+    from scenarios import preflight as engine_facts
+    from scenarios.session import Session, default_jobs
+
+    engine, facts = preflight(out, image_roles(sub.scenario for plan in plans for sub in plan.runnable))
+    for plan in plans:
+        blocked = engine_facts.blocked({sub.scenario.name: sub.scenario for sub in plan.runnable}, facts)
+        leave_out(plan, blocked)
+        for name, reasons in blocked.items():
+            line = f"  {engine_facts.cannot_line(name, reasons)}"
+            if many:
+                with open(plan.log, "a", encoding="utf-8") as log:
+                    log.write(line + "\n")
+            else:
+                print(line, file=out)
+    if not many and not plans[0].runnable:
+        raise Refused(f"no experiment of stage {plans[0].stage.name} can reproduce on this engine", EXIT_CANNOT)
+    for plan in [plan for plan in plans if not plan.runnable]:
+        plans.remove(plan)
+        refused.append({"label": plan.name, "file": plan.label, "agrees": False,
+                        "refused": f"no experiment of stage {plan.stage.name} can reproduce on this engine"})
+    session = Session(engine, facts, out, args.jobs or default_jobs())
+    if many:
+        print(f"checking {len(plans)} file{'s' if len(plans) != 1 else ''}, {session.jobs} experiments at a "
+              f"time; reports in {args.reports}", file=out, flush=True)
+        for line in skipped + [f"{r['file']}: {r['refused']}" for r in refused]:
+            print(f"  {line}", file=out)
+        for plan in plans:
+            plan.log.parent.mkdir(parents=True, exist_ok=True)
+            plan.log.write_text(announce(plan) + "\n")
+    else:
+        print(f"{len(plans[0].runnable) + 1} experiments, {session.jobs} at a time", file=out, flush=True)
+    waiting = {id(plan): 1 for plan in plans}  # experiments of each file not yet ended
+
+    def done(outcome):
+        plan, index = outcome.experiment.tag["plan"], outcome.experiment.tag["index"]
+        plan.rows.append((index, row_of(outcome)))
+        plan.seconds += outcome.seconds
+        block = check_block(plan.stage, outcome.experiment.tag["sub"], outcome.result)
+        if many:
+            with open(plan.log, "a", encoding="utf-8") as log:
+                log.write(block + "\n")
+        else:
+            session.say(block)
+        more = plan.rest() if index == 0 and outcome.result.verdict.reproduced else []
+        waiting[id(plan)] += len(more) - 1
+        if not waiting[id(plan)]:
+            summary = file_summary(plan)
+            if many:
+                agree = sum(1 for row in summary["scenarios"] if row["agrees"])
+                session.say(f"  {plan.name}: {agree}/{len(summary['scenarios'])} behave as the text's "
+                            f"{plan.stage.name} ({plan.seconds:.1f}s of experiments)")
+        return more
+
+    try:
+        with sigterm_as_interrupt():
+            outcomes = session.run([plan.first() for plan in plans], done)
+    except KeyboardInterrupt:
+        where = "every file's" if many else "this run's"
+        print(f"{PROG}: interrupted; {where} containers and network were removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if many:
+        return class_end(args, plans, refused, skipped, outcomes, session, out)
+    plan = plans[0]
+    rows = [row for _, row in sorted(plan.rows, key=lambda pair: pair[0])]
+    print(summary_table(rows, plan.stage), file=out)
+    print(timing_lines(outcomes, session.wall_s, session.jobs), file=out)
+    print(f"summary: {plan.reports / 'summary.json'}", file=out)
+    print(f"page: {plan.reports / report_html.NAME}", file=out)
+    if args.junit:
+        check_junit.write([{"label": plan.name, "scenarios": file_summary(plan)["scenarios"]}], args.junit)
+    return exit_status(rows)
+
+
+def class_end(args, plans: list, refused: list, skipped: list, outcomes: list, session, out) -> int:
+    """A class's table, its summary.json and summary.md (and --junit), and the exit status of the whole."""
+    rows = list(refused)
+    for plan in plans:
+        summary = json.loads((plan.reports / "summary.json").read_text())
+        rows.append({"label": plan.name, "file": str(plan.path), "report": str(plan.reports),
+                     "seconds": round(plan.seconds, 1), "stage": summary["stage"], "agrees": summary["agrees"],
+                     "scenarios": summary["scenarios"], "sha256": summary["sha256"]})
+    args.reports.mkdir(parents=True, exist_ok=True)
+    summary = {"agrees": all(r["agrees"] for r in rows), "files": rows, "skipped": skipped,
+               "wall_s": session.wall_s}
+    (args.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (args.reports / "summary.md").write_text(check_many.markdown(rows))
+    page = report_html.write_check(args.reports, rows)
+    if args.junit:
+        check_junit.write(rows, args.junit)
+    print(check_many.table(rows), file=out)
+    print(timing_lines(outcomes, session.wall_s, session.jobs), file=out)
+    print(f"summary: {args.reports / 'summary.md'}", file=out)
+    print(f"page: {page}", file=out)
+    if any(s.get("outcome") == "error" for r in rows for s in r.get("scenarios", [])):
+        return EXIT_ERROR
+    return EXIT_OK if summary["agrees"] else EXIT_FAILED
 
 
 if __name__ == "__main__":

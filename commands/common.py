@@ -66,9 +66,29 @@ def fraction(text: str) -> float:
     return value
 
 
-def usage(prog: str, message: str) -> int:
-    print(f"{prog}: {message}", file=sys.stderr)
-    return EXIT_USAGE
+class Refused(Exception):
+    """The command ends here, in one line on stderr (`PROG: message`) and with this exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_USAGE):
+        super().__init__(message)
+        self.status = status
+
+
+def command(prog: str, body, argv=None) -> int:
+    """Run a command's body: Ctrl-C restored, a Refused said in one line and turned into its status."""
+    restore_interrupt()
+    try:
+        return body(argv)
+    except Refused as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return exc.status
+    except Exception as exc:
+        from scenarios.session import Failed
+
+        if not isinstance(exc, Failed):
+            raise
+        print(f"{prog}: a fault of the harness, which says nothing about the servers: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def restore_interrupt() -> None:
@@ -96,6 +116,36 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+def add_jobs(parser: Parser, what: str) -> None:
+    parser.add_argument("--jobs", type=whole_number(1, 64), default=None, metavar="N",
+                        help=f"{what} side by side (default: one more than the cores; 1 runs them one at a time)")
+
+
+def timing_lines(outcomes, wall_s: float, jobs: int) -> str:
+    """Where the time went: each experiment's own time, longest first, and the wall time of the whole."""
+    own = sorted(outcomes, key=lambda outcome: outcome.seconds, reverse=True)
+    width = max([len(label) for label, _ in own_labels(own)] + [10])
+    lines = ["time", *[f"  {label:<{width}}  {seconds:7.1f}s" for label, seconds in own_labels(own)]]
+    total = sum(outcome.seconds for outcome in outcomes)
+    lines.append(f"  {len(outcomes)} experiment{'s' if len(outcomes) != 1 else ''}: {total:.1f}s of their own, "
+                 f"{wall_s:.1f}s wall, {jobs} at a time")
+    return "\n".join(lines)
+
+
+def own_labels(outcomes) -> list:
+    """(label, seconds) per outcome: its scenario's name, with the file it checked or its repeat."""
+    labelled = []
+    for outcome in outcomes:
+        tag = outcome.experiment.tag
+        label = outcome.experiment.scenario.name
+        if isinstance(tag, dict) and tag.get("label"):
+            label = f"{tag['label']} {label}"
+        if isinstance(tag, dict) and tag.get("run"):
+            label = f"{label} run {tag['run']}"
+        labelled.append((label, outcome.seconds))
+    return labelled
+
+
 def image_roles(scenarios) -> set[str]:
     """The image roles the scenarios' containers run: each server's (and neighbour's) and the client's."""
     roles = {"client"}
@@ -107,42 +157,34 @@ def image_roles(scenarios) -> set[str]:
     return roles
 
 
-def ready_engine(prog: str, out, roles=None):
-    """(engine, None) with the images of roles current (None: every lab image), or (None, exit status)
-    after one line on stderr. A first run builds only what it starts, the rest when it is needed."""
+def ready_engine(out, roles=None):
+    """The engine, with the images of roles current (None: every lab image); else Refused. A first run
+    builds only what it starts, the rest when it is needed."""
     from lab import images, inventory, priority
 
     try:
         priority.cpu_shares()  # a weight the engine would refuse, said before anything starts
     except priority.PriorityError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return None, EXIT_USAGE
+        raise Refused(str(exc)) from None
     try:
         engine = inventory.connect(timeout=120)
         images.ensure_images(say=lambda line: print(line, file=out, flush=True), roles=roles)
     except inventory.LabError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return None, EXIT_ENGINE
+        raise Refused(str(exc), EXIT_ENGINE) from None
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted while building images", file=sys.stderr)
-        return None, EXIT_INTERRUPTED
-    return engine, None
+        raise Refused("interrupted while building images", EXIT_INTERRUPTED) from None
+    return engine
 
 
-def preflight(prog: str, out, roles=None):
-    """(engine, facts, None) for a run of experiments, or (None, None, exit status) after one line.
-
-    The engine with its images current, and what kind of engine it is (scenarios.preflight), printed
-    in one line at the head of the run.
-    """
-    engine, failed = ready_engine(prog, out, roles)
-    if engine is None:
-        return None, None, failed
+def preflight(out, roles=None):
+    """(engine, facts) for a run of experiments, else Refused: the engine with its images current, and
+    what kind of engine it is (scenarios.preflight), printed in one line at the head of the run."""
+    engine = ready_engine(out, roles)
     from scenarios import preflight as engine_facts
 
     facts = engine_facts.gather(engine)
     print(facts.summary(), file=out)
-    return engine, facts, None
+    return engine, facts
 
 
 WATCH_PORT = 8765  # watch.launch.DEFAULT_PORT, named here so a parser is built without importing the page
@@ -155,17 +197,15 @@ def add_watch(parser: Parser) -> None:
                         help=f"the page's port on 127.0.0.1 (default {WATCH_PORT})")
 
 
-def start_watch(prog: str, port: int, reports: Path, name: str | None, out) -> bool:
-    """The page's URL printed, its `lbaws watch` started if none served; False after one line if it cannot."""
+def start_watch(port: int, reports: Path, name: str | None, out) -> None:
+    """The page's URL printed, its `lbaws watch` started if none served; Refused if it cannot."""
     from watch import launch
 
     try:
         address, started = launch.ensure(port, Path(reports))
     except launch.WatchError as exc:
-        print(f"{prog}: --watch: {exc}", file=sys.stderr)
-        return False
+        raise Refused(f"--watch: {exc}", EXIT_FAILED) from None
     page = f"{address}run/{name}" if name else address
     how = (f"started lbaws watch, PID {started}; it stays for the class: stop it with kill {started}" if started
            else "lbaws watch was already serving")
     print(f"watch: {page}  ({how})", file=out, flush=True)
-    return True

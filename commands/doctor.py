@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import sys
 
-from commands.common import EXIT_ENGINE, EXIT_FAILED, EXIT_OK, Parser, restore_interrupt
+from commands.common import EXIT_ENGINE, EXIT_FAILED, EXIT_OK, Parser, Refused, command
 
 PROG = "lbaws doctor"
 
 
 def main(argv=None) -> int:
-    restore_interrupt()
+    return command(PROG, run, argv)
+
+
+def run(argv) -> int:
     parser = Parser(prog=PROG, description="What this Docker engine is, and which scenarios it cannot run.")
     parser.add_argument("--json", action="store_true", help="print the facts and the blocked scenarios as JSON")
     args = parser.parse_args(argv)
@@ -27,8 +30,7 @@ def main(argv=None) -> int:
     try:
         facts = preflight.gather(inventory.connect(timeout=120))
     except inventory.LabError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_ENGINE
+        raise Refused(str(exc), EXIT_ENGINE) from None
     scenarios = catalog.all_scenarios()
     blocked = preflight.blocked(scenarios, facts)
     if args.json:

@@ -2,7 +2,10 @@
 
     lbaws scenario fd-exhaustion          # one scenario, the text's numbers
     lbaws scenario --list                 # names, one line each, and the section of the text
-    lbaws scenario --all                  # every scenario, a final table, reports/summary.json
+    lbaws scenario --all                  # every scenario side by side, a final table, reports/summary.json
+    lbaws scenario --all --jobs 1         # one at a time
+    lbaws scenario --all --jobs 3 --repeat 5         # each five times: how many runs reproduced, per scenario
+    lbaws scenario fd-exhaustion zombies --repeat 3  # the same for some
     lbaws scenario zombies --keep         # leave the containers running to look inside
     lbaws scenario fd-exhaustion --limits entrypoint   # no engine ulimit: the server lowers its own
     lbaws scenario zombies --emit kubernetes DIR      # the run as Kubernetes manifests; no engine needed
@@ -11,10 +14,14 @@ The sleep-scale knob shortens the text's sleeps (3b's and 3c's 60 s): --sleep-sc
 environment variable LBAWS_SLEEP_SCALE; --fast is --sleep-scale 0.1. A single run defaults to 1 (the
 text's 60 s), --all to 0.1. Limits and client counts (256, 300, 400, 500, 128) are never scaled.
 
+Several experiments run side by side (--jobs, by default one more than the cores; never two runs of one
+scenario at once, since they share its report folder), and the run ends with each one's own time and
+the wall time of the whole.
+
 Before any run, the preflight of `lbaws doctor` reads what kind of engine this is; a scenario it cannot
 reproduce on (scenarios.spec.Needs) ends in one line saying why, and --all goes on with the others.
 
-Exit status: 0 reproduced (every one that can run here, with --all), 1 not reproduced, 2 bad arguments
+Exit status: 0 reproduced (every run of every one that can run here), 1 not reproduced, 2 bad arguments
 or unknown scenario, 3 no Docker engine or images, 4 this engine cannot reproduce it, 5 ERROR: a fault
 of the harness or the engine (a probe or a judge failed), which says nothing about the server, 130
 interrupted.
@@ -26,13 +33,13 @@ import sys
 from pathlib import Path
 
 from commands import common
-from commands.common import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, add_watch, default_reports, fraction,
-                             image_roles, preflight, restore_interrupt, sigterm_as_interrupt, start_watch, usage,
-                             whole_number)
+from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, Refused, add_jobs, add_watch, command,
+                             default_reports, fraction, image_roles, preflight, sigterm_as_interrupt, start_watch,
+                             timing_lines, whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
 from scenarios.spec import LimitsFrom
-from scenarios.verdict import Verdict
+from scenarios.verdict import SCENARIO_WORDS, Verdict
 
 PROG = "lbaws scenario"
 FAST = 0.1
@@ -44,7 +51,7 @@ def build_parser() -> Parser:
                        "Exit status: 0 reproduced, 1 not reproduced, 2 bad arguments, 3 no Docker engine or images, "
                        "4 this engine cannot reproduce it, 5 ERROR (a fault of the harness or engine), "
                        "130 interrupted.")
-    p.add_argument("name", nargs="?", metavar="NAME", help="the scenario to run (see --list)")
+    p.add_argument("names", nargs="*", metavar="NAME", help="the scenario(s) to run (see --list)")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--list", action="store_true", help="list the scenarios and the text each reproduces")
     what.add_argument("--all", action="store_true", help="run every scenario and print a summary table")
@@ -53,8 +60,11 @@ def build_parser() -> Parser:
     speed.add_argument("--sleep-scale", type=fraction, metavar="F", help="multiply the text's sleeps by F (0 < F <= 1)")
     p.add_argument("--keep", action="store_true",
                    help="leave the containers running and print how to look inside and remove them")
-    p.add_argument("--repeat", type=whole_number(1, 1000), metavar="N",
-                   help="runs of a racy scenario (missed-signals; default 5)")
+    p.add_argument("--repeat", type=whole_number(1, 1000), default=1, metavar="N",
+                   help="run each scenario N times and say per scenario how many runs reproduced")
+    p.add_argument("--rounds", type=whole_number(1, 1000), metavar="N",
+                   help="rounds of a racy scenario within one run (missed-signals; default 5)")
+    add_jobs(p, "experiments")
     p.add_argument("--reports", type=Path, default=None, metavar="DIR",
                    help="where reports go (default: reports/ at the project root)")
     p.add_argument("--trials", action="store_true", help="list the scenario's trials (for --server)")
@@ -83,6 +93,15 @@ def sleep_scale(args) -> float:
     if env:
         return fraction(env)
     return FAST if args.all else 1.0
+
+
+def jobs(args) -> int:
+    """Side by side where several run, one at a time with --keep (its containers are left to look at)."""
+    from scenarios.session import default_jobs
+
+    if args.keep:
+        return 1
+    return args.jobs or default_jobs()
 
 
 def list_scenarios(out) -> int:
@@ -144,37 +163,42 @@ def with_servers(scenario, assignments: list):
     return scenario
 
 
-def chosen(args):
-    """{name: scenario} as the arguments ask for, or an exit status after one line on stderr."""
+def chosen(args) -> dict:
+    """{name: scenario} as the arguments ask for; Refused when they cannot be."""
     known = catalog.names()
-    if args.all and args.name:
-        return usage(PROG, "give a NAME or --all, not both")
+    if args.all and args.names:
+        raise Refused("give NAMEs or --all, not both")
     if not args.all:
-        if not args.name:
-            return usage(PROG, f"which one? valid names: {', '.join(known)}")
-        if args.name not in known:
-            return usage(PROG, f"unknown scenario {args.name!r}; valid names: {', '.join(known)}")
-    if (args.trials or args.server) and args.all:
-        return usage(PROG, "--trials and --server go with one NAME, not --all")
-    scenarios = {name: catalog.get(name) for name in (known if args.all else [args.name])}
+        if not args.names:
+            raise Refused(f"which one? valid names: {', '.join(known)}")
+        unknown = [name for name in args.names if name not in known]
+        if unknown:
+            raise Refused(f"unknown scenario {unknown[0]!r}; valid names: {', '.join(known)}")
+    one = None if args.all or len(args.names) != 1 else args.names[0]
+    if (args.trials or args.server) and one is None:
+        raise Refused("--trials and --server go with one NAME, not --all")
+    scenarios = {name: catalog.get(name) for name in (known if args.all else dict.fromkeys(args.names))}
     if args.trials:
         return scenarios
     if args.server:
         from scenarios.substitute import CheckError
 
         try:
-            scenarios[args.name] = with_servers(scenarios[args.name], args.server)
+            scenarios[one] = with_servers(scenarios[one], args.server)
         except CheckError as exc:
-            return usage(PROG, str(exc))
+            raise Refused(str(exc)) from None
     if args.client:
-        if not args.all and with_client(scenarios[args.name], args.client) is None:
-            return usage(PROG, f"--client applies to a scenario that runs client3.py "
-                               f"({', '.join(loaded_names())}); {args.name} does not")
+        lacking = [name for name in scenarios if with_client(scenarios[name], args.client) is None]
+        if lacking and not args.all:
+            raise Refused(f"--client applies to a scenario that runs client3.py ({', '.join(loaded_names())}); "
+                          f"{', '.join(lacking)} does not")
         # With --all, the scenarios without a load run as they are.
         scenarios = {name: with_client(scenario, args.client) or scenario for name, scenario in scenarios.items()}
-    if args.repeat and not args.all and not catalog.get(args.name).repeatable:
-        racy = ", ".join(name for name, scenario in catalog.all_scenarios().items() if scenario.repeatable)
-        return usage(PROG, f"--repeat applies only to a racy scenario ({racy}); {args.name} is not one")
+    if args.rounds and not args.all:
+        plain = [name for name in scenarios if not scenarios[name].repeatable]
+        if plain:
+            racy = ", ".join(name for name, scenario in catalog.all_scenarios().items() if scenario.repeatable)
+            raise Refused(f"--rounds applies only to a racy scenario ({racy}); {plain[0]} is not one")
     return scenarios
 
 
@@ -182,92 +206,120 @@ def exit_status(rows: list) -> int:
     return common.exit_status(row["verdict"] for row in rows)
 
 
+def tally(rows: list, repeat: int) -> str:
+    """Per scenario, how many of its runs reproduced (`fd-exhaustion 5/5`), and the runs that did not."""
+    width = max([len(r["scenario"]) for r in rows] + [8])
+    lines = [f"{'scenario':<{width}}  reproduced  not, and how"]
+    for name in dict.fromkeys(r["scenario"] for r in rows):
+        mine = [r for r in rows if r["scenario"] == name]
+        won = sum(1 for r in mine if r["verdict"] is Verdict.REPRODUCED)
+        missed = [f"run {r['run']}: {SCENARIO_WORDS(r['verdict'])}" for r in mine
+                  if r["verdict"] is not Verdict.REPRODUCED]
+        lines.append(f"{name:<{width}}  {f'{won}/{len(mine)}':>10}  {', '.join(missed) or '-'}")
+    good = sum(1 for r in rows if r["verdict"] is Verdict.REPRODUCED)
+    lines.append(f"{good}/{len(rows)} runs reproduced ({repeat} of each)")
+    return "\n".join(lines)
+
+
 def emit(args, scenarios: dict, out) -> int:
     """--emit kubernetes DIR: each scenario's manifests in DIR (DIR/NAME with --all); no engine is asked."""
     what, folder = args.emit[0], Path(args.emit[1])
     if what != "kubernetes":
-        return usage(PROG, f"--emit writes kubernetes manifests only, not {what!r}: --emit kubernetes DIR")
+        raise Refused(f"--emit writes kubernetes manifests only, not {what!r}: --emit kubernetes DIR")
     if args.limits == LimitsFrom.ENGINE.value:
-        return usage(PROG, "Kubernetes has no ulimit field: its manifests take the limits from the entrypoint "
-                           "(leave out --limits, or say --limits entrypoint)")
-    if args.keep or args.repeat:
-        return usage(PROG, "--keep and --repeat go with a run, not with --emit")
+        raise Refused("Kubernetes has no ulimit field: its manifests take the limits from the entrypoint "
+                      "(leave out --limits, or say --limits entrypoint)")
+    if args.keep or args.rounds or args.repeat > 1 or args.jobs:
+        raise Refused("--keep, --rounds, --repeat and --jobs go with a run, not with --emit")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        return usage(PROG, f"{folder} is not an empty folder: each run's manifests go in a folder of their own")
+        raise Refused(f"{folder} is not an empty folder: each run's manifests go in a folder of their own")
     from scenarios import kubernetes
 
     for name, scenario in scenarios.items():
-        where = folder / name if args.all else folder
+        where = folder / name if len(scenarios) > 1 or args.all else folder
         try:
             written = kubernetes.Manifests(scenario, scale=sleep_scale(args))
             files = written.write(where)
         except OSError as exc:
-            return usage(PROG, f"cannot write {where}: {exc.strerror or exc}")
+            raise Refused(f"cannot write {where}: {exc.strerror or exc}") from None
         print(f"{name}: {len(files)} files in {where} (namespace {written.namespace}); "
               f"on a cluster: {where / 'run.sh'}", file=out)
     return EXIT_OK
 
 
 def main(argv=None) -> int:
-    restore_interrupt()
+    return command(PROG, run, argv)
+
+
+def run(argv) -> int:
     args = build_parser().parse_args(argv)
     out = sys.stdout
     if args.list:
         return list_scenarios(out)
     scenarios = chosen(args)
-    if not isinstance(scenarios, dict):
-        return scenarios
     if args.trials:
-        return list_trials(scenarios[args.name], out)
+        return list_trials(next(iter(scenarios.values())), out)
     if args.emit:
         return emit(args, scenarios, out)
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
-    from scenarios import preflight as engine_facts
     from scenarios import report
-    from scenarios.progress import Progress
-    from scenarios.runner import Options, ScenarioRunner
+    from scenarios.runner import Options
+    from scenarios.session import Experiment, Session
 
-    engine, facts, failed = preflight(PROG, out, image_roles(scenarios.values()))
-    if engine is None:
-        return failed
-    options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.repeat,
+    engine, facts = preflight(out, image_roles(scenarios.values()))
+    options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.rounds,
                       reports=args.reports or default_reports(), engine=facts.as_dict(),
                       limits=LimitsFrom(args.limits or LimitsFrom.ENGINE.value))
-    if args.watch and not start_watch(PROG, args.watch_port, options.reports,
-                                      None if args.all else args.name, out):
-        return EXIT_FAILED
+    several = len(scenarios) * args.repeat > 1
+    if args.watch:
+        start_watch(args.watch_port, options.reports, None if len(scenarios) > 1 else next(iter(scenarios)), out)
+    session = Session(engine, facts, out, jobs(args) if several else 1)
+    if several:
+        print(f"{len(scenarios) * args.repeat} runs, {session.jobs} at a time", file=out, flush=True)
+    # Round after round, so a scenario's repeats are spread out and others run beside each.
+    experiments = [Experiment(scenario, options, tag={"run": run + 1} if args.repeat > 1 else {})
+                   for run in range(args.repeat) for scenario in scenarios.values()]
     rows = []
-    runner = None
+
+    def done(outcome) -> None:
+        name = outcome.experiment.scenario.name
+        row = {"scenario": name, "verdict": outcome.verdict, "duration_s": outcome.seconds,
+               "report": str(outcome.folder / "report.json") if outcome.folder else None}
+        if args.repeat > 1:
+            row["run"] = outcome.experiment.tag["run"]
+        if outcome.result is None:
+            from scenarios import preflight as engine_facts
+
+            print(f"{PROG}: {engine_facts.cannot_line(name, list(outcome.cannot))}", file=sys.stderr, flush=True)
+            row["why"] = "; ".join(outcome.cannot)
+        else:
+            lines = [report.verdict_block(outcome.result), f"  report     {outcome.folder}/report.md",
+                     f"  page       {outcome.folder}/report.html"]
+            if args.keep:
+                lines.append(report.keep_instructions(outcome.result))
+            session.say("\n".join(lines))
+        rows.append(row)
+
     try:
         with sigterm_as_interrupt():
-            for name, scenario in scenarios.items():
-                reasons = engine_facts.blockers(scenario, facts)
-                if reasons:
-                    print(f"{PROG}: {engine_facts.cannot_line(name, reasons)}", file=sys.stderr)
-                    rows.append({"scenario": name, "verdict": Verdict.CANNOT, "duration_s": 0.0, "report": None,
-                                 "why": "; ".join(reasons)})
-                    continue
-                runner = ScenarioRunner(scenario, options, Progress(out), engine=engine)
-                result = runner.run()
-                folder = report.write(result)
-                print(report.verdict_block(result), file=out)
-                print(f"  report     {folder}/report.md", file=out)
-                print(f"  page       {folder}/report.html", file=out)
-                if args.keep:
-                    print(report.keep_instructions(result), file=out)
-                rows.append({"scenario": name, "verdict": result.verdict.verdict,
-                             "duration_s": result.duration_s, "report": str(folder / "report.json")})
+            outcomes = session.run(experiments, done)
     except KeyboardInterrupt:
-        if args.keep and runner is not None:
-            print(f"{PROG}: interrupted; --keep kept run {runner.run_id}'s containers and network; "
-                  f"remove them with: {removal_command(runner.run_id)}", file=sys.stderr)
+        if args.keep and session.started_runs:
+            print(f"{PROG}: interrupted; --keep kept run {session.started_runs[-1]}'s containers and network; "
+                  f"remove them with: {removal_command(session.started_runs[-1])}", file=sys.stderr)
         else:
             print(f"{PROG}: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if args.all:
+    order = {name: index for index, name in enumerate(scenarios)}
+    rows.sort(key=lambda row: (row.get("run", 1), order[row["scenario"]]))
+    if args.repeat > 1:
+        print(tally(rows, args.repeat), file=out)
+    elif len(rows) > 1:
         print(report.summary_table(rows), file=out)
-        print(f"summary: {report.write_summary(rows, options.reports)}", file=out)
+    if several:
+        print(timing_lines(outcomes, session.wall_s, session.jobs), file=out)
+        print(f"summary: {report.write_summary(rows, options.reports, session.wall_s)}", file=out)
     return exit_status(rows)
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from commands.common import (EXIT_FAILED, EXIT_OK, Parser, default_reports, restore_interrupt, sigterm_as_interrupt,
-                             usage, whole_number)
+from commands.common import (EXIT_FAILED, EXIT_OK, Parser, Refused, command, default_reports, sigterm_as_interrupt,
+                             whole_number)
 from watch import launch
 
 PROG = "lbaws watch"
@@ -35,11 +35,14 @@ def build_parser() -> Parser:
 
 
 def main(argv=None) -> int:
-    restore_interrupt()
+    return command(PROG, run, argv)
+
+
+def run(argv) -> int:
     args = build_parser().parse_args(argv)
     reports = args.reports or default_reports()
     if args.reports is not None and not reports.is_dir():
-        return usage(PROG, f"--reports {reports}: no such folder")
+        raise Refused(f"--reports {reports}: no such folder")
     reports.mkdir(parents=True, exist_ok=True)
     port = args.port or launch.free_port()
     server = None
@@ -54,8 +57,7 @@ def main(argv=None) -> int:
             print(f"{PROG}: the page's server exited ({server.returncode})", file=sys.stderr)
             return EXIT_FAILED
     except launch.WatchError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Refused(str(exc), EXIT_FAILED) from None
     except KeyboardInterrupt:
         return EXIT_OK
     finally:

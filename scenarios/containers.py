@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import shlex
 import shutil
+import threading
 from pathlib import Path
 
 import docker
@@ -26,10 +27,19 @@ def connect() -> docker.DockerClient:
     return inventory.connect(timeout=120)
 
 
+_GIVEN: set = set()  # the UIDs this process handed out: runs side by side in it never share one
+_GIVING = threading.Lock()
+
+
 def server_uid() -> int:
     # RLIMIT_NPROC counts every process of a UID on the host kernel: a UID of its own per run keeps
     # concurrent runs and other containers out of the count (and root would ignore the limit).
-    return 20000 + random.randrange(0, 40000)
+    with _GIVING:
+        uid = 20000 + random.randrange(0, 40000)
+        while uid in _GIVEN:
+            uid = 20000 + random.randrange(0, 40000)
+        _GIVEN.add(uid)
+        return uid
 
 
 def server_argv(spec: ServerSpec, sleep: float | None, file_target: str = "") -> list:

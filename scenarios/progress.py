@@ -4,6 +4,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from pathlib import Path
+
+BESIDE_EVERY = 10.0  # seconds between two counter lines of a run beside others on one terminal
 
 
 class Progress:
@@ -15,6 +18,7 @@ class Progress:
         self.status_shown = False
         self.last_line = 0.0
         self.prefix = ""
+        self.owned = False  # a log file of its own, closed with it
 
     def _clear(self):
         if self.status_shown:
@@ -40,6 +44,22 @@ class Progress:
                 self.stream.write(line + "\n")
                 self.last_line = time.monotonic()
             self.stream.flush()
+
+    def alongside(self, log: Path | None = None) -> "Progress":
+        """A view for one of several runs side by side: into its own log file, or onto this stream under
+        the same lock with counters as a line now and then (one redrawn line cannot show several runs)."""
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            view = Progress(open(log, "a", encoding="utf-8"), self.every)
+            view.owned = True
+            return view
+        view = Progress(self.stream, BESIDE_EVERY)
+        view.lock, view.tty = self.lock, False
+        return view
+
+    def close(self) -> None:
+        if self.owned:
+            self.stream.close()
 
     def done(self) -> None:
         with self.lock:

@@ -194,7 +194,8 @@ def summary_table(rows: list) -> str:
     return "\n".join(lines)
 
 
-def write_summary(rows: list, reports: Path) -> Path:
+def write_summary(rows: list, reports: Path, wall_s: float | None = None) -> Path:
+    """reports/summary.json: a row per run; duration_s is the sum of their own times, wall_s the whole's."""
     path = Path(reports) / "summary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
@@ -202,6 +203,7 @@ def write_summary(rows: list, reports: Path) -> Path:
         "reproduced": sum(1 for r in rows if r["verdict"] is Verdict.REPRODUCED),
         "total": len(rows),
         "duration_s": round(sum(r["duration_s"] for r in rows), 2),
+        **({"wall_s": wall_s} if wall_s is not None else {}),
     }, indent=2) + "\n")
     return path
 

@@ -94,9 +94,14 @@ class RunResult:
     error: str = ""
 
 
+class Stopped(Exception):
+    """The session this run belongs to was stopped (Ctrl-C): nothing more starts."""
+
+
 class ScenarioRunner:
-    def __init__(self, scenario: spec.Scenario, options: Options, progress: Progress, engine=None):
+    def __init__(self, scenario: spec.Scenario, options: Options, progress: Progress, engine=None, stop=None):
         self.scenario = scenario
+        self.stop = stop  # a threading.Event set when the runs beside this one are stopped
         self.options = options
         self.progress = progress
         self.engine = engine or connect()
@@ -134,6 +139,7 @@ class ScenarioRunner:
             self.containers.start_client()
             for trial in self.scenario.trials:
                 for index in range(self.repeats(trial)):
+                    self.check_stop()
                     observations.add(self.run_trial(trial, index, self.repeats(trial)))
         except Exception as exc:  # a fault of the harness or engine: reported as such, then cleaned up below
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
@@ -149,6 +155,10 @@ class ScenarioRunner:
         verdict, error = self.conclude_run(observations, error)
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
                          round(time.monotonic() - started, 2), self.options, error)
+
+    def check_stop(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped("stopped with the runs beside it")
 
     def conclude_run(self, observations: Observations, error: str) -> tuple:
         """(the judgment, the error text for the report): a fault of the harness is ERROR, never a verdict
@@ -248,6 +258,7 @@ class ScenarioRunner:
                           f"{f', sleep {sleep:g}s' if sleep is not None and not yours else ''}"
                           f"{', --python2-signals' if server_spec.python2_signals else ''}")
         t0 = time.monotonic()
+        self.check_stop()
         server = self.containers.start_server(server_spec, alias, uid, sleep)
         record.container = server.name
         probe = Probe(server.name, record.uid, kernel_count=fd_count is spec.FdCount.KERNEL)

@@ -15,7 +15,7 @@ from commands import bench, check, load, scenario, watch
 from commands import doctor
 from lbaws import cli as serve_cli, rlimits, stages
 from lbaws.client import command as client_command
-from scenarios import catalog
+from scenarios import catalog, check_plan
 from watch import pollbench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ README_SECTIONS = ["Quick start", "The scenarios", "Check your own server", "Run
 TEXT_PARTS = [f"https://ruslanspivak.com/lsbaws-part{n}/" for n in (1, 2, 3)]
 # Pages another branch adds at the same time (issue: HTTP framing); linked from the index already.
 PENDING_PAGES = {"http-framing.md"}
-A_FILE = Path("webserver.py")  # check.plan() puts a file in; this one is never read
+A_FILE = Path("webserver.py")  # check_plan.substitutions() puts a file in; this one is never read
 
 
 def read(path):
@@ -168,14 +168,14 @@ def test_the_stages_page_says_what_lbaws_check_runs_each_stage_in():
     rows = {row[0]: row for row in table_rows(read(DOCS / "stages.md"), "stage")}
     assert list(rows) == [f"`{stage.name}`" for stage in stages.STAGES]
     for stage in stages.STAGES:
-        runs = [sub.scenario.name for sub in check.plan(A_FILE, stage)]
+        runs = [sub.scenario.name for sub in check_plan.substitutions(A_FILE, stage)]
         row = rows[f"`{stage.name}`"]
         assert row[1] == (stage.tutorial_file or "beyond the text")
         assert row[3] == (", ".join(f"`{name}`" for name in runs) or "none: `lbaws check` refuses it"), stage.name
 
 
 def test_3a_is_the_one_stage_no_experiment_checks():
-    assert [stage.name for stage in stages.STAGES if not check.plan(A_FILE, stage)] == ["3a"]
+    assert [stage.name for stage in stages.STAGES if not check_plan.substitutions(A_FILE, stage)] == ["3a"]
 
 
 # --- The README's blocks, as the code prints them -----------------------------------------------------
@@ -298,7 +298,7 @@ def test_every_readme_command_parses_as_written():
             args = PARSERS[words[1]]().parse_args(words[2:])
             for path in getattr(args, "file", None) or []:
                 assert (ROOT / path).exists(), line
-            if words[1] == "scenario" and args.name:
-                assert args.name in catalog.names(), line
+            if words[1] == "scenario":
+                assert set(args.names) <= set(catalog.names()), line
         else:
             assert words[0] in ("docker", "curl"), f"not a command the README explains: {line}"

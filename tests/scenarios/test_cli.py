@@ -53,11 +53,24 @@ def test_missing_engine_is_one_line_and_non_zero(run_cli, tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
-def test_repeat_on_a_scenario_that_is_not_racy_is_refused_in_one_line(run_cli):
-    result = run_cli("zombies", "--repeat", "3")
+def test_rounds_on_a_scenario_that_is_not_racy_is_refused_in_one_line(run_cli):
+    result = run_cli("zombies", "--rounds", "3")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "lbaws scenario: --repeat applies only to a racy scenario (missed-signals); zombies is not one"]
+        "lbaws scenario: --rounds applies only to a racy scenario (missed-signals); zombies is not one"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--all", "hello"), "give NAMEs or --all, not both"),
+    (("hello", "nope", "--repeat", "2"), "unknown scenario 'nope'"),
+    (("--all", "--jobs", "0"), "argument --jobs: '0' is not a whole number from 1 to 64"),
+    (("hello", "--repeat", "0"), "argument --repeat: '0' is not a whole number from 1 to 1000"),
+])
+def test_wrong_runs_side_by_side_are_one_line_and_exit_2(run_cli, args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lbaws scenario: ") and message in lines[0]
 
 
 def test_trials_lists_each_trial_with_its_stage_and_what_only_the_lab_can_run(run_cli):

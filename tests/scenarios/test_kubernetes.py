@@ -156,7 +156,7 @@ def test_the_validator_rejects_what_a_cluster_would(run_cli, tmp_path, broken, s
 @pytest.mark.parametrize("args, says", [
     (["zombies", "--emit", "helm", "DIR"], "--emit writes kubernetes manifests only, not 'helm'"),
     (["zombies", "--limits", "engine", "--emit", "kubernetes", "DIR"], "Kubernetes has no ulimit field"),
-    (["zombies", "--keep", "--emit", "kubernetes", "DIR"], "--keep and --repeat go with a run"),
+    (["zombies", "--keep", "--emit", "kubernetes", "DIR"], "--keep, --rounds, --repeat and --jobs go with a run"),
     (["zombies", "--emit", "kubernetes", "FULL"], "is not an empty folder"),
 ])
 def test_bad_emit_arguments_are_one_line_and_exit_2(run_cli, tmp_path, args, says):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from commands import load
+from scenarios.catalog import load  # the experiment behind `lbaws load`
 from test_scenarios import leftovers
 
 ROOT = Path(__file__).resolve().parents[2]

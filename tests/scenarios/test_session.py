@@ -1,0 +1,74 @@
+"""The session's scheduling, with a runner that only waits: never more than `jobs` at once, never two
+runs in one report folder at once, what `done` adds runs too, and what the engine cannot run is said
+without starting. (The real runs side by side: test_side_by_side.py.)"""
+import threading
+import time
+
+import pytest
+
+from scenarios import catalog, report, runner, session
+from scenarios.verdict import Judgment, Verdict
+
+
+class Waits:
+    """A runner that holds its slot a moment and notes how many ran at once, and in which folders."""
+
+    lock = threading.Lock()
+    running: list = []
+    seen: list = []
+
+    def __init__(self, scenario, options, progress, engine=None, stop=None):
+        self.scenario, self.options, self.run_id = scenario, options, f"{scenario.name}-0"
+
+    def run(self):
+        folder = (str(self.options.reports), self.scenario.name)
+        with Waits.lock:
+            Waits.running.append(folder)
+            Waits.seen.append(list(Waits.running))
+        time.sleep(0.05)
+        with Waits.lock:
+            Waits.running.remove(folder)
+        return runner.RunResult(self.scenario, self.run_id, Judgment.of(True, "x"), runner.Observations(),
+                                0.0, 0.05, self.options)
+
+
+@pytest.fixture
+def waits(monkeypatch, tmp_path):
+    Waits.running, Waits.seen = [], []
+    monkeypatch.setattr(runner, "ScenarioRunner", Waits)
+    monkeypatch.setattr(report, "write", lambda result, words: tmp_path / result.scenario.name)
+    return Waits
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_at_most_jobs_at_once_and_never_two_in_one_folder(waits, tmp_path, capsys, jobs):
+    options = runner.Options(reports=tmp_path)
+    names = ["hello", "zombies", "fd-exhaustion", "hello", "zombies", "hello"]
+    experiments = [session.Experiment(catalog.get(name), options) for name in names]
+    outcomes = session.Session(object(), None, None, jobs).run(experiments)
+    assert sorted(outcome.experiment.scenario.name for outcome in outcomes) == sorted(names)
+    assert all(outcome.verdict is Verdict.REPRODUCED for outcome in outcomes)
+    assert max(len(at_once) for at_once in waits.seen) <= jobs
+    assert all(len(set(at_once)) == len(at_once) for at_once in waits.seen), waits.seen
+    if jobs > 1:
+        assert max(len(at_once) for at_once in waits.seen) > 1, "nothing ever ran side by side"
+
+
+def test_what_done_returns_runs_after_and_a_blocked_one_never_starts(waits, tmp_path, monkeypatch):
+    from scenarios import preflight
+
+    monkeypatch.setattr(preflight, "blockers", lambda scenario, facts: ["no"] if scenario.name == "zombies" else [])
+    options = runner.Options(reports=tmp_path)
+    first = session.Experiment(catalog.get("hello"), options)
+    later = [session.Experiment(catalog.get(name), options) for name in ("zombies", "fd-exhaustion", "zombies")]
+    seen = []
+
+    def done(outcome):
+        seen.append((outcome.experiment.scenario.name, outcome.verdict))
+        return later if outcome.experiment is first else []
+
+    session.Session(object(), object(), None, 2).run([first], done)
+    assert seen[0] == ("hello", Verdict.REPRODUCED)
+    assert sorted(seen[1:]) == [("fd-exhaustion", Verdict.REPRODUCED), ("zombies", Verdict.CANNOT),
+                                ("zombies", Verdict.CANNOT)]
+    assert [at_once for at_once in waits.seen if any(name == "zombies" for _, name in at_once)] == []
