@@ -370,7 +370,7 @@ def _parse_request_line(line):
     parts = grammar.request_line(line)
     if parts is None:
         # One SP between the three parts, no more (RFC 9112 3): docs/http-framing.md says why.
-        raise HTTPError(400, f"request line is not METHOD SP TARGET SP VERSION: {line[:80].decode('latin-1')!r}")
+        raise HTTPError(400, f"request line is not METHOD TARGET VERSION: {line[:80].decode('latin-1')!r}")
     method, target, version = (part.decode("latin-1") for part in parts)
     numbers = grammar.http_version(parts[2])
     if numbers is None:
