@@ -16,6 +16,7 @@ _VCHAR = rb"\x21-\x7e"
 _OBS_TEXT = rb"\x80-\xff"
 # RFC 9110 5.6.3: OWS = *( SP / HTAB ).
 OWS = b" \t"
+_OWS_OCTETS = (0x20, 0x09)
 
 _TOKEN = re.compile(rb"[%s]+" % _TCHAR)
 _DIGITS = re.compile(rb"[0-9]+")
@@ -27,12 +28,12 @@ _NOT_FIELD_CONTENT = re.compile(rb"[^\t %s%s]" % (_VCHAR, _OBS_TEXT))
 _TARGET = re.compile(rb"[%s]+" % _VCHAR)
 # RFC 9112 2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT, case-sensitive.
 _VERSION = re.compile(rb"HTTP/([0-9])\.([0-9])")
-# RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
+# RFC 9112 7.1: chunk-size [ chunk-ext ]; 7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
 # chunk-ext-val = token / quoted-string (RFC 9110 5.6.4). Each repetition starts with a ";" that nothing
 # else may match, so the pattern cannot backtrack into itself.
 _QUOTED = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-_CHUNK_EXT = re.compile(
-    rb"(?:[ \t]*;[ \t]*[%s]+(?:[ \t]*=[ \t]*(?:[%s]+|%s))?)*" % (_TCHAR, _TCHAR, _QUOTED))
+_CHUNK_LINE = re.compile(
+    rb"([0-9A-Fa-f]+)(?:[ \t]*;[ \t]*[%s]+(?:[ \t]*=[ \t]*(?:[%s]+|%s))?)*" % (_TCHAR, _TCHAR, _QUOTED))
 # The same sets as text, for what the server itself writes (response field names and values, reasons).
 _TOKEN_TEXT = re.compile(_TOKEN.pattern.decode("ascii"))
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -82,7 +83,11 @@ def hexadecimal(data: bytes, limit: int) -> Optional[int]:
     """1*HEXDIG as a number, or None; any value above `limit` comes back as limit + 1."""
     if _HEXDIGS.fullmatch(data) is None:
         return None
-    significant = data.lstrip(b"0")
+    return _hex_value(data, limit)
+
+
+def _hex_value(digits: bytes, limit: int) -> int:
+    significant = digits.lstrip(b"0")
     if len(significant) > len(f"{limit:x}"):
         return limit + 1
     number = 0
@@ -120,19 +125,24 @@ def http_version(version: bytes) -> Optional[Tuple[int, int]]:
     return match.group(1)[0] - 48, match.group(2)[0] - 48
 
 
-def field_line(line: bytes) -> Optional[Tuple[bytes, bytes]]:
-    """field-name ":" OWS field-value OWS (RFC 9112 5), or None.
+def field_line(line: bytes) -> Optional[Tuple[int, int, int]]:
+    """field-name ":" OWS field-value OWS (RFC 9112 5) as (end of the name, start and end of the value), or None.
 
-    No whitespace may stand between the name and the colon (RFC 9112 5.1: MUST be rejected), and a line
-    that starts with whitespace is obs-fold (RFC 9112 5.2), which the name's grammar refuses as well.
+    Positions, not copies: the reader slices the line's text with them, one character per octet. No
+    whitespace may stand between the name and the colon (RFC 9112 5.1: MUST be rejected), and a line that
+    starts with whitespace is obs-fold (RFC 9112 5.2), which the name's grammar refuses as well.
     """
-    name, colon, value = line.partition(b":")
-    if not colon or _TOKEN.fullmatch(name) is None:
+    colon = line.find(b":")
+    if colon <= 0 or _TOKEN.fullmatch(line, 0, colon) is None:
         return None
-    value = strip_ows(value)
-    if _NOT_FIELD_CONTENT.search(value) is not None:
+    start, end = colon + 1, len(line)
+    while start < end and line[start] in _OWS_OCTETS:
+        start += 1
+    while end > start and line[end - 1] in _OWS_OCTETS:
+        end -= 1
+    if _NOT_FIELD_CONTENT.search(line, start, end) is not None:
         return None
-    return name, value
+    return colon, start, end
 
 
 def chunk_size_line(line: bytes, limit: int) -> Optional[int]:
@@ -140,9 +150,7 @@ def chunk_size_line(line: bytes, limit: int) -> Optional[int]:
 
     Whitespace may stand only as the BWS before an extension's ";", never after the size alone.
     """
-    end = 0
-    while end < len(line) and line[end] in _HEX_VALUES:
-        end += 1
-    if end == 0 or _CHUNK_EXT.fullmatch(line, end) is None:
+    match = _CHUNK_LINE.fullmatch(line)
+    if match is None:
         return None
-    return hexadecimal(line[:end], limit)
+    return _hex_value(match.group(1), limit)

@@ -1,7 +1,8 @@
 """The one HTTP/1.1 request reader and response writer every stage shares.
 
 The tutorial read a request with a single recv(1024); here the head is read line by line up to the
-blank line, with limits, and the body by Content-Length. Errors are data (HTTPError) rendered by one
+blank line, with limits, and the body by Content-Length or chunked, every framing octet checked by the
+grammar in grammar.py (docs/http-framing.md says where the RFC left a choice and which one this is). Errors are data (HTTPError) rendered by one
 method. The tutorial's servers say `Connection: close` and close after one response; the prefork stage
 keeps connections open, parsing the same way from the bytes a non-blocking socket has received
 (BufferSource), where the other stages read from a blocking socket's file.
@@ -17,8 +18,6 @@ from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from lbaws import __version__, grammar
-# Re-exported: wsgi.py checks what applications send with the same character sets.
-from lbaws.grammar import has_control, is_token  # noqa: F401
 
 SERVER = f"lbaws/{__version__}"
 
@@ -249,11 +248,11 @@ class RequestReader:
             if first:
                 return None
             raise ClientGone(f"closed in the middle of the {what}s")
-        if raw[-1:] != b"\n":
+        if not raw.endswith(b"\n"):
             if len(raw) >= limit + 2:
                 raise HTTPError(code, f"{what} longer than {limit} bytes")
             raise ClientGone(f"closed in the middle of the {what}")
-        if raw[-2:] == b"\r\n":
+        if raw.endswith(b"\r\n"):
             line = raw[:-2]
         elif crlf_only:
             raise HTTPError(400, f"{what} not ended by CRLF")
@@ -277,7 +276,13 @@ class RequestReader:
             lines.append(text)
             if len(fields) >= MAX_HEADERS:
                 raise HTTPError(431, f"more than {MAX_HEADERS} {what}s")
-            fields.append(_parse_field(line, text))
+            spans = grammar.field_line(line)
+            if spans is None:
+                if line[:1] in (b" ", b"\t"):
+                    raise HTTPError(400, "folded header lines are obsolete")
+                raise HTTPError(400, f"bad header line {text[:80]!r}")
+            # latin-1 is one character per octet, so the octets' positions are the text's.
+            fields.append((text[:spans[0]], text[spans[1]:spans[2]]))
 
     def _expect_continue(self, request):
         expect = request.header("Expect")
@@ -371,7 +376,7 @@ def _parse_request_line(line):
     if parts is None:
         # One SP between the three parts, no more (RFC 9112 3): docs/http-framing.md says why.
         raise HTTPError(400, f"request line is not METHOD TARGET VERSION: {line[:80].decode('latin-1')!r}")
-    method, target, version = (part.decode("latin-1") for part in parts)
+    method, target, version = parts[0].decode("latin-1"), parts[1].decode("latin-1"), parts[2].decode("latin-1")
     numbers = grammar.http_version(parts[2])
     if numbers is None:
         raise HTTPError(400, f"bad HTTP version {version[:40]!r}")
@@ -381,15 +386,6 @@ def _parse_request_line(line):
             (target == "*" and method == "OPTIONS")):
         raise HTTPError(400, f"bad request target {target[:80]!r}")
     return Request(method=method, target=target, version=version)
-
-
-def _parse_field(line, text):
-    if line[:1] in (b" ", b"\t"):
-        raise HTTPError(400, "folded header lines are obsolete")
-    parsed = grammar.field_line(line)
-    if parsed is None:
-        raise HTTPError(400, f"bad header line {text[:80]!r}")
-    return parsed[0].decode("latin-1"), parsed[1].decode("latin-1")
 
 
 def _check_single_fields(request):
@@ -412,9 +408,9 @@ def _raw_values(request, name):
 
 
 def _is_chunked(request):
-    values = _raw_values(request, "transfer-encoding")
-    if not values:
+    if "transfer-encoding" not in request.fields():
         return False
+    values = _raw_values(request, "transfer-encoding")
     if request.version == "HTTP/1.0":
         # RFC 9112 6.1: 1.0 has no transfer codings, so its framing cannot be trusted.
         raise HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request")
@@ -434,6 +430,8 @@ def _is_chunked(request):
 
 def _content_length(request):
     """RFC 9112 6.3: 1*DIGIT; a list of one repeated value is that value (RFC 9110 8.6), anything else a 400."""
+    if "content-length" not in request.fields():
+        return 0
     lengths = set()
     for value in _raw_values(request, "content-length"):
         for element in value.split(b","):

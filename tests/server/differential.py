@@ -342,7 +342,7 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to generate requests")
-    parser.add_argument("--batch", type=int, default=500, help="examples per Hypothesis run")
+    parser.add_argument("--batch", type=int, default=200, help="examples per Hypothesis run")
     args = parser.parse_args(argv)
     if args.seconds <= 0:
         print("fuzz: --seconds must be positive", file=sys.stderr)
