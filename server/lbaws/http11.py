@@ -397,8 +397,8 @@ def _check_single_fields(request):
 
 def _check_host(request):
     hosts = request.fields().get("host", ())
-    # RFC 9112 3.2: an HTTP/1.1 request without exactly one Host gets 400.
-    if request.version == "HTTP/1.1" and len(hosts) != 1 or len(hosts) > 1:
+    # RFC 9112 3.2: an HTTP/1.1 (or later 1.x) request without exactly one Host gets 400.
+    if request.version != "HTTP/1.0" and len(hosts) != 1 or len(hosts) > 1:
         raise HTTPError(400, "an HTTP/1.1 request needs exactly one Host header")
 
 
