@@ -20,7 +20,6 @@ _OWS_OCTETS = (0x20, 0x09)
 
 _TOKEN = re.compile(rb"[%s]+" % _TCHAR)
 _DIGITS = re.compile(rb"[0-9]+")
-_HEXDIGS = re.compile(rb"[0-9A-Fa-f]+")
 # RFC 9110 5.5: a field value is field-vchar, SP and HTAB; anything else (CR, LF, NUL, other controls, DEL)
 # is rejected rather than passed on to the application.
 _NOT_FIELD_CONTENT = re.compile(rb"[^\t %s%s]" % (_VCHAR, _OBS_TEXT))
@@ -57,11 +56,6 @@ def strip_ows(data: bytes) -> bytes:
     return data.strip(OWS)
 
 
-def is_field_value(value: bytes) -> bool:
-    """Field content (RFC 9110 5.5): field-vchar, SP and HTAB, once the OWS around it is gone."""
-    return _NOT_FIELD_CONTENT.search(value) is None
-
-
 def decimal(data: bytes, limit: int) -> Optional[int]:
     """1*DIGIT as a number, or None; any value above `limit` comes back as limit + 1.
 
@@ -77,13 +71,6 @@ def decimal(data: bytes, limit: int) -> Optional[int]:
     for byte in significant:
         number = number * 10 + byte - 48
     return min(number, limit + 1)
-
-
-def hexadecimal(data: bytes, limit: int) -> Optional[int]:
-    """1*HEXDIG as a number, or None; any value above `limit` comes back as limit + 1."""
-    if _HEXDIGS.fullmatch(data) is None:
-        return None
-    return _hex_value(data, limit)
 
 
 def _hex_value(digits: bytes, limit: int) -> int:
