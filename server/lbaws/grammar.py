@@ -16,7 +16,6 @@ _VCHAR = rb"\x21-\x7e"
 _OBS_TEXT = rb"\x80-\xff"
 # RFC 9110 5.6.3: OWS = *( SP / HTAB ).
 OWS = b" \t"
-_OWS_OCTETS = (0x20, 0x09)
 
 _TOKEN = re.compile(rb"[%s]+" % _TCHAR)
 _DIGITS = re.compile(rb"[0-9]+")
@@ -122,11 +121,9 @@ def field_line(line: bytes) -> Optional[Tuple[int, int, int]]:
     colon = line.find(b":")
     if colon <= 0 or _TOKEN.fullmatch(line, 0, colon) is None:
         return None
-    start, end = colon + 1, len(line)
-    while start < end and line[start] in _OWS_OCTETS:
-        start += 1
-    while end > start and line[end - 1] in _OWS_OCTETS:
-        end -= 1
+    value = line[colon + 1:].lstrip(OWS)
+    start = len(line) - len(value)
+    end = start + len(value.rstrip(OWS))
     if _NOT_FIELD_CONTENT.search(line, start, end) is not None:
         return None
     return colon, start, end
