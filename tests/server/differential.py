@@ -132,7 +132,7 @@ _URI_CHARS = re.compile(rb"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 
 
 def _chunk_lines(raw):
-    return re.findall(rb"(?:^|\n)([0-9A-Fa-f]+[^\n]*?)\r?\n", raw.partition(b"\r\n\r\n")[2])
+    return re.findall(rb"(?:^|\n)([0-9A-Fa-f]+[^\n]*?)\r?\n", re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[-1])
 
 
 def _trailer(raw):
