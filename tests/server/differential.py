@@ -40,7 +40,8 @@ def read_lbaws(raw: bytes) -> Tuple[Outcome, bool]:
 
 def read_h11(raw: bytes) -> Outcome:
     conn = h11.Connection(h11.SERVER)
-    conn.receive_data(raw)
+    if raw:  # h11 takes no bytes for the end of the stream
+        conn.receive_data(raw)
     request, body = None, b""
     try:
         while True:
@@ -141,9 +142,26 @@ def _trailer(raw):
     return re.split(rb"\r?\n", match.group(1)) if match else []
 
 
+def _only_bare_lf(raw):
+    """Whether llhttp reads `raw` as lbaws does once every bare LF in it is a CRLF: then the LF was its objection."""
+    crlf = re.sub(rb"(?<!\r)\n", b"\r\n", raw)
+    return crlf != raw and read_llhttp(crlf) == read_lbaws(crlf)[0]
+
+
+def _only_empty_lines_first(raw):
+    """Whether h11 reads `raw` as lbaws does once the empty lines before the request line are gone."""
+    skipped = re.match(rb"(?:\r?\n)*", raw).end()
+    if not skipped:
+        return False
+    outcome = read_h11(raw[skipped:])
+    if outcome[0] == "accept":
+        outcome = outcome[:5] + (outcome[5] + skipped,)
+    return outcome == read_lbaws(raw)[0]
+
+
 KNOWN: Dict[str, Tuple[set, object]] = {
-    "bare-lf": ({"llhttp"}, lambda raw: re.search(rb"(?<!\r)\n", raw) is not None),
-    "empty-lines-first": ({"h11"}, lambda raw: raw[:1] in (b"\r", b"\n")),
+    "bare-lf": ({"llhttp"}, lambda raw: _only_bare_lf(raw)),
+    "empty-lines-first": ({"h11"}, lambda raw: _only_empty_lines_first(raw)),
     "whitespace-runs": ({"llhttp"}, lambda raw: b"  " in _head(raw)[0]),
     "obs-fold": ({"h11"}, lambda raw: any(line[:1] in (b" ", b"\t") for line in _head(raw)[1] + _trailer(raw))),
     "repeated-content-length": ({"llhttp"},
