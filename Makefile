@@ -13,7 +13,7 @@ NAME    ?= $(ARGS)
 SERVICE ?= $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-images setup-compose images up down ps clean test test-server scenario scenarios check load doctor bench watch
+.PHONY: help setup setup-images setup-compose images up down ps clean test test-server fuzz scenario scenarios check load doctor bench watch
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,11 @@ test: setup ## The whole suite: server, containers, scenarios [TESTS=tests/serve
 
 test-server: $(VENV)/.installed ## Only the server tests (no Docker)
 	$(PY) -m pytest tests/server
+
+# The differential test of request framing (docs/http-framing.md) for as long as asked, not its bounded run.
+SECONDS ?= 60
+fuzz: $(VENV)/.installed ## lbaws's request framing against h11 and llhttp for SECONDS (make fuzz SECONDS=600)
+	$(PY) tests/server/differential.py --seconds $(SECONDS)
 
 scenario: setup-images ## Run one scenario: make scenario fd-exhaustion [OPTS=--keep]
 	$(LBAWS) scenario $(NAME) $(OPTS)

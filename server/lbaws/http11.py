@@ -1,14 +1,14 @@
 """The one HTTP/1.1 request reader and response writer every stage shares.
 
 The tutorial read a request with a single recv(1024); here the head is read line by line up to the
-blank line, with limits, and the body by Content-Length. Errors are data (HTTPError) rendered by one
+blank line, with limits, and the body by Content-Length or chunked, every framing octet checked by the
+grammar in grammar.py (docs/http-framing.md says where the RFC left a choice and which one this is). Errors are data (HTTPError) rendered by one
 method. The tutorial's servers say `Connection: close` and close after one response; the prefork stage
 keeps connections open, parsing the same way from the bytes a non-blocking socket has received
 (BufferSource), where the other stages read from a blocking socket's file.
 """
 
 import email.utils
-import re
 import socket
 import struct
 import time
@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from lbaws import __version__
+from lbaws import __version__, grammar
 
 SERVER = f"lbaws/{__version__}"
 
@@ -30,31 +30,10 @@ MAX_BODY = 16 * 1024 * 1024
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 1024 * 1024
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_VERSION = re.compile(r"^HTTP/(\d)\.(\d)$")
-_DIGITS = re.compile(r"^[0-9]+$")
-_HEX = re.compile(r"^[0-9A-Fa-f]{1,8}$")
-# RFC 9112 7.1.1: *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ), read from the first ";".
-_TCHAR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
-_QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-_CHUNK_EXTENSIONS = re.compile(
-    rf"^(?:[ \t]*;[ \t]*{_TCHAR}+(?:[ \t]*=[ \t]*(?:{_TCHAR}+|{_QUOTED}))?)*\Z")
 # Fields whose grammar is a single value (RFC 9110): two lines of one cannot be combined into a list.
 SINGLE_VALUE_FIELDS = ("content-type", "content-location", "content-range", "authorization",
                        "proxy-authorization", "if-modified-since", "if-unmodified-since", "if-range",
                        "max-forwards", "referer")
-# Header values may hold visible characters, spaces and tabs; anything else (CR, NUL, ...) is an attack or a bug.
-_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def is_token(text: str) -> bool:
-    """A method or a field name (RFC 9110 5.6.2)."""
-    return bool(_TOKEN.fullmatch(text))  # fullmatch: `$` alone would accept a trailing newline
-
-
-def has_control(text: str) -> bool:
-    """Whether a field value or reason phrase holds a character other than tab that must not be there."""
-    return bool(_BAD_VALUE.search(text))
 
 
 class HTTPError(Exception):
@@ -126,6 +105,9 @@ class Request:
 
 
 def _split_target(target):
+    # A fragment names a part of what the client got, never the resource it asks for (RFC 9110 4.2.5); a
+    # client should not send one, and one that comes reaches neither the path nor the query.
+    target = target.partition("#")[0]
     if target.startswith("/"):
         path, _, query = target.partition("?")
         return path, query
@@ -189,24 +171,31 @@ class RequestReader:
         self.source = source
         self.send = send
         self._head_bytes = 0
+        self._blank_bytes = 0  # of _head_bytes, the empty lines skipped before the request line
         # Known once the request line is parsed, so that an error answering a HEAD has no body.
         self.head_request = False
         self.in_body = False
 
     @property
     def started(self) -> bool:
-        """Whether any byte of the request has been read."""
-        return self._head_bytes > 0 or self.in_body
+        """Whether any byte of the request itself (not an empty line before it) has been read."""
+        return self._head_bytes > self._blank_bytes or self.in_body
 
     def read(self) -> Optional[Request]:
         """The next request, or None when the source ended cleanly before one byte of it."""
-        line = self._read_line(MAX_REQUEST_LINE, 414, "request line", first=True)
-        if line is None:
-            return None
+        while True:
+            line = self._read_line(MAX_REQUEST_LINE, 414, "request line", first=True)
+            if line is None:
+                return None
+            if line:
+                break
+            # RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line (a client
+            # may send CRLF after a POST body). They count against the head's limit, so a flood of them ends.
+            self._blank_bytes = self._head_bytes
         request = _parse_request_line(line)
         self.head_request = request.method == "HEAD"
-        request.head_lines.append(line)
-        self._read_headers(request)
+        request.head_lines.append(line.decode("latin-1"))
+        self._read_fields(request.headers, request.head_lines, 431, "header line")
         _check_host(request)
         _check_single_fields(request)
         chunked = _is_chunked(request)
@@ -224,28 +213,35 @@ class RequestReader:
         return body
 
     def _read_chunked(self):
-        """The chunked transfer coding, which every HTTP/1.1 recipient must be able to parse (RFC 9112 7.1)."""
+        """The chunked transfer coding, which every HTTP/1.1 recipient must be able to parse (RFC 9112 7.1).
+
+        Its framing lines end in CRLF only: the bare-LF allowance of RFC 9112 2.2 is for the start line and
+        fields, so it applies to the trailer section but not to a chunk-size line or the end of chunk data.
+        """
         chunks, total = [], 0
         while True:
             # Framing lines are not head: only their own length is bounded, or many small chunks would be a 431.
             self._head_bytes = 0
-            size_line = self._read_line(MAX_HEADER_LINE, 400, "chunk size line")
-            size = _chunk_size(size_line)
+            size_line = self._read_line(MAX_HEADER_LINE, 400, "chunk size line", crlf_only=True)
+            size = grammar.chunk_size_line(size_line, MAX_BODY)
+            if size is None:
+                raise HTTPError(400, f"bad chunk size line {size_line[:40].decode('latin-1')!r}")
             total += size
             if total > MAX_BODY:
                 raise HTTPError(413, f"body larger than {MAX_BODY} bytes")
             if size == 0:
                 break
             chunks.append(self._read_exactly(size))
-            if self._read_line(2, 400, "chunk ending") != "":
-                raise HTTPError(400, "chunk data longer than its size")
-        # Trailer fields are read and dropped: nothing here needs them.
-        while self._read_line(MAX_HEADER_LINE, 431, "trailer line") != "":
-            pass
+            if self._read_exactly(2) != b"\r\n":
+                raise HTTPError(400, "chunk data not followed by CRLF")
+        # RFC 9112 7.1.2: the trailer section is field lines up to an empty line, checked like the head's,
+        # then dropped: nothing here needs them.
+        self._read_fields([], [], 431, "trailer line")
         return b"".join(chunks)
 
-    def _read_line(self, limit, code, what, first=False):
-        # +2 leaves room for the line ending, so exactly `limit` characters of content are allowed.
+    def _read_line(self, limit, code, what, first=False, crlf_only=False):
+        """One line without its ending, as bytes; None for a clean end where `first` allows one."""
+        # +2 leaves room for the line ending, so exactly `limit` octets of content are allowed.
         raw = self.source.readline(limit + 2)
         self._head_bytes += len(raw)
         if not raw:
@@ -256,23 +252,37 @@ class RequestReader:
             if len(raw) >= limit + 2:
                 raise HTTPError(code, f"{what} longer than {limit} bytes")
             raise ClientGone(f"closed in the middle of the {what}")
-        # Bare \n is accepted: the text's client3.py and a telnet session send it.
-        line = raw.rstrip(b"\n").rstrip(b"\r")
+        if raw.endswith(b"\r\n"):
+            line = raw[:-2]
+        elif crlf_only:
+            raise HTTPError(400, f"{what} not ended by CRLF")
+        else:
+            # A bare LF ends a head line (RFC 9112 2.2 allows it): the text's client3.py and telnet send it.
+            # Only one CR before it is the line's: any other CR stays and the grammar refuses it.
+            line = raw[:-1]
         if len(line) > limit:
             raise HTTPError(code, f"{what} longer than {limit} bytes")
         if self._head_bytes > MAX_HEAD:
             raise HTTPError(431, f"request head larger than {MAX_HEAD} bytes")
-        return line.decode("latin-1")
+        return line
 
-    def _read_headers(self, request):
+    def _read_fields(self, fields, lines, code, what):
+        """Field lines up to the empty line that ends the section, into (name, value) pairs."""
         while True:
-            line = self._read_line(MAX_HEADER_LINE, 431, "header line")
-            if line == "":
+            line = self._read_line(MAX_HEADER_LINE, code, what)
+            if not line:
                 return
-            request.head_lines.append(line)
-            if len(request.headers) >= MAX_HEADERS:
-                raise HTTPError(431, f"more than {MAX_HEADERS} header lines")
-            request.headers.append(_parse_header(line))
+            text = line.decode("latin-1")
+            lines.append(text)
+            if len(fields) >= MAX_HEADERS:
+                raise HTTPError(431, f"more than {MAX_HEADERS} {what}s")
+            spans = grammar.field_line(line)
+            if spans is None:
+                if line[:1] in (b" ", b"\t"):
+                    raise HTTPError(400, "folded header lines are obsolete")
+                raise HTTPError(400, f"bad header line {text[:80]!r}")
+            # latin-1 is one character per octet, so the octets' positions are the text's.
+            fields.append((text[:spans[0]], text[spans[1]:spans[2]]))
 
     def _expect_continue(self, request):
         expect = request.header("Expect")
@@ -285,11 +295,11 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 def wants_keep_alive(request: Request) -> bool:
     """Whether the client asks for the connection to stay open after this response (RFC 9112 9.3)."""
-    options = {option.strip().lower() for option in (request.header("Connection") or "").split(",")}
-    if "close" in options:
+    options = {option.lower() for option in grammar.list_elements(b",".join(_raw_values(request, "connection")))}
+    if b"close" in options:
         return False
     if request.version == "HTTP/1.0":
-        return "keep-alive" in options
+        return b"keep-alive" in options
     return True
 
 
@@ -362,46 +372,20 @@ def linger(sock):
 
 
 def _parse_request_line(line):
-    if not line.strip():
-        raise HTTPError(400, "empty request line")
-    parts = line.split()
-    if len(parts) != 3:
-        raise HTTPError(400, f"request line is not METHOD TARGET VERSION: {line[:80]!r}")
-    method, target, version = parts
-    if not _TOKEN.match(method):
-        raise HTTPError(400, f"bad method {method[:40]!r}")
-    match = _VERSION.match(version)
-    if not match:
+    parts = grammar.request_line(line)
+    if parts is None:
+        # One SP between the three parts, no more (RFC 9112 3): docs/http-framing.md says why.
+        raise HTTPError(400, f"request line is not METHOD TARGET VERSION: {line[:80].decode('latin-1')!r}")
+    method, target, version = parts[0].decode("latin-1"), parts[1].decode("latin-1"), parts[2].decode("latin-1")
+    numbers = grammar.http_version(parts[2])
+    if numbers is None:
         raise HTTPError(400, f"bad HTTP version {version[:40]!r}")
-    if match.group(1) != "1":
+    if numbers[0] != 1:
         raise HTTPError(505, f"{version} is not spoken here")
     if not (target.startswith("/") or target.startswith(("http://", "https://")) or
             (target == "*" and method == "OPTIONS")):
         raise HTTPError(400, f"bad request target {target[:80]!r}")
     return Request(method=method, target=target, version=version)
-
-
-def _parse_header(line):
-    if line[0] in " \t":
-        raise HTTPError(400, "folded header lines are obsolete")
-    name, colon, value = line.partition(":")
-    if not colon or not _TOKEN.match(name):
-        raise HTTPError(400, f"bad header line {line[:80]!r}")
-    value = value.strip(" \t")
-    if _BAD_VALUE.search(value):
-        raise HTTPError(400, f"control character in header {name!r}")
-    return name, value
-
-
-def _chunk_size(line):
-    """RFC 9112 7.1: chunk-size is 1*HEXDIG at the start of the line; whitespace may stand only before a
-    chunk extension's ";" (BWS), and an extension is tokens or quoted strings, never a bare CR or a control."""
-    size_text, semicolon, extensions = line.partition(";")
-    if not _HEX.match(size_text.rstrip(" \t") if semicolon else size_text):
-        raise HTTPError(400, f"bad chunk size {size_text[:40]!r}")
-    if semicolon and not _CHUNK_EXTENSIONS.match(";" + extensions):
-        raise HTTPError(400, f"bad chunk extension {extensions[:40]!r}")
-    return int(size_text, 16)
 
 
 def _check_single_fields(request):
@@ -413,42 +397,54 @@ def _check_single_fields(request):
 
 def _check_host(request):
     hosts = request.fields().get("host", ())
-    # RFC 9112 3.2: an HTTP/1.1 request without exactly one Host gets 400.
-    if request.version == "HTTP/1.1" and len(hosts) != 1 or len(hosts) > 1:
+    # RFC 9112 3.2: an HTTP/1.1 (or later 1.x) request without exactly one Host gets 400.
+    if request.version != "HTTP/1.0" and len(hosts) != 1 or len(hosts) > 1:
         raise HTTPError(400, "an HTTP/1.1 request needs exactly one Host header")
 
 
+def _raw_values(request, name):
+    # The reader decoded field values as latin-1, one character per octet: encoding gives the octets back.
+    return [value.encode("latin-1") for value in request.fields().get(name, ())]
+
+
 def _is_chunked(request):
-    coding = request.header("Transfer-Encoding")
-    if coding is None:
+    if "transfer-encoding" not in request.fields():
         return False
+    values = _raw_values(request, "transfer-encoding")
     if request.version == "HTTP/1.0":
         # RFC 9112 6.1: 1.0 has no transfer codings, so its framing cannot be trusted.
         raise HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request")
-    if request.header("Content-Length") is not None:
+    if request.fields().get("content-length"):
         # Both framings at once is how requests are smuggled past proxies (RFC 9112 6.1).
         raise HTTPError(400, "both Transfer-Encoding and Content-Length")
-    codings = [c.strip().lower() for c in coding.split(",")]
-    if codings != ["chunked"]:
-        raise HTTPError(501, f"Transfer-Encoding {coding[:40]!r} is not supported; only chunked is")
+    codings = [element for value in values for element in grammar.list_elements(value)]
+    shown = request.header("Transfer-Encoding")[:40]
+    if not codings or codings[-1].lower() != b"chunked":
+        # RFC 9112 6.3: a request whose final coding is not chunked has no length the server can find.
+        raise HTTPError(400, f"Transfer-Encoding {shown!r} does not end in chunked")
+    if len(codings) > 1:
+        # RFC 9112 6.1: a coding the server does not know (chunked twice is refused too: RFC 9112 7).
+        raise HTTPError(501, f"Transfer-Encoding {shown!r} is not supported; only chunked is")
     return True
 
 
 def _content_length(request):
-    values = {v.strip() for value in request.fields().get("content-length", ()) for v in value.split(",")}
-    if not values:
+    """RFC 9112 6.3: 1*DIGIT; a list of one repeated value is that value (RFC 9110 8.6), anything else a 400."""
+    if "content-length" not in request.fields():
         return 0
-    if len(values) > 1:
+    lengths = set()
+    for value in _raw_values(request, "content-length"):
+        for element in value.split(b","):
+            length = grammar.decimal(grammar.strip_ows(element), MAX_BODY)
+            if length is None:
+                raise HTTPError(400, f"bad Content-Length {request.header('Content-Length')[:40]!r}")
+            lengths.add(length)
+    if len(lengths) > 1:
         raise HTTPError(400, "conflicting Content-Length headers")
-    (value,) = values
-    if not _DIGITS.match(value):
-        raise HTTPError(400, f"bad Content-Length {value[:40]!r}")
-    # Leading zeros are allowed; past MAX_BODY's own digits only the size matters, and int() refuses
-    # to convert more than 4300 digits at all.
-    digits = value.lstrip("0") or "0"
-    if len(digits) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
+    length = lengths.pop() if lengths else 0
+    if length > MAX_BODY:
         raise HTTPError(413, f"body larger than {MAX_BODY} bytes")
-    return int(digits)
+    return length
 
 
 _date_cache = [0, ""]

@@ -10,7 +10,8 @@ import sys
 from urllib.parse import unquote
 
 from lbaws import __version__
-from lbaws.http11 import has_control, is_token, response_head
+from lbaws.grammar import has_control, is_token
+from lbaws.http11 import response_head
 
 # RFC 9110 hop-by-hop headers belong to the server; PEP 3333 forbids applications to set them.
 _HOP_BY_HOP = frozenset({

@@ -1,16 +1,15 @@
-"""The shared request reader, driven by data/requests.json, fed whole, byte by byte and in random chunks."""
+"""The shared request reader, driven by data/requests/*.http, fed whole, byte by byte and in random chunks."""
 
-import json
 import random
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 
 from lbaws.http11 import BufferSource, Channel, ClientGone, HTTPError, Incomplete, RequestReader, response_head
+from requestfiles import load_all
 
-CASES = json.loads((Path(__file__).parent / "data" / "requests.json").read_text())
+CASES = load_all()
 
 
 def _chunks(data, mode, seed):
@@ -27,8 +26,11 @@ def _chunks(data, mode, seed):
     return pieces
 
 
-def _read_fed(chunks):
-    """read_request() on a real socket while a thread writes `chunks` to the other end, then closes it."""
+def _read_fed(chunks, rest=None):
+    """read_request() on a real socket while a thread writes `chunks` to the other end, then closes it.
+
+    With a `rest` list, what the connection still holds after the request is appended to it.
+    """
     reader, writer = socket.socketpair()
     reader.settimeout(10)
 
@@ -44,7 +46,10 @@ def _read_fed(chunks):
     thread.start()
     channel = Channel(reader)
     try:
-        return channel.read_request()
+        request = channel.read_request()
+        if rest is not None:
+            rest.append(channel.rfile.read())
+        return request
     finally:
         channel.close()
         reader.close()
@@ -52,7 +57,7 @@ def _read_fed(chunks):
         writer.close()
 
 
-def _parse_buffered(chunks):
+def _parse_buffered(chunks, rest=None):
     """What the prefork worker does: parse again after each arrival, until a request, an error or the end."""
     data = bytearray()
     need = None
@@ -60,39 +65,48 @@ def _parse_buffered(chunks):
         data += chunk
         if need is not None and len(data) < need:
             continue  # the reader said no attempt can succeed before this many bytes
+        source = BufferSource(data)
         try:
-            return RequestReader(BufferSource(data), lambda _: None).read()
+            request = RequestReader(source, lambda _: None).read()
         except Incomplete as incomplete:
             need = incomplete.need
-    return RequestReader(BufferSource(data, eof=True), lambda _: None).read()
+            continue
+        if rest is not None:
+            rest.append(bytes(data[source.pos:]) + b"".join(chunks)[len(data):])
+        return request
+    source = BufferSource(data, eof=True)
+    request = RequestReader(source, lambda _: None).read()
+    if rest is not None:
+        rest.append(bytes(data[source.pos:]))
+    return request
 
 
 @pytest.mark.parametrize("mode", ["whole", "bytes", "random"])
-@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 @pytest.mark.parametrize("read", [_read_fed, _parse_buffered], ids=["socket", "buffer"])
 def test_request_reader(case, mode, read):
-    raw = case["raw"].encode("latin-1")
-    chunks = _chunks(raw, mode, case["name"])
-    expect = case["expect"]
-    if "error" in expect:
+    chunks = _chunks(case.raw, mode, case.name)
+    if case.status:
         with pytest.raises(HTTPError) as caught:
             read(chunks)
-        assert caught.value.code == expect["error"]
-        assert caught.value.to_response().startswith(f"HTTP/1.1 {expect['error']} ".encode())
-    elif expect.get("gone"):
+        assert caught.value.code == case.status, caught.value
+        assert caught.value.to_response().startswith(f"HTTP/1.1 {case.status} ".encode())
+    elif case.expect == "gone":
         with pytest.raises(ClientGone):
             read(chunks)
-    elif expect.get("eof"):
+    elif case.expect == "eof":
         assert read(chunks) is None
     else:
-        request = read(chunks)
-        assert request.method == expect["method"]
-        assert request.target == expect["target"]
-        assert request.version == expect["version"]
-        assert [list(h) for h in request.headers] == expect["headers"]
-        assert request.body == expect["body"].encode("latin-1")
-        assert request.path == expect.get("path", expect["target"].partition("?")[0])
-        assert request.query == expect.get("query", expect["target"].partition("?")[2])
+        rest = []
+        request = read(chunks, rest)
+        target = case.get("target")
+        assert (request.method, request.target, request.version) == (case.get("method"), target, case.get("version"))
+        if case.headers:
+            assert request.headers == case.headers
+        assert request.body == case.get("body", b"")
+        assert request.path == case.get("path", target.partition("?")[0])
+        assert request.query == case.get("query", target.partition("?")[2])
+        assert rest == [case.get("next", b"")]
 
 
 def test_several_requests_on_one_connection_then_none_at_clean_eof():
