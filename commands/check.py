@@ -28,7 +28,8 @@ from commands.common import (EXIT_CANNOT, EXIT_FAILED, EXIT_INTERRUPTED, Parser,
                              default_reports as lab_reports, image_roles, preflight, restore_interrupt,
                              sigterm_as_interrupt, start_watch, usage, whole_number)
 from lbaws import stages
-from scenarios import catalog
+from scenarios import catalog, diagnosis
+from scenarios import profile as server_profile
 from scenarios.results import MissingResult
 from scenarios.spec import Scaled, Scenario, ServerSpec, Snapshot, Trial
 from scenarios.substitute import (CheckError, Substitution, own_server, python2_signs, read_server_file, stage_for,
@@ -111,6 +112,9 @@ def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
                                   f"(and none of the lab's client containers) can reach it; bind all interfaces "
                                   f"as the text does: SERVER_ADDRESS = (HOST, PORT) = '', {PORT}",
                            {"listening": addresses})
+        grown = server_profile.grows(server_profile.measure(record), spec.stage)
+        if grown:
+            return Judgment.of(False, grown, {"listening": addresses})
         return Judgment.of(True, f"your server listens on {', '.join(addresses)} port {PORT}",
                        {"listening": addresses})
 
@@ -120,7 +124,7 @@ def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
         prediction=f"The server prints its banner and listens on port {PORT} on all interfaces.",
         why="Every experiment connects from a separate client container, as the text's curl and client3.py "
             "connect to the server's port.",
-        trials=(Trial("starts", spec, (Snapshot(key="listening"),), title="does it start?"),),
+        trials=(Trial("starts", spec, (Snapshot(key="listening"), *server_profile.PROFILE), title="does it start?"),),
         judge=judge)
 
 
@@ -152,17 +156,18 @@ def own_sleeps(sub: Substitution) -> float:
     return total
 
 
-def check_block(stage: stages.Stage, sub: Substitution, result) -> str:
-    from scenarios import report
-
+def check_block(stage: stages.Stage, sub: Substitution, result, profile=None) -> str:
     verdict = result.verdict
+    found = diagnosis.of_result(result, sub.yours, profile)
+    note = diagnosis.note(result, sub.yours, profile)
     wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
                                              subsequent_indent=" " * 13)
     return "\n".join([
         f"{result.scenario.name}: {check_words(stage.name)(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("ran", describe(sub)),
         wrap("observed", verdict.observed),
-        *[wrap("fix", line) for line in report.lesson_lines(result)],
+        *[wrap(label, line) for label, line in (found.lines() if found else [])],
+        *([wrap("note", note)] if note else []),
         wrap("the text", result.scenario.prediction),
         wrap("why", result.scenario.why),
     ])
@@ -284,25 +289,29 @@ def main(argv=None) -> int:
         print(f"{PROG}: no experiment of stage {stage.name} can reproduce on this engine", file=sys.stderr)
         return EXIT_CANNOT
     words = check_words(stage.name)
-    rows = []
+    rows, measured = [], None
     try:
         with sigterm_as_interrupt():
             first = next(t.server for t in runnable[0].scenario.trials if t.key in runnable[0].yours)
             start_options = Options(scale=1.0, reports=reports, ready_timeout=START_TIMEOUT)
             started = ScenarioRunner(starts_scenario(path, first), start_options, Progress(out), engine=engine).run()
             start_sub = Substitution(started.scenario, ("starts",))
-            rows.append(_row(started, stage, start_sub, report.write(started, words)))
-            print(check_block(stage, start_sub, started), file=out)
-            if started.verdict.reproduced:
+            measured = server_profile.of_result(started)
+            if measured is not None:
+                print(server_profile.render(measured), file=out)
+            rows.append(_row(started, stage, start_sub, report.write(started, words), measured))
+            print(check_block(stage, start_sub, started, measured), file=out)
+            if started.verdict.reproduced or (measured is not None and measured.model == server_profile.NEVER_EXIT):
                 for sub in runnable:
                     result = ScenarioRunner(sub.scenario, options, Progress(out), engine=engine).run()
-                    rows.append(_row(result, stage, sub, report.write(result, words)))
-                    print(check_block(stage, sub, result), file=out)
+                    rows.append(_row(result, stage, sub, report.write(result, words), measured))
+                    print(check_block(stage, sub, result, measured), file=out)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; this run's containers and network were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     agrees = all(row["agrees"] for row in rows)
     summary = {"file": own.label if own else str(path.resolve()), "sha256": sha256, "stage": stage.name, "agrees": agrees,
+               "profile": measured.as_dict() if rows and measured is not None else None,
                "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
                "not_run": {sub.scenario.name: describe(sub) for sub in subs if not sub.yours}}
     reports.mkdir(parents=True, exist_ok=True)
@@ -320,15 +329,16 @@ def main(argv=None) -> int:
     return exit_status(rows)
 
 
-def _row(result, stage, sub: Substitution, folder: Path) -> dict:
-    from scenarios import report
-
+def _row(result, stage, sub: Substitution, folder: Path, profile=None) -> dict:
+    found = diagnosis.of_result(result, sub.yours, profile)
     return {"scenario": result.scenario.name, "verdict": check_words(stage.name)(result.verdict.verdict),
             "verdict_of": result.verdict.verdict,
             "agrees": result.verdict.reproduced, "outcome": result.verdict.verdict.value,
             "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
-            "fix": report.lesson_lines(result),
+            "fix": [found.fix] if found and found.fix else [],
+            "diagnosis": found.as_dict() if found else None,
+            "note": diagnosis.note(result, sub.yours, profile),
             "report": str(folder / "report.json")}
 
 
