@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scenarios.catalog.diagnoses import RULES
-from scenarios.evidence import Evidence, gather
+from scenarios.evidence import ABOUT_CHILDREN, Evidence, gather
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def note(result, yours: tuple, profile=None) -> str:
     if profile is None or not result.verdict.reproduced or not profile.model or profile.forks:
         return ""
     e = gather(result, yours, profile)
-    about = set(e.scenario_lessons) & {"never-waits", "reaps-one", "keeps-copy", "waits"}
+    about = set(e.scenario_lessons) & ABOUT_CHILDREN
     if not about:
         return ""
     return (f"the lesson here is about children ({', '.join(sorted(about))}); your server forks none "

@@ -11,7 +11,7 @@ from typing import Callable, Optional
 from scenarios.results import CurlsResult, LoadResult, MissingResult
 
 # The text's lessons about children: they cannot apply to a server that forks none.
-ABOUT_CHILDREN = {"keeps-copy", "never-waits", "reaps-one", "waits", "one-at-a-time", "no-fork"}
+ABOUT_CHILDREN = {"keeps-copy", "never-waits", "reaps-one", "waits"}
 
 
 @dataclass
