@@ -112,9 +112,9 @@ def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
                                   f"(and none of the lab's client containers) can reach it; bind all interfaces "
                                   f"as the text does: SERVER_ADDRESS = (HOST, PORT) = '', {PORT}",
                            {"listening": addresses})
-        grown = server_profile.grows(server_profile.measure(record), spec.stage)
-        if grown:
-            return Judgment.of(False, grown, {"listening": addresses})
+        differs, lessons = server_profile.differs(server_profile.measure(record), spec.stage)
+        if differs:
+            return Judgment.of(False, differs, {"listening": addresses}, lessons)
         return Judgment.of(True, f"your server listens on {', '.join(addresses)} port {PORT}",
                        {"listening": addresses})
 
@@ -301,7 +301,7 @@ def main(argv=None) -> int:
                 print(server_profile.render(measured), file=out)
             rows.append(_row(started, stage, start_sub, report.write(started, words), measured))
             print(check_block(stage, start_sub, started, measured), file=out)
-            if started.verdict.reproduced or (measured is not None and measured.model == server_profile.NEVER_EXIT):
+            if started.verdict.reproduced or (measured is not None and server_profile.differs(measured, stage.name)[0]):
                 for sub in runnable:
                     result = ScenarioRunner(sub.scenario, options, Progress(out), engine=engine).run()
                     rows.append(_row(result, stage, sub, report.write(result, words), measured))
@@ -336,7 +336,7 @@ def _row(result, stage, sub: Substitution, folder: Path, profile=None) -> dict:
             "agrees": result.verdict.reproduced, "outcome": result.verdict.verdict.value,
             "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
-            "fix": [found.fix] if found and found.fix else [],
+            "fix": found.fixes if found else [],
             "diagnosis": found.as_dict() if found else None,
             "note": diagnosis.note(result, sub.yours, profile),
             "report": str(folder / "report.json")}

@@ -1,5 +1,5 @@
-"""The diagnosis of one experiment that differed: the first rule of the catalog (most specific first)
-that fits its evidence, with the text's fix; or, where none fits, what was seen and no fix."""
+"""The diagnosis of one experiment that differed: the rules of the catalog that fit its evidence, most
+specific first, each with the text's fix; or, where none fits, what was seen and no fix."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,34 +9,57 @@ from scenarios.evidence import ABOUT_CHILDREN, Evidence, gather
 
 
 @dataclass(frozen=True)
-class Diagnosis:
-    rule: str  # the rule's key; "" when none fit
+class Finding:
+    rule: str
     lesson: str
     seen: str
-    fix: str  # "" when no rule fit
+    fix: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    findings: tuple  # Finding, most specific first; empty when no rule fit
+    seen: str  # what was seen, for when none fit
+
+    @property
+    def rule(self) -> str:
+        """The most specific rule that fit; "" when none did."""
+        return self.findings[0].rule if self.findings else ""
+
+    @property
+    def fixes(self) -> list:
+        return [f.fix for f in self.findings if f.fix]
 
     def lines(self) -> list:
         """(label, text) pairs as the report prints them."""
-        if not self.rule:
+        if not self.findings:
             return [("diagnosis", f"no rule of the lab fits what was seen: {self.seen}; no fix is given "
                                   f"rather than a wrong one")]
-        return [("diagnosis", f"{self.seen} (the text's lesson: {self.lesson})"), ("fix", self.fix)]
+        out = []
+        for f in self.findings:
+            out.append(("diagnosis", f"{f.seen} (the text's lesson: {f.lesson})"))
+            if f.fix:
+                out.append(("fix", f.fix))
+        return out
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "lesson": self.lesson, "seen": self.seen, "fix": self.fix}
+        return {"rules": [f.rule for f in self.findings], "findings": [vars(f) for f in self.findings],
+                "seen": self.seen}
 
 
 def diagnose(evidence: Evidence, rules=RULES) -> Diagnosis:
+    findings, fixes = [], set()
     for rule in rules:
         seen = rule.fits(evidence)
-        if seen:
-            return Diagnosis(rule.key, rule.lesson, seen, rule.fix)
-    return Diagnosis("", "", evidence.seen(), "")
+        if seen and rule.fix not in fixes:  # two rules with one fix: the more specific one says it
+            findings.append(Finding(rule.key, rule.lesson, seen, rule.fix))
+            fixes.add(rule.fix)
+    return Diagnosis(tuple(findings), evidence.seen())
 
 
 def of_result(result, yours: tuple, profile=None) -> Diagnosis | None:
     """The diagnosis of a RunResult about the reader's trials; None when it did not differ (or ERROR)."""
-    if result.verdict.reproduced or result.verdict.verdict.value != "not-reproduced":
+    if result.verdict.verdict.value != "not-reproduced":
         return None
     return diagnose(gather(result, yours, profile))
 
@@ -45,10 +68,9 @@ def note(result, yours: tuple, profile=None) -> str:
     """For an experiment the server passed: why its lesson could not apply to this server, if it could not."""
     if profile is None or not result.verdict.reproduced or not profile.model or profile.forks:
         return ""
-    e = gather(result, yours, profile)
-    about = set(e.scenario_lessons) & ABOUT_CHILDREN
+    about = {lesson.key for lesson in result.scenario.lessons} & ABOUT_CHILDREN
     if not about:
         return ""
     return (f"the lesson here is about children ({', '.join(sorted(about))}); your server forks none "
-            f"({profile.model}), so it passes because there is nothing of that kind to go wrong, "
-            f"not because it does what 3g does")
+            f"({profile.model}), so it passes because nothing of that kind can go wrong, not because it "
+            f"does what the text's stage does")

@@ -33,6 +33,7 @@ THREADS = "a thread per connection"
 POOL = "a fixed pool"
 ONE_PROCESS = "one process"
 FORKING = (PER_CONNECTION, NEVER_EXIT)
+REAPS_ALL = ("3g", "3h")  # the stages whose text reaps every child, so a zombie left differs
 
 
 @dataclass
@@ -75,7 +76,8 @@ class Profile:
         requests = {(True, True): "answers the text's request (bare LF line endings) and a CRLF one",
                     (False, True): "answers a CRLF request but not the text's own (bare LF line endings, as "
                                    "client3.py sends it)",
-                    (True, False): "answers the text's request (bare LF) but not a CRLF one",
+                    (True, False): "answered the text's request (bare LF) but not a CRLF one sent after it, "
+                                   "within 2 s (a server that sleeps after each response, as 3b does, shows this)",
                     (False, False): "answered neither the text's request (bare LF) nor a CRLF one"}
         return [("model", self.model_said or "not seen"),
                 ("answers", self.answers or "nothing"),
@@ -228,17 +230,31 @@ def column(profile: dict | None) -> str:
     return f"{model}{counts}{lf}"
 
 
-def grows(profile: Profile, stage_name: str) -> str:
-    """Where the text's stage forks a child that ends (3c on), a tree that keeps every child DIFFERS:
-    the sentence saying so in numbers, else ""."""
+def differs(profile: Profile, stage_name: str) -> tuple:
+    """What the profile alone shows of a server that differs from the text's stage, in numbers, and the
+    keys of the lessons it is about; ("", ()) when nothing. The text's servers answer its own request (bare LF); where the stage forks a child that
+    ends (3c on), a tree that keeps every child differs too."""
     from lbaws import stages
 
     stage = stages.find(stage_name)
-    if stage is None or stage.model is not stages.ProcessModel.FORK or profile.model != NEVER_EXIT:
-        return ""
-    return (f"after {profile.held} connections your server's container held {profile.after_processes} processes "
-            f"(it had {profile.idle_processes} before them): its children never exit; the text's {stage.name} "
-            f"holds 1 plus the children still serving")
+    if profile.answers_crlf and profile.answers_text_request is False:
+        return ("your server answered a CRLF request but not the text's own, whose lines end with a bare LF "
+                "(GET /hello HTTP/1.1\\nHost: localhost:8888\\n\\n, as client3.py sends it): "
+                f"it did not answer it within 2 s, where the text's {stage_name} answers both"), ()
+    if profile.died:
+        return (f"your server exited while it was profiled, where the text's {stage_name} serves on: "
+                f"{profile.dies_said}"), ()
+    if stage is None or stage.model is not stages.ProcessModel.FORK:
+        return "", ()
+    if profile.model == NEVER_EXIT:
+        return (f"after {profile.held + 2} connections ({profile.held} held, 2 requests) your server's container "
+                f"held {profile.after_processes} processes (it had {profile.idle_processes} before them): its "
+                f"children never exit; the text's {stage.name} holds 1 plus the children still serving"), ()
+    if stage.name in REAPS_ALL and profile.forks and profile.sigchld != "ignored" and profile.zombies_after:
+        return (f"after {profile.held} children ended together your server's container held "
+                f"{profile.zombies_after} zombies; the text's {stage.name} reaps every one (waitpid(-1, WNOHANG) "
+                f"in a loop) and leaves 0"), ("never-waits" if profile.sigchld != "caught" else "reaps-one",)
+    return "", ()
 
 
 def of_result(result) -> Profile | None:

@@ -78,14 +78,19 @@ def _cannot_apply(e) -> str:
     return ""
 
 
+def _about_zombies(e) -> bool:
+    """Zombies left are this experiment's lesson, not something seen in passing."""
+    return bool({"never-waits", "reaps-one"} & set(e.scenario_lessons + e.judge_lessons))
+
+
 def _zombies_no_handler(e) -> str:
-    if e.forks and (e.zombies_after or "never-waits" in e.judge_lessons) and e.sigchld == "default":
+    if e.forks and _about_zombies(e) and (e.zombies_after or "never-waits" in e.judge_lessons) and e.sigchld == "default":
         return f"{e.zombies_after or 'its'} zombies were left and SIGCHLD has its default action: nothing waits"
     return ""
 
 
 def _zombies_one_wait(e) -> str:
-    if e.forks and (e.zombies_after or "reaps-one" in e.judge_lessons) and e.sigchld == "caught":
+    if e.forks and _about_zombies(e) and (e.zombies_after or "reaps-one" in e.judge_lessons) and e.sigchld == "caught":
         return (f"{e.zombies_after or 'some'} zombies were left though a SIGCHLD handler runs: it reaps one "
                 f"child per signal, and signals that arrive together coalesce")
     return ""
@@ -98,7 +103,7 @@ def _keeps_copy(e) -> str:
 
 
 def _one_at_a_time(e) -> str:
-    if "one-at-a-time" in e.judge_lessons and e.forks is not True:
+    if "one-at-a-time" in e.judge_lessons:
         return f"the next client waited while one was served ({e.model or 'its model not seen'})"
     return ""
 
