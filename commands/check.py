@@ -125,7 +125,7 @@ def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
         why="Every experiment connects from a separate client container, as the text's curl and client3.py "
             "connect to the server's port.",
         trials=(Trial("starts", spec, (Snapshot(key="listening"), *server_profile.PROFILE), title="does it start?"),),
-        judge=judge)
+        judge=judge, lessons=server_profile.LESSONS)
 
 
 def plan(path: Path | None, stage: stages.Stage, own=None) -> list:

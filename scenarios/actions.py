@@ -135,7 +135,7 @@ def run_netcat(action: spec.Netcat, ctx: TrialContext) -> NetcatResult:
     return NetcatResult(exit=rc, output=out, stderr=err.strip())
 
 
-# Connections opened together that say nothing: "up N" once they are, then held, then closed together.
+# Connections opened together that say nothing: "up N" on stderr once they are, then held, then closed.
 HOLD = r"""import socket, sys, time
 held = []
 for _ in range(int(sys.argv[2])):
@@ -143,32 +143,41 @@ for _ in range(int(sys.argv[2])):
         held.append(socket.create_connection((sys.argv[1], int(sys.argv[3])), timeout=3))
     except OSError:
         pass
-print("up", len(held), flush=True)
+print("up", len(held), file=sys.stderr, flush=True)
 time.sleep(float(sys.argv[4]))
 """
+SERVED_AFTER_UP = 0.4  # seconds for the server to accept what is up and start whatever serves each
 
 
 def run_hold(action: spec.Hold, ctx: TrialContext) -> HoldResult:
     ctx.say(f"{action.clients} connections held silent for {action.seconds:g}s")
-    box = {}
+    box, up = {}, threading.Event()
+
+    def heard(line):
+        if line.startswith("up "):
+            box["up"] = int(line.split()[1])
+            up.set()
 
     def hold():
-        box["done"] = ctx.containers.exec_client(
-            ["python3", "-c", HOLD, ctx.alias, str(action.clients), str(PORT), f"{action.seconds:g}"],
-            timeout=action.seconds + 3 * action.clients + 10)
+        try:
+            box["done"] = ctx.containers.exec_client(
+                ["python3", "-c", HOLD, ctx.alias, str(action.clients), str(PORT), f"{action.seconds:g}"],
+                timeout=action.seconds + 3 * action.clients + 10, on_err_line=heard)
+        finally:
+            up.set()
 
     thread = threading.Thread(target=hold, name="hold", daemon=True)
     thread.start()
     # Read the tree in the middle of the hold: every connection up, none closed yet.
-    thread.join(timeout=action.seconds / 2 + 1.0)
+    up.wait(timeout=3 * action.clients + 10)
     during = None
-    if thread.is_alive() and ctx.sampler.alive() and not ctx.server_exited():
-        ctx.sampler.take()
-        during = ctx.sampler.probe.snapshot(ctx.sampler.server_pid)
+    if "up" in box and thread.is_alive():
+        time.sleep(min(SERVED_AFTER_UP, action.seconds / 3))
+        if ctx.sampler.alive():
+            during = ctx.sampler.probe.snapshot(ctx.sampler.server_pid)
     thread.join()
-    rc, out, _ = box.get("done", (None, "", ""))
-    up = next((int(line.split()[1]) for line in out.splitlines() if line.startswith("up ")), 0)
-    return HoldResult(asked=action.clients, connected=up, during=during, exit=rc)
+    rc = box.get("done", (None, "", ""))[0]
+    return HoldResult(asked=action.clients, connected=box.get("up", 0), during=during, exit=rc)
 
 
 def load_command(action: spec.Load, url: str, scale: float) -> list:

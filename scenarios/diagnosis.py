@@ -69,7 +69,10 @@ def note(result, yours: tuple, profile=None) -> str:
     if profile is None or not result.verdict.reproduced or not profile.model or profile.forks:
         return ""
     about = {lesson.key for lesson in result.scenario.lessons} & ABOUT_CHILDREN
-    if not about:
+    # The run that measured the profile is about the server starting, whatever lessons it may name.
+    profiled = any(getattr(action, "key", "") == "profile-hold" for trial in result.scenario.trials
+                   for action in trial.actions)
+    if not about or profiled:
         return ""
     return (f"the lesson here is about children ({', '.join(sorted(about))}); your server forks none "
             f"({profile.model}), so it passes because nothing of that kind can go wrong, not because it "

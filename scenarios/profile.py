@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from scenarios.catalog.lessons import NEVER_WAITS, REAPS_ONE
 from scenarios.results import HoldResult, MissingResult, NetcatResult, SettleResult, SnapshotResult
 from scenarios.spec import Hold, Netcat, Settle, Snapshot, Until
 
@@ -22,10 +23,11 @@ CRLF_REQUEST = "GET /hello HTTP/1.1\r\nHost: localhost:8888\r\nConnection: close
 PROFILE = (
     Netcat(payload=TEXT_REQUEST, wait=2.0, key="profile-lf"),
     Netcat(payload=CRLF_REQUEST, wait=2.0, key="profile-crlf"),
-    Hold(clients=HELD, seconds=1.5, key="profile-hold"),
+    Hold(clients=HELD, seconds=4.0, key="profile-hold"),
     Settle(until=Until.NO_LIVE_CHILDREN, timeout=4.0, key="profile-settle"),
     Snapshot(key="profile-after"),
 )
+LESSONS = (NEVER_WAITS, REAPS_ONE)  # what `differs` may name, for the scenario that runs PROFILE
 # Process models, as the report names them and the diagnoses read them.
 PER_CONNECTION = "a child per connection"
 NEVER_EXIT = "a child per connection, children that never exit"
@@ -78,7 +80,9 @@ class Profile:
                                    "client3.py sends it)",
                     (True, False): "answered the text's request (bare LF) but not a CRLF one sent after it, "
                                    "within 2 s (a server that sleeps after each response, as 3b does, shows this)",
-                    (False, False): "answered neither the text's request (bare LF) nor a CRLF one"}
+                    (False, False): "answered neither the text's request (bare LF) nor a CRLF one",
+                    (True, None): "answered the text's request (bare LF); it had exited before a CRLF one came",
+                    (False, None): "did not answer the text's request (bare LF); it had exited before a CRLF one came"}
         return [("model", self.model_said or "not seen"),
                 ("answers", self.answers or "nothing"),
                 ("requests", requests.get((self.answers_text_request, self.answers_crlf), "not asked")),
@@ -123,8 +127,13 @@ def _reaping(profile: Profile, forked: bool) -> str:
     if profile.sigchld == "ignored":
         return ("SIGCHLD set to SIG_IGN: the kernel reaps its children, so none becomes a zombie "
                 f"({z if z is not None else '?'} zombies after {profile.held} children ended together)")
+    if not profile.model:
+        return f"not seen: the server was gone first (SIGCHLD {profile.sigchld or 'not read'})"
     if not forked:
         return "nothing to reap: it forks no child per connection"
+    if profile.model == NEVER_EXIT:
+        return (f"nothing to reap yet: its children never exit (SIGCHLD {profile.sigchld or 'not read'}, "
+                f"{z if z is not None else '?'} zombies)")
     if z is None:
         return "not seen (the server was gone before the children had ended)"
     if profile.sigchld == "caught":
@@ -175,6 +184,8 @@ def measure(record) -> Profile:
     lf, crlf = _answer(record, "profile-lf"), _answer(record, "profile-crlf")
     p.answers_text_request = lf.startswith("HTTP/") if record.started else None
     p.answers_crlf = crlf.startswith("HTTP/") if record.started else None
+    if not crlf and record.died:
+        p.answers_crlf = None  # it had exited before the CRLF request: not asked
     p.answers = describe_answer(crlf if crlf.startswith("HTTP/") else lf)
     idle = record.results.get("listening")
     if isinstance(idle, SnapshotResult) and idle.tree is not None:
