@@ -40,6 +40,7 @@ REAPS_ALL = ("3g", "3h")  # the stages whose text reaps every child, so a zombie
 
 @dataclass
 class Profile:
+    started: bool = False  # it listened: nothing else here was measured otherwise
     model: str = ""  # one of the models above; "" when the profile could not see it
     model_said: str = ""
     idle_processes: int | None = None
@@ -180,7 +181,7 @@ def _model(p: Profile) -> None:
 
 def measure(record) -> Profile:
     """The profile of the reader's server from the trial that ran PROFILE."""
-    p = Profile(held=HELD)
+    p = Profile(held=HELD, started=record.started)
     lf, crlf = _answer(record, "profile-lf"), _answer(record, "profile-crlf")
     p.answers_text_request = lf.startswith("HTTP/") if record.started else None
     p.answers_crlf = crlf.startswith("HTTP/") if record.started else None
@@ -248,6 +249,8 @@ def differs(profile: Profile, stage_name: str) -> tuple:
     from lbaws import stages
 
     stage = stages.find(stage_name)
+    if not profile.started:
+        return "", ()
     if profile.answers_crlf and profile.answers_text_request is False:
         return ("your server answered a CRLF request but not the text's own, whose lines end with a bare LF "
                 "(GET /hello HTTP/1.1\\nHost: localhost:8888\\n\\n, as client3.py sends it): "
@@ -269,10 +272,12 @@ def differs(profile: Profile, stage_name: str) -> tuple:
 
 
 def of_result(result) -> Profile | None:
-    """The profile from the check's first run (its trial "starts"); None when that run said nothing."""
+    """The profile from the check's first run (its trial "starts"); None when that run said nothing or
+    the server never listened."""
     if result.verdict.verdict.value == "error":
         return None
     try:
-        return measure(result.observations["starts"])
+        record = result.observations["starts"]
     except (MissingResult, KeyError):
         return None
+    return measure(record) if record.started else None
