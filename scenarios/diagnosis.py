@@ -74,6 +74,10 @@ def note(result, yours: tuple, profile=None) -> str:
                    for action in trial.actions)
     if not about or profiled:
         return ""
+    e = gather(result, yours, profile)
+    held = (f"; every connection here was in its one process: it held up to {e.fds_peak} descriptors of its "
+            f"nofile {e.nofile}, where 3g's parent holds its listener and each child one connection"
+            if e.fds_peak and e.nofile else "")
     return (f"the lesson here is about children ({', '.join(sorted(about))}); your server forks none "
             f"({profile.model}), so it passes because nothing of that kind can go wrong, not because it "
-            f"does what the text's stage does")
+            f"does what the text's stage does{held}")
