@@ -62,7 +62,7 @@ def guarded(judge, yours: tuple, stage_name: str):
                 continue
             if said:
                 return dataclasses.replace(judged, verdict=Judgment.of(False, "").verdict,
-                                           observed=f"{said}. {judged.observed}")
+                                           observed=f"{said}. {judged.observed[:1].upper()}{judged.observed[1:]}")
         return judged
 
     return judge_with_tree

@@ -8,6 +8,7 @@ of clients, so `make test` runs them in its second pass, one pool at a time (tes
 checks decided by one quiet experiment are in test_check_one_experiment.py.
 """
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,18 @@ def test_a_3d_in_3gs_place_keeps_every_trials_readings_and_names_both_faults(che
     assert numbers["128_zombies_after"] == 128 and numbers["128_final_fds"] > numbers["128_baseline_fds"]
     fixes = " ".join(reaper["fix"])
     assert NEVER_WAITS.fix in fixes and KEEPS_COPY.fix in fixes
+
+
+@pytest.mark.container
+def test_children_that_never_exit_differ_from_3g_by_the_processes_their_container_held(checked):
+    check = checked["never-exit"]
+    assert check.process.returncode == 1, out(check)
+    assert check.verdicts() == {"starts": "DIFFERS", "waitpid-reaper": "DIFFERS"}
+    observed = check.observed("waitpid-reaper")
+    # Its direct children stay few and it leaves no zombie: the judge alone found it behaving as 3g.
+    assert re.match(r"after 128 requests your server's container held 1[23]\d processes \(it began with 1\); the "
+                    r"text's 3g holds 1 plus the children still serving: its children never exit\. Your server "
+                    r"\(in 3g's place\), 128 clients: 128 responses, 0 zombies after", observed), observed
+    reaper = row(check, "waitpid-reaper")
+    assert reaper["diagnosis"]["rules"][0] == "children-never-exit"
+    assert reaper["fix"][0].startswith("the text's child ends with os._exit(0)")
