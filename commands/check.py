@@ -32,7 +32,8 @@ from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUP
                              add_jobs, add_watch, command, default_reports as lab_reports, image_roles, preflight,
                              sigterm_as_interrupt, start_watch, timing_lines)
 from lbaws import stages
-from scenarios import report_html
+from scenarios import diagnosis, report_html
+from scenarios import profile as server_profile
 from scenarios.check_plan import FilePlan, describe, leave_out, own_sleeps, plan_file
 from scenarios.substitute import CheckError, own_server, read_server_file, stage_for
 from scenarios.verdict import check_words
@@ -67,17 +68,18 @@ def build_parser() -> Parser:
     return p
 
 
-def check_block(stage: stages.Stage, sub, result) -> str:
-    from scenarios import report
-
+def check_block(stage: stages.Stage, sub, result, profile=None) -> str:
     verdict = result.verdict
+    found = diagnosis.of_result(result, sub.yours, profile)
+    note = diagnosis.note(result, sub.yours, profile)
     wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
                                              subsequent_indent=" " * 13)
     return "\n".join([
         f"{result.scenario.name}: {check_words(stage.name)(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("ran", describe(sub)),
         wrap("observed", verdict.observed),
-        *[wrap("fix", line) for line in report.lesson_lines(result)],
+        *[wrap(label, line) for label, line in (found.lines() if found else [])],
+        *([wrap("note", note)] if note else []),
         wrap("the text", result.scenario.prediction),
         wrap("why", result.scenario.why),
     ])
@@ -128,15 +130,16 @@ def exit_status(rows: list) -> int:
 
 
 def row_of(outcome) -> dict:
-    from scenarios import report
-
     plan, sub, result = outcome.experiment.tag["plan"], outcome.experiment.tag["sub"], outcome.result
+    found = diagnosis.of_result(result, sub.yours, plan.profile)
     return {"scenario": result.scenario.name, "verdict": plan.words(result.verdict.verdict),
             "verdict_of": result.verdict.verdict,
             "agrees": result.verdict.reproduced, "outcome": result.verdict.verdict.value,
             "yours": list(sub.yours), "kept": sub.kept,
             "observed": result.verdict.observed, "duration_s": result.duration_s,
-            "fix": report.lesson_lines(result),
+            "fix": found.fixes if found else [],
+            "diagnosis": found.as_dict() if found else None,
+            "note": diagnosis.note(result, sub.yours, plan.profile),
             "report": str(outcome.folder / "report.json")}
 
 
@@ -145,6 +148,7 @@ def file_summary(plan: FilePlan) -> dict:
     rows = [row for _, row in sorted(plan.rows, key=lambda pair: pair[0])]
     summary = {"file": plan.own.label if plan.own else str(plan.path.resolve()), "sha256": plan.sha256,
                "stage": plan.stage.name, "agrees": all(row["agrees"] for row in rows),
+               "profile": plan.profile.as_dict() if rows and plan.profile is not None else None,
                "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
                "not_run": plan.not_run}
     plan.reports.mkdir(parents=True, exist_ok=True)
@@ -252,15 +256,22 @@ def run(argv) -> int:
 
     def done(outcome):
         plan, index = outcome.experiment.tag["plan"], outcome.experiment.tag["index"]
+        if index == 0:
+            plan.profile = server_profile.of_result(outcome.result)
         plan.rows.append((index, row_of(outcome)))
         plan.seconds += outcome.seconds
-        block = check_block(plan.stage, outcome.experiment.tag["sub"], outcome.result)
+        block = check_block(plan.stage, outcome.experiment.tag["sub"], outcome.result, plan.profile)
+        if index == 0 and plan.profile is not None:
+            block = server_profile.render(plan.profile) + "\n" + block
         if many:
             with open(plan.log, "a", encoding="utf-8") as log:
                 log.write(block + "\n")
         else:
             session.say(block)
-        more = plan.rest() if index == 0 and outcome.result.verdict.reproduced else []
+        # A server that starts goes on to its experiments, and so does one that differs only in its profile.
+        goes_on = outcome.result.verdict.reproduced or (
+            plan.profile is not None and server_profile.differs(plan.profile, plan.stage.name)[0])
+        more = plan.rest() if index == 0 and goes_on else []
         waiting[id(plan)] += len(more) - 1
         if not waiting[id(plan)]:
             summary = file_summary(plan)
@@ -297,7 +308,8 @@ def class_end(args, plans: list, refused: list, skipped: list, outcomes: list, s
         summary = json.loads((plan.reports / "summary.json").read_text())
         rows.append({"label": plan.name, "file": str(plan.path), "report": str(plan.reports),
                      "seconds": round(plan.seconds, 1), "stage": summary["stage"], "agrees": summary["agrees"],
-                     "scenarios": summary["scenarios"], "sha256": summary["sha256"]})
+                     "profile": summary.get("profile"), "scenarios": summary["scenarios"],
+                     "sha256": summary["sha256"]})
     args.reports.mkdir(parents=True, exist_ok=True)
     summary = {"agrees": all(r["agrees"] for r in rows), "files": rows, "skipped": skipped,
                "wall_s": session.wall_s}

@@ -34,27 +34,36 @@ def folder_names(files: list) -> dict:
 
 
 def table(rows: list) -> str:
+    from scenarios.profile import column
+
     width = max([len(r["label"]) for r in rows] + [4])
-    lines = [f"{'file':<{width}}  {'stage':<6} {'behaves':>8}  differs in"]
+    models = {r["label"]: column(r.get("profile")) for r in rows}
+    mwidth = max([len(m) for m in models.values()] + [11])
+    lines = [f"{'file':<{width}}  {'stage':<6} {'your server':<{mwidth}} {'behaves':>8}  differs in"]
     for r in rows:
         scenarios = r.get("scenarios", [])
         agree = sum(1 for s in scenarios if s["agrees"])
         differs = ", ".join(s["scenario"] for s in scenarios if not s["agrees"]) or r.get("refused", "")
-        lines.append(f"{r['label']:<{width}}  {r.get('stage', '-'):<6} {f'{agree}/{len(scenarios)}':>8}  "
+        lines.append(f"{r['label']:<{width}}  {r.get('stage', '-'):<6} {models[r['label']]:<{mwidth}} "
+                     f"{f'{agree}/{len(scenarios)}':>8}  "
                      f"{differs or '-'}")
     lines.append(f"{sum(1 for r in rows if r['agrees'])}/{len(rows)} files behave as their stage")
     return "\n".join(lines)
 
 
 def markdown(rows: list) -> str:
-    lines = ["# lbaws check", "", "| file | stage | scenario | verdict | what your server did |", "|---|---|---|---|---|"]
+    from scenarios.profile import column
+
+    lines = ["# lbaws check", "", "| file | stage | your server | scenario | verdict | what your server did |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
+        model = column(r.get("profile"))
         if r.get("refused"):
-            lines.append(f"| {r['label']} | {r.get('stage', '-')} | - | CANNOT RUN | {r['refused']} |")
+            lines.append(f"| {r['label']} | {r.get('stage', '-')} | - | - | CANNOT RUN | {r['refused']} |")
         for s in r.get("scenarios", []):
             said = s["observed"].replace("|", "\\|")
             fixes = "".join(f"<br>**Fix:** {fix}" for fix in s.get("fix", []))
-            lines.append(f"| {r['label']} | {r['stage']} | [{s['scenario']}]({Path(s['report']).parent}/report.md) "
+            lines.append(f"| {r['label']} | {r['stage']} | {model} | [{s['scenario']}]({Path(s['report']).parent}/report.md) "
                          f"| {s['verdict']} | {said}{fixes} |")
     lines += ["", f"{sum(1 for r in rows if r['agrees'])}/{len(rows)} files behave as their stage.", ""]
     return "\n".join(lines)

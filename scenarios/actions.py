@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from lab import inventory
 from scenarios import spec
 from scenarios.containers import PORT, RunContainers
-from scenarios.results import (CurlResult, CurlsResult, KillChildResult, KillResult, LoadResult, Missing,
-                               NetcatResult, PauseResult, ServerCodeResult, SettleResult, StopResult)
+from scenarios.results import (CurlResult, CurlsResult, HoldResult, KillChildResult, KillResult, LoadResult,
+                               Missing, NetcatResult, PauseResult, ServerCodeResult, SettleResult, StopResult)
 from scenarios.sampler import Sampler
 
 # N curls in flight together, launched GAP apart. Each reports on one line of its own, its body in
@@ -133,6 +133,51 @@ def run_netcat(action: spec.Netcat, ctx: TrialContext) -> NetcatResult:
     script = f"printf {shlex.quote(action.payload)} | nc -w {action.wait:g} {ctx.alias} {PORT}"
     rc, out, err = ctx.containers.exec_client(["sh", "-c", script], timeout=action.wait + 10)
     return NetcatResult(exit=rc, output=out, stderr=err.strip())
+
+
+# Connections opened together that say nothing: "up N" on stderr once they are, then held, then closed.
+HOLD = r"""import socket, sys, time
+held = []
+for _ in range(int(sys.argv[2])):
+    try:
+        held.append(socket.create_connection((sys.argv[1], int(sys.argv[3])), timeout=3))
+    except OSError:
+        pass
+print("up", len(held), file=sys.stderr, flush=True)
+time.sleep(float(sys.argv[4]))
+"""
+SERVED_AFTER_UP = 0.4  # seconds for the server to accept what is up and start whatever serves each
+
+
+def run_hold(action: spec.Hold, ctx: TrialContext) -> HoldResult:
+    ctx.say(f"{action.clients} connections held silent for {action.seconds:g}s")
+    box, up = {}, threading.Event()
+
+    def heard(line):
+        if line.startswith("up "):
+            box["up"] = int(line.split()[1])
+            up.set()
+
+    def hold():
+        try:
+            box["done"] = ctx.containers.exec_client(
+                ["python3", "-c", HOLD, ctx.alias, str(action.clients), str(PORT), f"{action.seconds:g}"],
+                timeout=action.seconds + 3 * action.clients + 10, on_err_line=heard)
+        finally:
+            up.set()
+
+    thread = threading.Thread(target=hold, name="hold", daemon=True)
+    thread.start()
+    # Read the tree in the middle of the hold: every connection up, none closed yet.
+    up.wait(timeout=3 * action.clients + 10)
+    during = None
+    if "up" in box and thread.is_alive():
+        time.sleep(min(SERVED_AFTER_UP, action.seconds / 3))
+        if ctx.sampler.alive():
+            during = ctx.sampler.probe.snapshot(ctx.sampler.server_pid)
+    thread.join()
+    rc = box.get("done", (None, "", ""))[0]
+    return HoldResult(asked=action.clients, connected=box.get("up", 0), during=during, exit=rc)
 
 
 def load_command(action: spec.Load, url: str, scale: float) -> list:
@@ -370,6 +415,7 @@ RUNNERS = {
     spec.ServerCode: run_server_code,
     spec.Curl: run_curl,
     spec.Netcat: run_netcat,
+    spec.Hold: run_hold,
     spec.Load: run_load,
     spec.SteadyLoad: run_steady_load,
     spec.KillChild: run_kill_child,

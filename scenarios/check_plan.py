@@ -58,6 +58,7 @@ class FilePlan:
     blocked: dict = field(default_factory=dict)  # scenario name -> why this engine cannot reproduce it
     rows: list = field(default_factory=list)
     seconds: float = 0.0
+    profile: object = None  # scenarios.profile's measure of the server, from its "starts" experiment
 
     @property
     def words(self):

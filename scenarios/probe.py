@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 
 import testinfra
 
+from scenarios import tree
 from scenarios.results import Proc, SnapshotResult, TcpCounters
 
-SAMPLE = "echo @@fds; {count}; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm="
+SAMPLE = "echo @@fds; {count}; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm=; echo @@tree; " + tree.TREE_PS
 LISTED = "ls /proc/{pid}/fd | wc -l"
 # Linux 6.2 on: the size of the folder is the count of the descriptors the process holds or reserves.
 KERNEL_COUNT = "stat -c %s /proc/{pid}/fd"
@@ -26,8 +27,12 @@ SNAPSHOT = (
     "echo @@procs; ps -eo pid=,ppid=,stat=,uid=,comm=; "
     # /proc/net shows the network namespace of the process reading it: here, the server container's.
     "echo @@snmp; cat /proc/net/snmp; "
-    "echo @@netstat; cat /proc/net/netstat"
+    "echo @@netstat; cat /proc/net/netstat; "
+    # The server's signal dispositions (world-readable): whether SIGCHLD is ignored, caught or default.
+    "echo @@signals; grep -E '^Sig(Ign|Cgt):' /proc/{pid}/status; "
+    "echo @@tree; " + tree.TREE_PS
 )
+SIGCHLD = 17
 
 
 @dataclass
@@ -39,6 +44,10 @@ class Sample:
     zombies: int = 0
     zombie_pids: list = field(default_factory=list)
     live_pids: list = field(default_factory=list)
+    # The whole tree below the container's PID 1 (scenarios.tree): None where it was not read.
+    procs: int | None = None
+    threads: int | None = None
+    tree_zombies: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,7 +89,30 @@ def parse_sample(text: str, server_pid: int, t: float) -> Sample:
         zombies=len(zombies),
         zombie_pids=zombies,
         live_pids=[p.pid for p in children if not p.zombie],
+        **tree_fields(parts.get("tree", "")),
     )
+
+
+def tree_fields(text: str) -> dict:
+    counted = tree.parse(text)
+    if counted is None:
+        return {}
+    return {"procs": counted.processes, "threads": counted.threads, "tree_zombies": counted.zombies}
+
+
+def sigchld_disposition(text: str) -> str:
+    """The SigIgn and SigCgt lines of /proc/PID/status -> "ignored", "caught", "default" ("" unread)."""
+    masks = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        try:
+            masks[name.strip()] = int(value.strip(), 16)
+        except ValueError:
+            continue
+    bit = 1 << (SIGCHLD - 1)
+    if "SigIgn" not in masks or "SigCgt" not in masks:
+        return ""
+    return "ignored" if masks["SigIgn"] & bit else "caught" if masks["SigCgt"] & bit else "default"
 
 
 def parse_limits(text: str) -> dict:
@@ -208,4 +240,6 @@ class Probe:
             listening=parts.get("listen", "").strip(),
             tcp=parse_tcp_counters(parts.get("snmp", ""), parts.get("netstat", "")),
             processes=tuple(processes),
+            sigchld=sigchld_disposition(parts.get("signals", "")),
+            tree=tree.parse(parts.get("tree", "")),
         )

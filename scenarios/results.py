@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scenarios.tree import TreeCount
+
 
 class MissingResult(LookupError):
     """A reading the experiment did not produce; its message says which and why."""
@@ -91,6 +93,16 @@ class LoadResult:
     def attempted(self) -> int:
         """Connections the client tried to open: those that connected and those whose connect failed."""
         return self.count("connections_attempted")
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    """Silent connections held open (spec.Hold), and the server's tree read while they were."""
+
+    asked: int
+    connected: int
+    during: SnapshotResult | None  # None: the server was gone, or no connection was up, when it was due
+    exit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,8 @@ class SnapshotResult:
     listening: str = ""
     tcp: TcpCounters | None = None  # None: the counters could not be read
     processes: tuple = ()  # Proc, every process of the container (the probe's own included)
+    sigchld: str = ""  # the server's SIGCHLD: "ignored", "caught" (a handler), "default"; "" unread
+    tree: TreeCount | None = None  # every process below the container's PID 1 (scenarios.tree)
 
     @property
     def zombies(self) -> list:

@@ -281,6 +281,17 @@ class Netcat:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """`clients` connections opened together that send nothing for `seconds`, then close: whatever the
+    server runs per connection (a child, a thread) waits in recv() meanwhile, so the process table shows
+    its process model. The tree is read once while they are held."""
+
+    clients: int = 16
+    seconds: float = 1.5
+    key: str = "hold"
+
+
+@dataclass(frozen=True)
 class Pause:
     seconds: Seconds
     key: str = "pause"
@@ -335,8 +346,8 @@ class Stop:
     key: str = "stop"
 
 
-Action = Union[Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode, Stop]
-ACTIONS = (Load, SteadyLoad, Curl, Netcat, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode, Stop)
+Action = Union[Load, SteadyLoad, Curl, Netcat, Hold, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode, Stop]
+ACTIONS = (Load, SteadyLoad, Curl, Netcat, Hold, Pause, Settle, KillZombies, KillChild, Snapshot, ServerCode, Stop)
 
 
 class Watch(Enum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lbaws import stages
+from scenarios import whole_tree
 from scenarios.spec import OwnServer, Scenario
 
 # What Python 2 code of the text's part 1 and 2 listings trips over in Python 3, with the port.
@@ -97,7 +98,10 @@ def substitute(scenario: Scenario, path: Path | None, stage: stages.Stage | None
                   else dataclasses.replace(trial.server, file=str(path.resolve())))
         trials.append(dataclasses.replace(trial, server=server))
         yours.append(trial.key)
-    return Substitution(dataclasses.replace(scenario, trials=tuple(trials)), tuple(yours), kept)
+    replaced = dataclasses.replace(scenario, trials=tuple(trials))
+    if yours and whole_tree.applies(stage):
+        replaced = dataclasses.replace(replaced, judge=whole_tree.guarded(scenario.judge, tuple(yours), stage.name))
+    return Substitution(replaced, tuple(yours), kept)
 
 
 def own_server(folder: Path | None, command: str | None, image: str | None, engine=None) -> OwnServer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scenarios import profile as server_profile
 from scenarios.results import MissingResult
 from scenarios.spec import Scenario, ServerSpec, Snapshot, Trial
 from scenarios.substitute import python2_signs
@@ -56,6 +57,9 @@ def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
                                       f"(and none of the lab's client containers) can reach it; bind all interfaces "
                                       f"as the text does: SERVER_ADDRESS = (HOST, PORT) = '', {PORT}",
                                {"listening": addresses})
+        differs, lessons = server_profile.differs(server_profile.measure(record), spec.stage)
+        if differs:
+            return Judgment.of(False, differs, {"listening": addresses}, lessons)
         return Judgment.of(True, f"your server listens on {', '.join(addresses)} port {PORT}",
                            {"listening": addresses})
 
@@ -65,5 +69,5 @@ def starts_scenario(path: Path | None, first: ServerSpec) -> Scenario:
         prediction=f"The server prints its banner and listens on port {PORT} on all interfaces.",
         why="Every experiment connects from a separate client container, as the text's curl and client3.py "
             "connect to the server's port.",
-        trials=(Trial("starts", spec, (Snapshot(key="listening"),), title="does it start?"),),
-        judge=judge)
+        trials=(Trial("starts", spec, (Snapshot(key="listening"), *server_profile.PROFILE), title="does it start?"),),
+        judge=judge, lessons=server_profile.LESSONS)

@@ -19,10 +19,12 @@ PYTHON_FILES = {
     "serial": ("serial_webserver3g.py", "--scenario", "served-at-once"),
     "wait-once-3g": ("wait_once_webserver3g.py", "--scenario", "waitpid-reaper"),
     "never-waits": ("never_waits_webserver3g.py", "--scenario", "waitpid-reaper"),
+    # Children that fall back into accept(): direct children few, the container's tree 1 + one per request.
+    "never-exit": ("learners/never_exit_webserver3g.py", "--scenario", "waitpid-reaper"),
 }
 # Seconds of experiments each took when measured (two at a time, nothing else beside them).
 MEASURED = {"good-3g": 78, "3d-as-3g": 67, "3d": 45, "classy": 34, "c3g": 30, "c3d": 30, "selectors": 23,
-            "serial": 15, "wait-once-3g": 12, "never-waits": 11, "c3d-as-3g": 9, "shell": 4}
+            "serial": 15, "never-exit": 74, "wait-once-3g": 12, "never-waits": 11, "c3d-as-3g": 9, "shell": 4}
 
 
 def run_every_one(tmp_path_factory, shell_image):

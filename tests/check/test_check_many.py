@@ -31,6 +31,21 @@ def rows():
             {"label": "c.py", "refused": "c.py:3: does not compile under Python 3"}]
 
 
+def test_the_class_table_has_a_column_for_each_files_measured_profile():
+    scenarios = [dict(s, report=f"/reports/x/{s['scenario']}/report.json") for s in rows()[0]["scenarios"]]
+    profiled = [{"label": "threads.py", "stage": "3g", "agrees": True, "scenarios": scenarios[:1],
+                 "profile": {"model": "a thread per connection", "peak_processes": 1, "peak_threads": 17,
+                             "answers_text_request": True}},
+                {"label": "crlf.py", "stage": "3g", "agrees": False, "scenarios": scenarios[1:],
+                 "profile": {"model": "a child per connection", "peak_processes": 17, "peak_threads": 17,
+                             "answers_text_request": False}}]
+    lines = check_many.table(profiled).splitlines()
+    assert lines[0].split() == ["file", "stage", "your", "server", "behaves", "differs", "in"]
+    assert lines[1].split() == ["threads.py", "3g", "a", "thread", "per", "connection", "(1p/17t)", "1/1", "-"]
+    assert "a child per connection (17p/17t), no bare-LF" in lines[2] and lines[2].endswith("client-hang")
+    assert "| crlf.py | 3g | a child per connection (17p/17t), no bare-LF | [client-hang]" in check_many.markdown(profiled)
+
+
 def test_junit_has_a_testcase_per_file_and_scenario_with_the_explanation_as_failure(tmp_path):
     root = ET.parse(check_junit.write(rows(), tmp_path / "out" / "junit.xml")).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "2", "1")
@@ -78,7 +93,11 @@ def test_a_folder_is_checked_file_by_file_with_a_summary_and_junit(tmp_path):
     assert by_file["webserver3g.py"]["agrees"] is True and by_file["no_close_webserver3g.py"]["agrees"] is False
     assert (reports / "webserver3g" / "client-hang" / "report.json").exists()
     assert (reports / "no_close_webserver3g" / "summary.json").exists()
-    assert "| no_close_webserver3g.py | 3g | [client-hang]" in (reports / "summary.md").read_text()
+    # The class summary profiles each file: its process model, with the processes and threads it held.
+    assert re.search(r"\| no_close_webserver3g\.py \| 3g \| a child per connection \(1[6-9]p/1[6-9]t\) \| \[client-hang\]",
+                     (reports / "summary.md").read_text())
+    assert by_file["webserver3g.py"]["profile"]["model"] == "a child per connection"
+    assert re.search(r"webserver3g\.py +3g +a child per connection \(1[6-9]p/1[6-9]t\) +2/2", result.stdout), result.stdout
     assert "1/2 files behave as their stage" in result.stdout
     # The class's page, named on the console, links each file's experiments to their own pages.
     assert f"page: {reports / 'report.html'}" in result.stdout

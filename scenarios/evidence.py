@@ -1,0 +1,115 @@
+"""What a diagnosis reads of one experiment: the reader's trial, its numbers, and the server's profile.
+
+Gathered once (gather) so each rule of scenarios/catalog/diagnoses.py is a small test of plain fields,
+and so tests can state recorded observations as an Evidence directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from scenarios.results import CurlsResult, LoadResult, MissingResult
+
+# The text's lessons about children: they cannot apply to a server that forks none.
+ABOUT_CHILDREN = {"keeps-copy", "never-waits", "reaps-one", "waits"}
+
+
+@dataclass
+class Evidence:
+    scenario: str = ""
+    stage: str = ""
+    died: bool = False
+    exit_code: Optional[int] = None
+    last_words: str = ""
+    sent: Optional[int] = None  # requests (connections) the clients made
+    answered: Optional[int] = None  # responses they got
+    processes_before: Optional[int] = None  # the server's tree at the start of the experiment
+    processes_peak: Optional[int] = None
+    processes_after: Optional[int] = None  # at the end (or the last look before it died)
+    fds_peak: Optional[int] = None
+    nofile: Optional[int] = None
+    zombies_after: Optional[int] = None
+    judge_lessons: tuple = ()  # the keys the experiment's judge named
+    scenario_lessons: tuple = ()  # every lesson key the experiment can name
+    model: str = ""  # the profile's (scenarios.profile)
+    forks: Optional[bool] = None  # None: the profile did not see
+    sigchld: str = ""
+    answers_text_request: Optional[bool] = None
+    answers_crlf: Optional[bool] = None
+    differs: bool = True
+
+    @property
+    def words(self) -> str:
+        return self.last_words.lower()
+
+    @property
+    def grew(self) -> Optional[int]:
+        """Processes the tree gained over the experiment and kept; None when it was not read."""
+        if self.processes_before is None or self.processes_after is None:
+            return None
+        return self.processes_after - self.processes_before
+
+    def seen(self) -> str:
+        """What was seen, in one sentence, for when no rule fits."""
+        parts = []
+        if self.died:
+            parts.append(f"your server exited (status {self.exit_code})"
+                         + (f" with the last words {self.last_words!r}" if self.last_words else " saying nothing"))
+        if self.sent is not None and self.answered is not None:
+            parts.append(f"it answered {self.answered} of {self.sent} requests")
+        if self.processes_peak is not None:
+            parts.append(f"its container held up to {self.processes_peak} processes"
+                         + (f", {self.processes_after} at the end" if self.processes_after is not None else ""))
+        if self.fds_peak is not None:
+            parts.append(f"its main process held up to {self.fds_peak} descriptors"
+                         + (f" of nofile {self.nofile}" if self.nofile else ""))
+        return "; ".join(parts) or "nothing beyond the verdict's own observation"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One diagnosis: when `fits` finds its evidence (a sentence saying it), the lesson of the text it
+    belongs to and that lesson's fix. A rule with no fix says why the text's fix does not apply."""
+
+    key: str
+    lesson: str
+    fits: Callable  # Evidence -> str ("" when it does not fit)
+    fix: str = ""
+
+
+def gather(result, yours: tuple, profile=None) -> Evidence:
+    """The evidence of one RunResult about the reader's trials (`yours`), with the server's profile."""
+    verdict = result.verdict
+    e = Evidence(scenario=result.scenario.name, differs=not verdict.reproduced,
+                 judge_lessons=tuple(verdict.lessons),
+                 scenario_lessons=tuple(lesson.key for lesson in result.scenario.lessons))
+    if profile is not None:
+        e.model, e.forks, e.sigchld = profile.model, (profile.forks if profile.model else None), profile.sigchld
+        e.answers_text_request, e.answers_crlf = profile.answers_text_request, profile.answers_crlf
+    for key in yours:
+        try:
+            record = result.observations[key]
+        except (MissingResult, KeyError):
+            continue
+        e.stage = record.stage
+        e.died, e.exit_code = e.died or record.died, record.exit_code if record.died else e.exit_code
+        if record.died:
+            from scenarios.profile import last_words
+
+            e.last_words = last_words(record)
+        e.nofile = record.limits.get("nofile")
+        counted = [s.procs for s in record.samples if s.procs is not None]
+        if counted:
+            e.processes_before, e.processes_peak, e.processes_after = counted[0], max(counted), counted[-1]
+        if record.final is not None and record.final.tree is not None:
+            e.processes_after = record.final.tree.processes
+            e.zombies_after = record.final.tree.zombies
+        e.fds_peak = record.peak("fds") or None
+        for value in record.results.values():
+            if isinstance(value, LoadResult) and value.summary is not None:
+                e.sent = (e.sent or 0) + value.count("connected")
+                e.answered = (e.answered or 0) + value.count("responses")
+            elif isinstance(value, CurlsResult):
+                e.sent = (e.sent or 0) + len(value.curls)
+                e.answered = (e.answered or 0) + sum(1 for c in value.curls if c.status is not None)
+    return e
