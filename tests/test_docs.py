@@ -211,7 +211,7 @@ def test_the_differs_block_is_client_hangs_as_lbaws_check_prints_it():
         scenario_ = catalog.get("client-hang")
         assert "\n".join(wrapped("the text", scenario_.prediction)) in block, page
         assert "\n".join(wrapped("why", scenario_.why)) in block, page
-        assert "  fix        " in block, page
+        assert "  diagnosis  " in block and "  fix        " in block, page
 
 
 def test_the_doctor_figures_agree_wherever_they_are_quoted():
