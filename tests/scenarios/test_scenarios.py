@@ -26,7 +26,8 @@ RUN = re.compile(r"run (\S+): containers and network labelled")
 def leftovers(run_id):
     engine = docker.from_env()
     label = {"label": label_filter(RUN_LABEL, run_id)}
-    return ([c.name for c in engine.containers.list(all=True, filters=label)]
+    # sparse: no inspect of each container, which a container removed meanwhile would turn into NotFound.
+    return ([c.attrs["Names"][0].lstrip("/") for c in engine.containers.list(all=True, sparse=True, filters=label)]
             + [n.name for n in engine.networks.list(filters=label)])
 
 
