@@ -64,6 +64,14 @@ def of_result(result, yours: tuple, profile=None) -> Diagnosis | None:
     return diagnose(gather(result, yours, profile))
 
 
+def told(result, yours: tuple, profile=None) -> list:
+    """(label, text) pairs a check says of one experiment, on the terminal and in its report.md alike:
+    the diagnosis and fix of one that differed, or the note of one whose lesson could not apply."""
+    found = of_result(result, yours, profile)
+    said = note(result, yours, profile)
+    return [*(found.lines() if found else []), *([("note", said)] if said else [])]
+
+
 def note(result, yours: tuple, profile=None) -> str:
     """For an experiment the server passed: why its lesson could not apply to this server, if it could not."""
     if profile is None or not result.verdict.reproduced or not profile.model or profile.forks:

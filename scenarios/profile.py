@@ -230,6 +230,11 @@ def render(profile: Profile) -> str:
     return "\n".join(lines)
 
 
+def profile_lines(profile: dict) -> list:
+    """(label, text) pairs of a profile as summary.json keeps it, as the terminal prints them."""
+    return Profile(**profile).lines()
+
+
 def column(profile: dict | None) -> str:
     """The class summary's short cell: its model and whether it answers the text's request."""
     if not profile:
