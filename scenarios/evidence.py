@@ -26,8 +26,9 @@ class Evidence:
     processes_before: Optional[int] = None  # the server's tree at the start of the experiment
     processes_peak: Optional[int] = None
     processes_after: Optional[int] = None  # at the end (or the last look before it died)
-    fds_peak: Optional[int] = None
+    fds_peak: Optional[int] = None  # the server's main process (the parent of a forking server): the probes count its /proc/PID/fd
     nofile: Optional[int] = None
+    children_peak: Optional[int] = None  # its live children at most, as the same samples counted them
     zombies_after: Optional[int] = None
     judge_lessons: tuple = ()  # the keys the experiment's judge named
     scenario_lessons: tuple = ()  # every lesson key the experiment can name
@@ -49,6 +50,32 @@ class Evidence:
             return None
         return self.processes_after - self.processes_before
 
+    @property
+    def held_elsewhere(self) -> bool:
+        """The main process's count stayed far below nofile while it had children: not the parent's."""
+        return bool(self.nofile and self.fds_peak is not None and self.children_peak
+                    and self.fds_peak < self.nofile * 0.9)
+
+    def held_by(self, ran_out: bool = False) -> str:
+        """Which process held the descriptors, from the main process's count against its nofile; "" unread.
+
+        The probes count only the main process's descriptors (the parent of a forking server): when they
+        ran out (`ran_out`, EMFILE) and that count had reached nofile, the parent held them itself; when it
+        stayed far below, the ones that ran out were in other processes."""
+        if self.fds_peak is None:
+            return ""
+        limit = f" of nofile {self.nofile}" if self.nofile else ""
+        children = (f", beside at most {self.children_peak} live child{'ren' if self.children_peak != 1 else ''}"
+                    if self.children_peak else ", with no live child beside it")
+        if ran_out and self.nofile and self.fds_peak >= self.nofile * 0.9:
+            return (f"the descriptors were held by the parent, your server's main process: it held "
+                    f"{self.fds_peak}{limit} itself{children}")
+        if ran_out and self.held_elsewhere:
+            return (f"the descriptors were not the parent's: your server's main process held at most "
+                    f"{self.fds_peak}{limit}, beside at most {self.children_peak} live children, each with a "
+                    f"nofile of its own")
+        return f"your server's main process held at most {self.fds_peak} descriptors{limit}{children}"
+
     def seen(self) -> str:
         """What was seen, in one sentence, for when no rule fits."""
         parts = []
@@ -61,8 +88,7 @@ class Evidence:
             parts.append(f"its container held up to {self.processes_peak} processes"
                          + (f", {self.processes_after} at the end" if self.processes_after is not None else ""))
         if self.fds_peak is not None:
-            parts.append(f"its main process held up to {self.fds_peak} descriptors"
-                         + (f" of nofile {self.nofile}" if self.nofile else ""))
+            parts.append(self.held_by(ran_out=self.died and "too many open files" in self.words))
         return "; ".join(parts) or "nothing beyond the verdict's own observation"
 
 
@@ -105,6 +131,7 @@ def gather(result, yours: tuple, profile=None) -> Evidence:
             e.processes_after = record.final.tree.processes
             e.zombies_after = record.final.tree.zombies
         e.fds_peak = record.peak("fds") or None
+        e.children_peak = max((sample.live for sample in record.samples), default=None)
         for value in record.results.values():
             if isinstance(value, LoadResult) and value.summary is not None:
                 e.sent = (e.sent or 0) + value.count("connected")
