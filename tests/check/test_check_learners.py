@@ -9,7 +9,7 @@ import re
 import pytest
 
 from checking import out, row, run_all
-from scenarios.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, THREADS
+from scenarios.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, POOL, THREADS
 import learners
 
 BEHAVES = "BEHAVES AS THE TEXT'S 3G"

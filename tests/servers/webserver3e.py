@@ -49,3 +49,6 @@ def serve_forever():
             os._exit(0)
         else: # parent
             client_connection.close()
+
+if __name__ == '__main__':
+    serve_forever()

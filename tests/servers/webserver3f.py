@@ -51,3 +51,7 @@ def serve_forever():
             client_connection.close()
             os._exit(0)
         else: # parent
+            client_connection.close() # close parent copy and loop over
+
+if __name__ == '__main__':
+    serve_forever()
