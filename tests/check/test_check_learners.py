@@ -128,3 +128,20 @@ def test_the_texts_3g_and_3d_profiles(checked):
     assert profile(good)["reaping"].startswith("reaps in its SIGCHLD handler, and every child: 0 zombies after")
     assert profile(leaky)["reaping"].startswith("never reaps: ")
     assert profile(good)["answers"] == "HTTP/1.1 200 OK; no length: the body ends at close; closes after the response"
+
+
+@pytest.mark.container
+def test_a_fixed_pool_of_pre_forked_workers_is_named_a_fixed_pool(checked):
+    check = checked["pool"]
+    assert check.process.returncode == 0, out(check)
+    assert set(check.verdicts().values()) == {BEHAVES}
+    measured = profile(check)
+    # Four workers and their parent, before and while 16 connections were held: it does not grow with them.
+    assert measured["model"] == POOL
+    assert measured["idle_processes"] == measured["peak_processes"] == 5, measured
+    assert measured["model_said"].startswith(f"{POOL} of 5 processes")
+    assert measured["reaping"] == "nothing to reap: it forks no child per connection"
+    note = row(check, "client-hang")["note"]
+    assert note.startswith(f"the lesson here is about children (keeps-copy); your server forks no child per "
+                           f"connection ({POOL})")
+    assert "its connections were spread over its pool of 5 processes" in note

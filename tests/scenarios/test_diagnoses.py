@@ -116,23 +116,26 @@ def test_the_emfile_evidence_says_the_parent_held_the_descriptors_from_the_sampl
     found = diagnose(evidence)
     assert found.rule == "emfile"
     assert found.findings[0].seen == ("accept() failed with EMFILE ('OSError: [Errno 24] Too many open files'): "
-                                      "the descriptors were held by the parent, your server's main process: it "
-                                      "held 250 of nofile 256 itself, beside at most 2 live children")
+                                      "the descriptors were held by the parent, your server's main process: its "
+                                      "own count climbed from 4 to 250 (the highest sampled; nofile 256) with at "
+                                      "most 2 live children beside it")
 
 
 def test_emfile_with_the_parent_far_below_nofile_names_the_children_and_gives_no_parent_fix():
-    # The main process held 6 of 256 while 40 children lived: the parent's copies cannot be the cause.
-    evidence = Evidence(scenario="fd-exhaustion", died=True, exit_code=1, fds_peak=6, nofile=256, children_peak=40,
+    # The main process went from 4 to 6 of 256 while 40 children lived: its copies cannot be the cause.
+    evidence = Evidence(scenario="fd-exhaustion", died=True, exit_code=1, fds_before=4, fds_peak=6, nofile=256,
+                        children_peak=40,
                         last_words="OSError: [Errno 24] Too many open files", **FORKING)
     found = diagnose(evidence)
     assert "emfile" not in [f.rule for f in found.findings]
-    assert "the descriptors were not the parent's: your server's main process held at most 6 of nofile 256, " \
-           "beside at most 40 live children, each with a nofile of its own" in found.seen
+    assert "the descriptors were not the parent's: your server's main process held at most 6 of nofile 256 (it " \
+           "began with 4), beside at most 40 live children, each with a nofile of its own" in found.seen
 
 
 def test_the_kept_copies_say_which_process_held_them():
     evidence = Evidence(scenario="client-hang", judge_lessons=("keeps-copy",), scenario_lessons=("keeps-copy",),
-                        fds_peak=5, nofile=1024, children_peak=1, **FORKING)
+                        fds_before=3, fds_peak=40, nofile=1024, children_peak=1, **FORKING)
     (finding,) = diagnose(evidence).findings
-    assert finding.seen.endswith("; your server's main process held at most 5 descriptors of nofile 1024, "
-                                 "beside at most 1 live child")
+    assert finding.seen.endswith("; the descriptors were held by the parent, your server's main process: its own "
+                                 "count climbed from 3 to 40 (the highest sampled; nofile 1024) with at most 1 "
+                                 "live child beside it")
