@@ -5,6 +5,7 @@ Each is decided by its profile and one quiet experiment (client-hang: one curl),
 beside the rest of the suite; its checks run two at a time (checking.run_all).
 """
 import re
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +63,16 @@ def test_accept_not_retried_on_eintr_is_told_3fs_lesson_from_its_last_words(chec
         (fix, *_) = row(check, scenario)["fix"]
         assert fix.startswith("3f's accept() dies of EINTR when SIGCHLD's handler runs; the text's 3f and 3g retry")
     assert "the server exited under the experiment's load" not in check.process.stdout
+    # The experiment's own report.md and report.html say what the terminal said, and the file's summary
+    # opens with the profile.
+    folder = Path(row(check, "client-hang")["report"]).parent
+    markdown = (folder / "report.md").read_text()
+    assert "**Diagnosis.** your server died of EINTR: its last words were 'accept: Interrupted system call'" in markdown
+    assert f"**The fix.** {fix}" in markdown
+    assert "<dt>Diagnosis</dt><dd>your server died of EINTR" in (folder / "report.html").read_text()
+    summary = (check.reports / "summary.md").read_text()
+    assert summary.index("- dies: it exited (exit status 1); its last words: accept: Interrupted system call") \
+        < summary.index("| file |")
 
 
 @pytest.mark.container
