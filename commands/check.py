@@ -70,16 +70,13 @@ def build_parser() -> Parser:
 
 def check_block(stage: stages.Stage, sub, result, profile=None) -> str:
     verdict = result.verdict
-    found = diagnosis.of_result(result, sub.yours, profile)
-    note = diagnosis.note(result, sub.yours, profile)
     wrap = lambda label, text: textwrap.fill(text, 100, initial_indent=f"  {label:<11}",  # noqa: E731
                                              subsequent_indent=" " * 13)
     return "\n".join([
         f"{result.scenario.name}: {check_words(stage.name)(verdict.verdict)}  ({result.duration_s:.1f}s)",
         wrap("ran", describe(sub)),
         wrap("observed", verdict.observed),
-        *[wrap(label, line) for label, line in (found.lines() if found else [])],
-        *([wrap("note", note)] if note else []),
+        *[wrap(label, line) for label, line in diagnosis.told(result, sub.yours, profile)],
         wrap("the text", result.scenario.prediction),
         wrap("why", result.scenario.why),
     ])
@@ -140,6 +137,8 @@ def row_of(outcome) -> dict:
             "fix": found.fixes if found else [],
             "diagnosis": found.as_dict() if found else None,
             "note": diagnosis.note(result, sub.yours, plan.profile),
+            # As the terminal's block says them: the diagnosis, its fix, or the note.
+            "told": [list(pair) for pair in diagnosis.told(result, sub.yours, plan.profile)],
             "report": str(outcome.folder / "report.json")}
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lbaws import stages
-from scenarios import catalog
+from scenarios import catalog, diagnosis, profile as server_profile
 from scenarios.catalog.starts import START_TIMEOUT, starts_scenario
 from scenarios.runner import Options
 from scenarios.session import Experiment
@@ -74,12 +74,17 @@ class FilePlan:
         first = next(t.server for t in sub.scenario.trials if t.key in sub.yours)
         starts = Substitution(starts_scenario(self.path, first), ("starts",))
         options = Options(scale=1.0, reports=self.reports, ready_timeout=START_TIMEOUT)
-        return Experiment(starts.scenario, options, self.words, tag=self.tag(starts, 0), log=self.log)
+        return Experiment(starts.scenario, options, self.words, tag=self.tag(starts, 0), log=self.log,
+                          told=lambda result: diagnosis.told(result, starts.yours, server_profile.of_result(result)))
 
     def rest(self) -> list:
         options = Options(scale=1.0, reports=self.reports)
-        return [Experiment(sub.scenario, options, self.words, tag=self.tag(sub, index + 1), log=self.log)
-                for index, sub in enumerate(self.runnable)]
+        return [Experiment(sub.scenario, options, self.words, tag=self.tag(sub, index + 1), log=self.log,
+                           told=self.told(sub)) for index, sub in enumerate(self.runnable)]
+
+    def told(self, sub: Substitution):
+        """What its report.md says of an experiment: the terminal's diagnosis, with the profile measured by then."""
+        return lambda result: diagnosis.told(result, sub.yours, self.profile)
 
     @property
     def not_run(self) -> dict:

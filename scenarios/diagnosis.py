@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from scenarios.catalog.diagnoses import RULES
 from scenarios.evidence import ABOUT_CHILDREN, Evidence, gather
+from scenarios.profile import POOL
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,14 @@ def of_result(result, yours: tuple, profile=None) -> Diagnosis | None:
     return diagnose(gather(result, yours, profile))
 
 
+def told(result, yours: tuple, profile=None) -> list:
+    """(label, text) pairs a check says of one experiment, on the terminal and in its report.md alike:
+    the diagnosis and fix of one that differed, or the note of one whose lesson could not apply."""
+    found = of_result(result, yours, profile)
+    said = note(result, yours, profile)
+    return [*(found.lines() if found else []), *([("note", said)] if said else [])]
+
+
 def note(result, yours: tuple, profile=None) -> str:
     """For an experiment the server passed: why its lesson could not apply to this server, if it could not."""
     if profile is None or not result.verdict.reproduced or not profile.model or profile.forks:
@@ -75,9 +84,17 @@ def note(result, yours: tuple, profile=None) -> str:
     if not about or profiled:
         return ""
     e = gather(result, yours, profile)
-    held = (f"; every connection here was in its one process: it held up to {e.fds_peak} descriptors of its "
-            f"nofile {e.nofile}, where 3g's parent holds its listener and each child one connection"
-            if e.fds_peak and e.nofile else "")
-    return (f"the lesson here is about children ({', '.join(sorted(about))}); your server forks none "
+    if profile.model == POOL:
+        # A pool's workers each accept and serve: the main process's count says nothing of theirs.
+        held = (f"; its connections were spread over its pool of {profile.idle_processes} processes, each with a "
+                f"nofile of its own, where 3g's parent holds its listener and each child one connection"
+                if profile.idle_processes else "")
+        forks = "no child per connection"
+    else:
+        held = (f"; every connection here was in its one process: it held up to {e.fds_peak} descriptors of its "
+                f"nofile {e.nofile}, where 3g's parent holds its listener and each child one connection"
+                if e.fds_peak and e.nofile else "")
+        forks = "none"
+    return (f"the lesson here is about children ({', '.join(sorted(about))}); your server forks {forks} "
             f"({profile.model}), so it passes because nothing of that kind can go wrong, not because it "
             f"does what the text's stage does{held}")

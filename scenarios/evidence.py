@@ -10,6 +10,8 @@ from typing import Callable, Optional
 
 from scenarios.results import CurlsResult, LoadResult, MissingResult
 
+# Descriptors the main process gains before they count as its own keeping (16: the profile's held connections).
+HELD_MANY = 16
 # The text's lessons about children: they cannot apply to a server that forks none.
 ABOUT_CHILDREN = {"keeps-copy", "never-waits", "reaps-one", "waits"}
 
@@ -26,8 +28,10 @@ class Evidence:
     processes_before: Optional[int] = None  # the server's tree at the start of the experiment
     processes_peak: Optional[int] = None
     processes_after: Optional[int] = None  # at the end (or the last look before it died)
-    fds_peak: Optional[int] = None
+    fds_peak: Optional[int] = None  # the server's main process (the parent of a forking server): the probes count its /proc/PID/fd
     nofile: Optional[int] = None
+    fds_before: Optional[int] = None  # the main process's first sampled count
+    children_peak: Optional[int] = None  # its live children at most, as the same samples counted them
     zombies_after: Optional[int] = None
     judge_lessons: tuple = ()  # the keys the experiment's judge named
     scenario_lessons: tuple = ()  # every lesson key the experiment can name
@@ -49,6 +53,42 @@ class Evidence:
             return None
         return self.processes_after - self.processes_before
 
+    @property
+    def fds_grew(self) -> Optional[int]:
+        """Descriptors the main process gained over the experiment, by its samples; None when unread."""
+        if self.fds_peak is None or self.fds_before is None:
+            return None
+        return self.fds_peak - self.fds_before
+
+    @property
+    def parent_held(self) -> bool:
+        """The main process's own count climbed with the connections (samples come a period apart, so
+        the last one before a death sees less than the limit it hit: the climb is the evidence)."""
+        return self.fds_grew is not None and self.fds_grew >= HELD_MANY
+
+    @property
+    def held_elsewhere(self) -> bool:
+        """The main process's count stayed near where it began while it had children: not the parent's."""
+        return self.fds_grew is not None and not self.parent_held and bool(self.children_peak)
+
+    def held_by(self, ran_out: bool = False) -> str:
+        """Which process held the descriptors, from the main process's samples against its children; ""
+        unread. The probes count only the main process's descriptors (the parent of a forking server)."""
+        if self.fds_peak is None:
+            return ""
+        limit = f" of nofile {self.nofile}" if self.nofile else ""
+        children = (f"at most {self.children_peak} live child{'ren' if self.children_peak != 1 else ''}"
+                    if self.children_peak else "no live child")
+        if self.parent_held:
+            return (f"the descriptors were held by the parent, your server's main process: its own count climbed "
+                    f"from {self.fds_before} to {self.fds_peak} (the highest sampled{'; nofile ' + str(self.nofile) if self.nofile else ''}) "
+                    f"with {children} beside it")
+        if ran_out and self.held_elsewhere:
+            return (f"the descriptors were not the parent's: your server's main process held at most "
+                    f"{self.fds_peak}{limit} (it began with {self.fds_before}), beside {children}, each with "
+                    f"a nofile of its own")
+        return f"your server's main process held at most {self.fds_peak} descriptors{limit}, with {children} beside it"
+
     def seen(self) -> str:
         """What was seen, in one sentence, for when no rule fits."""
         parts = []
@@ -61,8 +101,7 @@ class Evidence:
             parts.append(f"its container held up to {self.processes_peak} processes"
                          + (f", {self.processes_after} at the end" if self.processes_after is not None else ""))
         if self.fds_peak is not None:
-            parts.append(f"its main process held up to {self.fds_peak} descriptors"
-                         + (f" of nofile {self.nofile}" if self.nofile else ""))
+            parts.append(self.held_by(ran_out=self.died and "too many open files" in self.words))
         return "; ".join(parts) or "nothing beyond the verdict's own observation"
 
 
@@ -105,6 +144,8 @@ def gather(result, yours: tuple, profile=None) -> Evidence:
             e.processes_after = record.final.tree.processes
             e.zombies_after = record.final.tree.zombies
         e.fds_peak = record.peak("fds") or None
+        e.children_peak = max((sample.live for sample in record.samples), default=None)
+        e.fds_before = next((sample.fds for sample in record.samples if sample.fds is not None), None)
         for value in record.results.values():
             if isinstance(value, LoadResult) and value.summary is not None:
                 e.sent = (e.sent or 0) + value.count("connected")

@@ -24,7 +24,7 @@ LIMITS_SET_BY = {
 }
 
 
-def as_json(result: RunResult, words: Words = SCENARIO_WORDS) -> dict:
+def as_json(result: RunResult, words: Words = SCENARIO_WORDS, told: list | None = None) -> dict:
     scenario = result.scenario
     return {
         "scenario": scenario.name,
@@ -53,6 +53,8 @@ def as_json(result: RunResult, words: Words = SCENARIO_WORDS) -> dict:
             "numbers": result.verdict.numbers,
             "lessons": [{"key": lesson.key, "fault": lesson.fault, "fix": lesson.fix}
                         for lesson in shown_lessons(result)],
+            # A check's diagnosis, as its terminal block says it; None outside a check.
+            "told": None if told is None else [{"label": label, "text": text} for label, text in told],
         },
         "server_files": {key: {"path": runs[0].server_file, "sha256": runs[0].server_sha256}
                          for key, runs in result.observations.trials.items() if runs[0].server_file},
@@ -87,7 +89,17 @@ def verdict_block(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
     ])
 
 
-def as_markdown(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
+TOLD_LABELS = {"fix": "The fix"}
+
+
+def told_lines(result: RunResult, told: list | None) -> list:
+    """report.md's paragraphs between Observed and Why: a check's diagnosis when given, else the lessons."""
+    if told is None:
+        return [f"**The fix.** {line}\n" for line in lesson_lines(result)]
+    return [f"**{TOLD_LABELS.get(label, label.capitalize())}.** {text}\n" for label, text in told]
+
+
+def as_markdown(result: RunResult, words: Words = SCENARIO_WORDS, told: list | None = None) -> str:
     scenario = result.scenario
     lines = [
         f"# {scenario.name}: {words(result.verdict.verdict)}",
@@ -103,7 +115,7 @@ def as_markdown(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
         "",
         f"**Observed.** {result.verdict.observed}",
         "",
-        *[f"**The fix.** {line}\n" for line in lesson_lines(result)],
+        *told_lines(result, told),
         f"**Why.** {scenario.why}",
         "",
         "![timeline](timeline.png)",
@@ -152,12 +164,12 @@ def as_markdown(result: RunResult, words: Words = SCENARIO_WORDS) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(result: RunResult, words: Words = SCENARIO_WORDS) -> Path:
+def write(result: RunResult, words: Words = SCENARIO_WORDS, told: list | None = None) -> Path:
     folder = Path(result.options.reports) / result.scenario.name
     folder.mkdir(parents=True, exist_ok=True)
-    data = as_json(result, words)
+    data = as_json(result, words, told)
     (folder / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-    (folder / "report.md").write_text(as_markdown(result, words))
+    (folder / "report.md").write_text(as_markdown(result, words, told))
     trials = {t.key: t for t in result.scenario.trials}
     deaths = at_death(result.observations, trials, result.verdict.numbers)
     if result.observations.trials:

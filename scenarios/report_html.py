@@ -48,6 +48,15 @@ def image(path: Path) -> str:
     return f'<p><img alt="timeline: descriptors, children and zombies over time" src="data:image/png;base64,{encoded}"></p>'
 
 
+def told(verdict: dict) -> list:
+    """A check's diagnosis, fix and note as its terminal says them; outside a check, the lessons named."""
+    if verdict.get("told") is None:
+        return [f"<dt>The fix</dt><dd>{_e(lesson['fault'])}: {_e(lesson['fix'])}</dd>" for lesson in verdict["lessons"]]
+    labels = {"fix": "The fix"}
+    return [f"<dt>{_e(labels.get(t['label'], t['label'].capitalize()))}</dt><dd>{_e(t['text'])}</dd>"
+            for t in verdict["told"]]
+
+
 def run_page(data: dict, markdown: str, timeline: Path) -> str:
     """A run's page from its report.json data, its report.md text and its timeline.png."""
     verdict = data["verdict"]
@@ -57,7 +66,7 @@ def run_page(data: dict, markdown: str, timeline: Path) -> str:
             f"started {_e(data['started'])}.</p>", "<dl>",
             f"<dt>Prediction (the text)</dt><dd>{_e(verdict['prediction'])}</dd>",
             f"<dt>Observed</dt><dd>{_e(verdict['observed'])}</dd>",
-            *[f"<dt>The fix</dt><dd>{_e(lesson['fault'])}: {_e(lesson['fix'])}</dd>" for lesson in verdict["lessons"]],
+            *told(verdict),
             f"<dt>Why</dt><dd>{_e(verdict['why'])}</dd>", "</dl>", image(timeline)]
     if verdict["numbers"]:
         body += ["<h2>Numbers</h2>", "<table><tr><th>measure</th><th>value</th></tr>",
@@ -80,11 +89,20 @@ def _outcome(row: dict) -> str:
     return row.get("outcome") or ("reproduced" if row.get("agrees") else "not-reproduced")
 
 
+def profile_block(row: dict) -> str:
+    """A checked file's profile, as the terminal prints it above its experiments."""
+    from scenarios.profile import profile_lines
+
+    said = "".join(f"<dt>{_e(label)}</dt><dd>{_e(text)}</dd>" for label, text in profile_lines(row["profile"]))
+    return f"<h2>{_e(row['label'])}: your server (measured before the experiments)</h2><dl>{said}</dl>"
+
+
 def check_page(rows: list, folder: Path) -> str:
     """A check's page: one file's experiments, or a class's files, each linked to its run's page."""
     agree = sum(1 for r in rows if r["agrees"])
     word = f"{agree}/{len(rows)} files behave as their stage"
     body = ["<h1>lbaws check</h1>", banner(word, "reproduced" if agree == len(rows) else "not-reproduced"),
+            *[profile_block(r) for r in rows if r.get("profile")],
             "<table><tr><th>file</th><th>stage</th><th>scenario</th><th>verdict</th><th>what your server did</th></tr>"]
     for r in rows:
         if r.get("refused"):
@@ -93,7 +111,8 @@ def check_page(rows: list, folder: Path) -> str:
         for s in r.get("scenarios", []):
             run = Path(s["report"]).parent / NAME
             link = run.relative_to(folder) if run.is_relative_to(folder) else run
-            fixes = "".join(f"<br><strong>Fix:</strong> {_e(fix)}" for fix in s.get("fix", []))
+            said = s["told"] if "told" in s else [("fix", fix) for fix in s.get("fix", [])]
+            fixes = "".join(f"<br><strong>{_e(label.capitalize())}:</strong> {_e(text)}" for label, text in said)
             tone = TONES.get(_outcome(s), TONES["cannot"])
             body.append(f"<tr><td>{_e(r['label'])}</td><td>{_e(r['stage'])}</td>"
                         f'<td><a href="{_e(link)}">{_e(s["scenario"])}</a></td>'

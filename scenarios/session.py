@@ -43,6 +43,8 @@ class Experiment:
     words: Words = SCENARIO_WORDS
     tag: object = None  # what the caller knows it by (a check's file and substitution, a repeat's number)
     log: Path | None = None  # the runner's progress goes there instead of the terminal (a class's files)
+    # result -> (label, text) pairs its report.md says in place of the scenario's lessons (a check's diagnosis)
+    told: object = None
 
     @property
     def folder(self) -> Path:
@@ -180,7 +182,8 @@ class Session:
         return Outcome(experiment, cannot=tuple(reasons)) if reasons else None
 
     def finish(self, experiment: Experiment, result: RunResult) -> Outcome:
-        return Outcome(experiment, result, report.write(result, experiment.words))
+        told = experiment.told(result) if experiment.told is not None else None
+        return Outcome(experiment, result, report.write(result, experiment.words, told))
 
     def halt(self, threads: list) -> None:
         """Stop every runner: nothing new starts, what runs loses its containers, then each lands."""

@@ -38,16 +38,17 @@ def _eagain(e) -> str:
 def _emfile_one_process(e) -> str:
     if e.died and _said(e, EMFILE_WORDS) and e.forks is False:
         held = f"{e.fds_peak} descriptors" if e.fds_peak else "its descriptors"
-        return (f"your server ran out of descriptors ({e.last_words!r}) holding {held} against nofile "
-                f"{e.nofile}: it serves every connection in one process ({e.model}), so all of them count "
-                f"against that one limit")
+        return (f"your server ran out of descriptors ({e.last_words!r}) holding {held} in its one process "
+                f"against nofile {e.nofile}: it serves every connection in that process ({e.model}), so all "
+                f"of them count against that one limit")
     return ""
 
 
 def _emfile_forking(e) -> str:
-    if e.died and _said(e, EMFILE_WORDS):
-        return (f"accept() failed with EMFILE ({e.last_words!r}) at {e.fds_peak or '?'} descriptors of nofile "
-                f"{e.nofile}: the parent kept a descriptor per connection")
+    # Only where the parent held them (or no count was read): 3d's fix is the parent's copies.
+    if e.died and _said(e, EMFILE_WORDS) and not e.held_elsewhere:
+        held = e.held_by(ran_out=True) or "which process held the descriptors was not read"
+        return f"accept() failed with EMFILE ({e.last_words!r}): {held}"
     return ""
 
 
@@ -98,7 +99,9 @@ def _zombies_one_wait(e) -> str:
 
 def _keeps_copy(e) -> str:
     if e.forks and "keeps-copy" in e.judge_lessons:
-        return "the client connection stayed open in the parent after the child had answered"
+        held = e.held_by()
+        return ("the client connection stayed open in the parent after the child had answered"
+                + (f"; {held}" if held else ""))
     return ""
 
 

@@ -13,6 +13,7 @@ PYTHON = {
     "crlf-only": ("learners/crlf_only_webserver3g.py", *ONE),
     "threads": ("learners/threads_webserver3g.py", *ONE),
     "asyncio": ("learners/asyncio_webserver3g.py", *ONE),
+    "pool": ("learners/prefork_pool_webserver3g.py", *ONE),
     "sig-ign": ("learners/sig_ign_webserver3g.py", *ONE),
     "double-fork": ("learners/double_fork_webserver3g.py", *ONE),
     "text-3g": ("webserver3g.py", *ONE),

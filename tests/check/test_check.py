@@ -108,6 +108,14 @@ def test_a_3d_in_3gs_place_keeps_every_trials_readings_and_names_both_faults(che
     assert numbers["128_zombies_after"] == 128 and numbers["128_final_fds"] > numbers["128_baseline_fds"]
     fixes = " ".join(reaper["fix"])
     assert NEVER_WAITS.fix in fixes and KEEPS_COPY.fix in fixes
+    # Its parent's copies filled nofile: accept() died of EMFILE, the real run of the "emfile" rule, with
+    # which process held the descriptors read from the samples (the parent's own count climbing).
+    flood = row(check, "fd-exhaustion")["diagnosis"]
+    assert flood["rules"][0] == "emfile", flood
+    assert re.match(r"accept\(\) failed with EMFILE \('OSError: \[Errno 24\] Too many open files'\): the descriptors "
+                    r"were held by the parent, your server's main process: its own count climbed from \d+ to \d+ "
+                    r"\(the highest sampled; nofile 256\)", flood["findings"][0]["seen"]), flood
+    assert row(check, "fd-exhaustion")["fix"][0] == KEEPS_COPY.fix
 
 
 @pytest.mark.container

@@ -5,11 +5,12 @@ Each is decided by its profile and one quiet experiment (client-hang: one curl),
 beside the rest of the suite; its checks run two at a time (checking.run_all).
 """
 import re
+from pathlib import Path
 
 import pytest
 
 from checking import out, row, run_all
-from scenarios.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, THREADS
+from scenarios.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, POOL, THREADS
 import learners
 
 BEHAVES = "BEHAVES AS THE TEXT'S 3G"
@@ -62,6 +63,16 @@ def test_accept_not_retried_on_eintr_is_told_3fs_lesson_from_its_last_words(chec
         (fix, *_) = row(check, scenario)["fix"]
         assert fix.startswith("3f's accept() dies of EINTR when SIGCHLD's handler runs; the text's 3f and 3g retry")
     assert "the server exited under the experiment's load" not in check.process.stdout
+    # The experiment's own report.md and report.html say what the terminal said, and the file's summary
+    # opens with the profile.
+    folder = Path(row(check, "client-hang")["report"]).parent
+    markdown = (folder / "report.md").read_text()
+    assert "**Diagnosis.** your server died of EINTR: its last words were 'accept: Interrupted system call'" in markdown
+    assert f"**The fix.** {fix}" in markdown
+    assert "<dt>Diagnosis</dt><dd>your server died of EINTR" in (folder / "report.html").read_text()
+    summary = (check.reports / "summary.md").read_text()
+    assert summary.index("- dies: it exited (exit status 1); its last words: accept: Interrupted system call") \
+        < summary.index("| file |")
 
 
 @pytest.mark.container
@@ -128,3 +139,20 @@ def test_the_texts_3g_and_3d_profiles(checked):
     assert profile(good)["reaping"].startswith("reaps in its SIGCHLD handler, and every child: 0 zombies after")
     assert profile(leaky)["reaping"].startswith("never reaps: ")
     assert profile(good)["answers"] == "HTTP/1.1 200 OK; no length: the body ends at close; closes after the response"
+
+
+@pytest.mark.container
+def test_a_fixed_pool_of_pre_forked_workers_is_named_a_fixed_pool(checked):
+    check = checked["pool"]
+    assert check.process.returncode == 0, out(check)
+    assert set(check.verdicts().values()) == {BEHAVES}
+    measured = profile(check)
+    # Four workers and their parent, before and while 16 connections were held: it does not grow with them.
+    assert measured["model"] == POOL
+    assert measured["idle_processes"] == measured["peak_processes"] == 5, measured
+    assert measured["model_said"].startswith(f"{POOL} of 5 processes")
+    assert measured["reaping"] == "nothing to reap: it forks no child per connection"
+    note = row(check, "client-hang")["note"]
+    assert note.startswith(f"the lesson here is about children (keeps-copy); your server forks no child per "
+                           f"connection ({POOL})")
+    assert "its connections were spread over its pool of 5 processes" in note

@@ -136,3 +136,26 @@ def test_ctrl_c_stops_every_files_check_and_leaves_nothing(tmp_path):
     runs, left = leftovers(reports)
     assert len(runs) >= 2 and left == []
     assert "helpers.py: skipped, its name says no stage" in out
+
+
+def test_a_files_summary_and_page_open_with_its_profile_and_say_the_diagnosis_as_the_terminal(tmp_path):
+    from scenarios.profile import THREADS, Profile
+    from scenarios import report_html
+
+    measured = Profile(started=True, model=THREADS, model_said="a thread per connection: one process with 17 threads",
+                       answers="HTTP/1.1 200 OK; no length: the body ends at close; closes after the response",
+                       answers_text_request=True, answers_crlf=True, reaping="nothing to reap").as_dict()
+    told = [["diagnosis", "the next client waited while one was served (the text's lesson: 3b)"],
+            ["fix", "the text's 3c forks"]]
+    scenario = dict(rows()[0]["scenarios"][1], report=str(tmp_path / "client-hang" / "report.json"), told=told)
+    summary = [{"label": "threads.py", "stage": "3g", "agrees": False, "profile": measured, "scenarios": [scenario]}]
+    markdown = check_many.markdown(summary)
+    top = markdown.split("| file |")[0]
+    assert "**threads.py**, your server (measured before the experiments):" in top
+    assert "- model: a thread per connection: one process with 17 threads" in top
+    assert "- requests: answers the text's request (bare LF line endings) and a CRLF one" in top
+    assert ("<br>**Diagnosis:** the next client waited while one was served (the text's lesson: 3b)"
+            "<br>**Fix:** the text's 3c forks |") in markdown
+    page = report_html.check_page(summary, tmp_path)
+    assert page.index("<dt>model</dt><dd>a thread per connection: one process with 17 threads</dd>") < page.index("<table>")
+    assert "<strong>Diagnosis:</strong> the next client waited while one was served" in page

@@ -2,9 +2,12 @@
 each with the evidence a real check of a learner's server gathered, and one where no rule fits."""
 import pytest
 
+import recorded
+from scenarios.catalog import fd_exhaustion
 from scenarios.catalog.diagnoses import RULES
 from scenarios.diagnosis import diagnose
-from scenarios.evidence import Evidence
+from scenarios.evidence import Evidence, gather
+from scenarios.runner import Options, RunResult
 from scenarios.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, THREADS
 
 FORKING = dict(model=PER_CONNECTION, forks=True, answers_text_request=True, answers_crlf=True)
@@ -97,3 +100,42 @@ def test_a_non_forking_server_is_never_told_to_close_the_parents_copy():
     found = diagnose(evidence)
     assert [f.rule for f in found.findings] == ["cannot-apply"]
     assert not any("parent" in fix for fix in found.fixes)
+
+
+def fd_exhaustion_result(obs):
+    verdict = fd_exhaustion.SCENARIO.judge(obs)
+    return RunResult(fd_exhaustion.SCENARIO, "fd-exhaustion-abc123", verdict, obs, started=1700000000.0,
+                     duration_s=12.5, options=Options(scale=1.0))
+
+
+def test_the_emfile_evidence_says_the_parent_held_the_descriptors_from_the_samples():
+    # The recorded 3d under fd-exhaustion: its main process's count climbed to 250 of nofile 256, with
+    # at most 2 children alive at any sample: the descriptors were the parent's.
+    evidence = gather(fd_exhaustion_result(recorded.fd_exhaustion()), ("3d",))
+    assert (evidence.fds_peak, evidence.nofile, evidence.children_peak) == (250, 256, 2)
+    found = diagnose(evidence)
+    assert found.rule == "emfile"
+    assert found.findings[0].seen == ("accept() failed with EMFILE ('OSError: [Errno 24] Too many open files'): "
+                                      "the descriptors were held by the parent, your server's main process: its "
+                                      "own count climbed from 4 to 250 (the highest sampled; nofile 256) with at "
+                                      "most 2 live children beside it")
+
+
+def test_emfile_with_the_parent_far_below_nofile_names_the_children_and_gives_no_parent_fix():
+    # The main process went from 4 to 6 of 256 while 40 children lived: its copies cannot be the cause.
+    evidence = Evidence(scenario="fd-exhaustion", died=True, exit_code=1, fds_before=4, fds_peak=6, nofile=256,
+                        children_peak=40,
+                        last_words="OSError: [Errno 24] Too many open files", **FORKING)
+    found = diagnose(evidence)
+    assert "emfile" not in [f.rule for f in found.findings]
+    assert "the descriptors were not the parent's: your server's main process held at most 6 of nofile 256 (it " \
+           "began with 4), beside at most 40 live children, each with a nofile of its own" in found.seen
+
+
+def test_the_kept_copies_say_which_process_held_them():
+    evidence = Evidence(scenario="client-hang", judge_lessons=("keeps-copy",), scenario_lessons=("keeps-copy",),
+                        fds_before=3, fds_peak=40, nofile=1024, children_peak=1, **FORKING)
+    (finding,) = diagnose(evidence).findings
+    assert finding.seen.endswith("; the descriptors were held by the parent, your server's main process: its own "
+                                 "count climbed from 3 to 40 (the highest sampled; nofile 1024) with at most 1 "
+                                 "live child beside it")

@@ -46,3 +46,22 @@ def test_summary_counts_and_totals(tmp_path):
     data = json.loads(report.write_summary(rows, tmp_path).read_text())
     assert (data["reproduced"], data["total"], data["duration_s"]) == (1, 2, 7.5)
     assert [row["verdict"] for row in data["scenarios"]] == ["REPRODUCED", "NOT REPRODUCED"]
+
+
+def test_a_checks_report_says_its_diagnosis_as_the_terminal_does_in_markdown_json_and_html(tmp_path):
+    told = [("diagnosis", "accept() failed with EMFILE: the descriptors were held by the parent"),
+            ("fix", "3d's fix: client_connection.close() in the parent")]
+    folder = report.write(result(tmp_path, fd_obs(fixed_died=True)), told=told)
+    markdown = (folder / "report.md").read_text()
+    assert "**Diagnosis.** accept() failed with EMFILE: the descriptors were held by the parent" in markdown
+    assert "**The fix.** 3d's fix: client_connection.close() in the parent" in markdown
+    assert json.loads((folder / "report.json").read_text())["verdict"]["told"][1]["label"] == "fix"
+    page = (folder / "report.html").read_text()
+    assert "<dt>Diagnosis</dt><dd>accept() failed with EMFILE: the descriptors were held by the parent</dd>" in page
+    assert "<dt>The fix</dt><dd>3d&#x27;s fix: client_connection.close() in the parent</dd>" in page
+
+
+def test_outside_a_check_the_report_says_the_judges_lessons(tmp_path):
+    folder = report.write(result(tmp_path, fd_obs()))
+    assert "**Diagnosis.**" not in (folder / "report.md").read_text()
+    assert json.loads((folder / "report.json").read_text())["verdict"]["told"] is None

@@ -36,7 +36,7 @@ class Waits:
 def waits(monkeypatch, tmp_path):
     Waits.running, Waits.seen = [], []
     monkeypatch.setattr(runner, "ScenarioRunner", Waits)
-    monkeypatch.setattr(report, "write", lambda result, words: tmp_path / result.scenario.name)
+    monkeypatch.setattr(report, "write", lambda result, words, told=None: tmp_path / result.scenario.name)
     return Waits
 
 
