@@ -99,11 +99,27 @@ def yours(obs, shared: dict, own: dict, labs: bool, numbers: dict) -> Judgment:
                             lab_trial="3d neighbour and its UIDs")
 
 
+def in_words(obs, shared: dict, own: dict) -> str:
+    """What both trials saw, for the lab's own run and the machine's ERROR."""
+    return (f"A 3d neighbour made {shared['neighbour_zombies']} zombies as UID {shared['neighbour_uid']}. "
+            f"{who(obs['shared'])} in another container as the same UID answered {shared['answered']} of "
+            f"{CURLS} curls, with {shared['forks_failed']} failed forks. With a UID of its own ({own['uid']}, "
+            f"the neighbour's {own['neighbour_uid']} with {own['neighbour_zombies']} zombies) it answered "
+            f"{own['answered']} of {CURLS}, with {own['forks_failed']} failed forks.")
+
+
 def judge(obs) -> Judgment:
     shared, own = reading(obs["shared"]), reading(obs["own"])
     numbers = {"nproc": NPROC, "zombies": ZOMBIES, "curls": CURLS,
                **{f"shared_{name}": value for name, value in shared.items()},
                **{f"own_{name}": value for name, value in own.items()}}
+    short = [f"{key}: {seen['neighbour_zombies']}" for key, seen in (("shared", shared), ("own", own))
+             if seen["neighbour_zombies"] < ZOMBIES]
+    if short:
+        # The shared UID never held nproc processes: whatever the 3g beside it did, it was never put to the test.
+        return Judgment.busy(f"The 3d neighbour was to make {ZOMBIES} zombies and made fewer ({', '.join(short)}): "
+                             f"its load did not get all its connections to accept() before the deadline.",
+                             in_words(obs, shared, own), numbers)
     if obs["shared"].server_file or obs["own"].server_file:
         labs = (shared["uid"] == shared["neighbour_uid"] and own["uid"] != own["neighbour_uid"]
                 and shared["neighbour_zombies"] == own["neighbour_zombies"] == ZOMBIES)
@@ -112,18 +128,7 @@ def judge(obs) -> Judgment:
                   and shared["neighbour_zombies"] == own["neighbour_zombies"] == ZOMBIES
                   and shared["forks_failed"] > 0 and shared["answered"] < CURLS
                   and own["forks_failed"] == 0 and own["answered"] == CURLS)
-    observed = (f"A 3d neighbour made {shared['neighbour_zombies']} zombies as UID {shared['neighbour_uid']}. "
-                f"{who(obs['shared'])} in another container as the same UID answered {shared['answered']} of "
-                f"{CURLS} curls, with {shared['forks_failed']} failed forks. With a UID of its own ({own['uid']}, "
-                f"the neighbour's {own['neighbour_uid']} with {own['neighbour_zombies']} zombies) it answered "
-                f"{own['answered']} of {CURLS}, with {own['forks_failed']} failed forks.")
-    short = [f"{key}: {seen['neighbour_zombies']}" for key, seen in (("shared", shared), ("own", own))
-             if seen["neighbour_zombies"] < ZOMBIES]
-    if not reproduced and short:
-        return Judgment.busy(f"The 3d neighbour was to make {ZOMBIES} zombies and made fewer ({', '.join(short)}): "
-                             f"its load did not get all its connections to accept() before the deadline.",
-                             observed, numbers)
-    return Judgment.of(reproduced=reproduced, observed=observed, numbers=numbers)
+    return Judgment.of(reproduced=reproduced, observed=in_words(obs, shared, own), numbers=numbers)
 
 
 SCENARIO = Scenario(

@@ -55,6 +55,11 @@ def fate(record) -> str:
     return "was still running at the end (fork() never refused)"
 
 
+def ended(record) -> str:
+    """How the lab's 3d ended: its fatal error, or still running (the load never brought it to its limit)."""
+    return f"fork() failed with {record.error_line()!r}" if record.died else "3d was still running"
+
+
 def loaded(record) -> str:
     failed = load_failure(record) if "load" in record.planned else ""
     return f" (its load client failed: {failed})" if failed else ""
@@ -122,10 +127,10 @@ def judge(obs) -> Judgment:
         if busy and not judgment.reproduced:
             return Judgment.busy(" ".join(busy), judgment.observed, numbers)
         return judgment
-    observed = (f"root (UID 0, no capability, nproc={NPROC}): fork() failed with {root['error']!r} with "
+    observed = (f"root (UID 0, no capability, nproc={NPROC}): {ended(obs['root'])} with "
                 f"{root['processes_at_death']} processes of 3d; the pids cgroup, read from outside "
                 f"({obs['root'].pids_source}), peaked at {root['pids_peak']} of {root['pids_limit_read']}. "
-                f"UID {user['uid']} with nproc={NPROC}: fork() failed with {user['error']!r} with "
+                f"UID {user['uid']} with nproc={NPROC}: {ended(obs['nproc'])} with "
                 f"{user['processes_at_death']} processes{loaded(obs['nproc'])}, the cgroup at {user['pids_peak']} of "
                 f"{user['pids_limit_read']}.")
     if busy and not (root_held and user_held):

@@ -349,7 +349,8 @@ def test_nproc_shared_uid_a_neighbour_short_of_its_zombies_beside_a_good_3g_is_a
     verdict = nproc_shared_uid.judge(observations(shared_trial("shared", True, 1, REFUSED, zombies=40),
                                                   shared_trial("own", False, 5, zombies=40)))
     assert verdict.verdict is Verdict.ERROR
-    assert verdict.observed.startswith("the lab's own 3d neighbour and its UIDs did not show its part")
+    assert verdict.observed.startswith("The 3d neighbour was to make 58 zombies and made fewer (shared: 40, own: 40)")
+    assert "That is this machine, too busy to deliver the flood in time, not the server" in verdict.observed
 
 
 def test_nproc_shared_uid_a_neighbour_that_never_ran_beside_a_readers_3g_is_an_error():
