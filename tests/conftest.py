@@ -82,7 +82,7 @@ def _has_module_fixture(item) -> bool:
 
 def floods(item) -> bool:
     """A scenario run that floods a server, or a test that says it does (marker `flood`)."""
-    return _floods(item) or item.get_closest_marker("flood") is not None
+    return item.get_closest_marker("flood") is not None
 
 
 @contextlib.contextmanager
@@ -117,6 +117,8 @@ def pytest_collection_modifyitems(config, items):
         group = group_of(item)
         if group and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(group))
+        if _floods(item):  # so `-m flood` selects every flood, the scenario runs among them
+            item.add_marker(pytest.mark.flood)
 
 
 def pytest_report_collectionfinish(config, start_path, items):
