@@ -14,7 +14,7 @@ tests share goes to one worker as a group, so it is made once and nothing else t
   them, with the reader's flood checks (their own pool, two at a time, tests/check/flood_checks.py), to
   the three floods at a time that were measured to reproduce beside two CPU hogs;
 - `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once, and never
-  beside a flood: a bench run holds the bench lock alone (`_bench_apart`), a flood shares it with the others.
+  beside a flood: a bench run holds the bench lock alone (`_bench_lock`), a flood shares it with the others.
   Beside load, a single-threaded peer (wsgiref) stalled wrk past its bound.
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
@@ -25,6 +25,7 @@ the others find them current.
 import contextlib
 import fcntl
 import os
+import pathlib
 
 import pytest
 
@@ -86,28 +87,34 @@ def floods(item) -> bool:
 
 
 @contextlib.contextmanager
-def _bench_lock(tmp_path_factory, kind):
-    # The base temp's parent is the one folder every xdist worker of this session shares.
-    with open(tmp_path_factory.getbasetemp().parent / "bench-or-floods.lock", "a") as held:
+def _bench_lock(config, kind):
+    """Hold the lock a real bench run takes alone (kind LOCK_EX) and floods share (LOCK_SH)."""
+    basetemp = config.option.basetemp
+    if not (basetemp and hasattr(config, "workerinput")):
+        yield  # no xdist workers beside this one: nothing to keep apart
+        return
+    # Each worker's base temp is a folder of the session's own, which every worker shares.
+    with open(pathlib.Path(basetemp).parent / "bench-or-floods.lock", "a") as held:
         fcntl.flock(held, kind)  # released when the file closes
         yield
 
 
-@pytest.fixture(autouse=True)
-def _bench_apart(request, tmp_path_factory):
-    """A real bench run holds the lock alone; a flood shares it with the other floods: never the two at once."""
-    bench = request.node.get_closest_marker("bench") is not None
-    if not bench and not floods(request.node):
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A real bench run and the floods never at once: outside pytest-timeout's own wrapper, so the wait
+    for the other side to finish is not counted against the test's timeout."""
+    bench = item.get_closest_marker("bench") is not None
+    if not bench and not floods(item):
         yield
         return
-    with _bench_lock(tmp_path_factory, fcntl.LOCK_EX if bench else fcntl.LOCK_SH):
+    with _bench_lock(item.config, fcntl.LOCK_EX if bench else fcntl.LOCK_SH):
         yield
 
 
 @pytest.fixture(scope="session")
-def floods_apart(tmp_path_factory):
+def floods_apart(request):
     """The floods' side of the bench lock, for a session fixture that floods (tests/check's pool of checks)."""
-    return lambda: _bench_lock(tmp_path_factory, fcntl.LOCK_SH)
+    return lambda: _bench_lock(request.config, fcntl.LOCK_SH)
 
 
 @pytest.hookimpl(tryfirst=True)
