@@ -10,9 +10,10 @@ tests share goes to one worker as a group, so it is made once and nothing else t
   tests): the module, so the fixture runs once;
 - the scenario runs that flood the server (FLOODS): one lane, one after another, beside the rest. Their
   experiments wait for their event (the load's connects as patient as its deadline) and say ERROR, in the
-  machine's terms, when a busy machine still starved them, so they need no quiet machine; the lane keeps
-  them, with the reader's flood checks (their own pool, two at a time, tests/check/flood_checks.py), to
-  the three floods at a time that were measured to reproduce beside two CPU hogs;
+  machine's terms, when a busy machine still starved them, so they need no quiet machine. The lane and
+  the reader's flood checks (their own pool, two at a time, tests/check/flood_checks.py) make three
+  floods at a time, as measured to reproduce beside two CPU hogs; the workbench's two flood blocks and
+  the browser's fd-exhaustion (marker `flood`) run in their modules' groups, now and then a fourth;
 - `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once, and never
   beside a flood: a bench run holds the bench lock alone (`_bench_lock`), a flood shares it with the others.
   Beside load, a single-threaded peer (wsgiref) stalled wrk past its bound.
