@@ -3,14 +3,14 @@
 A reader's 3d shows the lesson when fork() is refused with EAGAIN once its zombies fill nproc, whether
 it then dies (as the text's does) or logs it and carries on; its children are counted from the samples.
 """
-from scenarios.catalog.fd_exhaustion import PATIENCE, accept_queue, overflow_reason, starved
+from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY, accept_queue, overflow_reason, starved
 from scenarios.catalog.lessons import DIES, WAITS
 from scenarios.phrases import count, load_failure, who
 from scenarios.spec import FdCount, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Watch
 from scenarios.verdict import Judgment
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
-LOAD = Load(clients=500, hold=5, deadline=PATIENCE, connect_timeout=PATIENCE)
+LOAD = Load(clients=500, hold=5, deadline=PATIENCE, connect_timeout=RETRY, connect_patience=PATIENCE)
 # Children 3d forks before the UID holds nproc processes: the connections that must reach its accept().
 NEEDED = LIMITS.nproc - 1
 # How a refused fork() reads in any language: Python's OSError, C's perror(), errno's name.

@@ -4,7 +4,7 @@ A reader's 3g runs in both trials, beside the lab's 3d neighbour: its part is th
 with the shared UID at nproc and answers every curl with a UID of its own; what it logs of a refused
 fork() is said when it is there, in any wording.
 """
-from scenarios.catalog.fd_exhaustion import PATIENCE
+from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY
 from scenarios.catalog.lessons import DIES, NO_ANSWER, NO_FORK
 from scenarios.catalog.nproc_exhaustion import EAGAIN_SIGNS, fork_refused
 from scenarios.phrases import who
@@ -30,7 +30,7 @@ def neighbour(same_uid: bool) -> Neighbour:
     # Each connection waits as long as the kernel retries its SYN (3d's backlog is 5), and the zombies are
     # counted once every child has exited, not after a fixed second: a busy machine only makes it later.
     return Neighbour(ServerSpec(stage="3d", limits=LIMITS),
-                     (Load(clients=ZOMBIES, hold=1, deadline=PATIENCE, connect_timeout=PATIENCE),
+                     (Load(clients=ZOMBIES, hold=1, deadline=PATIENCE, connect_timeout=RETRY, connect_patience=PATIENCE),
                       Settle(until=Until.NO_LIVE_CHILDREN, quiet=1.0, timeout=30), Snapshot(key="zombies")),
                      same_uid=same_uid)
 

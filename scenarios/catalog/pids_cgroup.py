@@ -5,7 +5,7 @@ where that happens (the cgroup's limit for root, nproc for the UID) is the engin
 both at the wrong count says nothing about the reader's server: ERROR.
 """
 from scenarios.catalog.lessons import DIES, WAITS
-from scenarios.catalog.fd_exhaustion import PATIENCE, starved
+from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY, starved
 from scenarios.catalog.nproc_exhaustion import children_at_death, fork_refused, refusal
 from scenarios.phrases import load_failure, who
 from scenarios.results import MissingResult
@@ -18,7 +18,7 @@ NPROC = 100
 # unlimited`: an engine without CAP_SYS_RESOURCE, as on the lab's own machine, cannot raise it.)
 LIMITS = Limits(nofile=1024, nproc=NPROC, pids=PIDS)
 # At 100 connections a second the host, reading the cgroup every 50 ms, sees it within a few of its peak.
-LOAD = Load(clients=300, hold=5, deadline=PATIENCE, connect_timeout=PATIENCE, rate=100)
+LOAD = Load(clients=300, hold=5, deadline=PATIENCE, connect_timeout=RETRY, connect_patience=PATIENCE, rate=100)
 ACTIONS = (LOAD, Settle(until=Until.EXITED, timeout=15))
 # Processes of the container that are not 3d's (the probes docker exec starts while the count climbs),
 # and what the host's last reading may lag behind: 194-197 of 200 were 3d's at its death on the lab's machine.

@@ -3,6 +3,7 @@
 Each trial is judged on its own: a load client that failed (killed at 1000 clients, say) takes away the
 response count of its trial only; the zombies and descriptors the server was left with still decide.
 """
+from scenarios.catalog.fd_exhaustion import RETRY
 from scenarios.catalog.lessons import DIES, KEEPS_COPY, NEVER_WAITS, REAPS_ONE
 from scenarios.phrases import count, load_failure, who
 from scenarios.results import MissingResult
@@ -88,7 +89,7 @@ SCENARIO = Scenario(
          "client socket, its descriptor count returns to where it started."),
     trials=tuple(
         Trial(key, ServerSpec(stage="3g", limits=LIMITS),
-              (Load(clients=clients, read=True, deadline=60, connect_timeout=60),
+              (Load(clients=clients, read=True, deadline=60, connect_timeout=RETRY, connect_patience=60),
                Settle(until=Until.NO_LIVE_CHILDREN, quiet=1.0, timeout=30),
                Snapshot(key="after")))
         for key, clients in LOADS.items()
