@@ -196,6 +196,8 @@ def load_command(action: spec.Load, url: str, scale: float) -> list:
         command += ["--rate", str(action.rate)]
     if action.connect_timeout:
         command += ["--connect-timeout", str(action.connect_timeout)]
+    if action.connect_patience:
+        command += ["--connect-patience", str(action.connect_patience)]
     if action.read_timeout:
         command += ["--read-timeout", str(action.read_timeout)]
     if action.pattern is not spec.ClientPattern.LAB:

@@ -204,6 +204,8 @@ class Load:
     path: str = "/hello"
     deadline: Seconds = 30.0
     connect_timeout: Optional[float] = None  # the client's default (10 s) unless set
+    # Seconds in all one connection keeps trying, a new connect() each time one times out (unset: one try).
+    connect_patience: Optional[float] = None
     read_timeout: Optional[float] = None  # the client's default (10 s) unless set
     pattern: ClientPattern = ClientPattern.LAB
     # A load run: this many requests in all, `clients` at a time, each connection closed once answered

@@ -59,6 +59,14 @@ class Judgment:
         return cls(Verdict.ERROR, observed, numbers or {})
 
     @classmethod
+    def busy(cls, why: str, observed: str, numbers: dict | None = None) -> Judgment:
+        """The load never brought the server to the event its lesson is about, for a reason of the machine's
+        (`why`: the listen queue overflowing while the clients waited, in its numbers): ERROR, said as the
+        machine's, since the run says nothing about the server either way."""
+        return cls.error(f"{why} That is this machine, too busy to deliver the flood in time, not the server: "
+                         f"this run says nothing about it; rerun on a quieter machine. {observed}", numbers)
+
+    @classmethod
     def weighed(cls, yours: bool | None, labs: bool, observed: str, numbers: dict, lessons=(),
                 lab_trial: str = "") -> Judgment:
         """A scenario judged in two parts: the reader's trial (`yours`; None when no reader's file ran, as in

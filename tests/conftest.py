@@ -1,4 +1,4 @@
-"""How `make test` spreads the suite over pytest-xdist's workers (`-n auto --dist loadgroup`).
+"""How `make test` spreads the suite over pytest-xdist's workers (`-n auto --dist loadgroup`), in one pass.
 
 Most of the suite waits (sleeps, timeouts, containers starting), so its tests run side by side. What
 tests share goes to one worker as a group, so it is made once and nothing else touches it meanwhile:
@@ -8,31 +8,34 @@ tests share goes to one worker as a group, so it is made once and nothing else t
   running them would share those counts;
 - a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
   tests): the module, so the fixture runs once;
-- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once, and in the
-  second pass (below): beside the first pass's load, wsgiref stalled wrk past its bound;
-- the scenario runs that flood the server (FLOODS), and the modules of reader's checks whose experiments
-  flood the lab's own 3d beside the reader's file (`pytestmark = pytest.mark.alone`): their numbers ride
-  on the server keeping up, so they carry the marker `alone`, and `make test` runs them in a second
-  pass, one at a time, with nothing beside them. Not even the first pass at a lower priority (nice 10
-  and a quarter of Docker's CPU weight, LBAWS_CPU_SHARES=256, for its containers): the engine's own work
-  for its containers is not niced, and beside it the lab's 3d in a flood check saw its backlog of 5
-  overflow 675 times and only 213 of 300 connections reach accept().
+- the scenario runs that flood the server (FLOODS): one lane, one after another, beside the rest. Their
+  experiments wait for their event (the load's connects as patient as its deadline) and say ERROR, in the
+  machine's terms, when a busy machine still starved them, so they need no quiet machine. The lane and
+  the reader's flood checks (their own pool, two at a time, tests/check/flood_checks.py) make three
+  floods at a time, as measured to reproduce beside two CPU hogs; the workbench's two flood blocks and
+  the browser's fd-exhaustion (marker `flood`) run in their modules' groups, now and then a fourth;
+- `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once, and never
+  beside a flood: a bench run holds the bench lock alone (`_bench_lock`), a flood shares it with the others.
+  Beside load, a single-threaded peer (wsgiref) stalled wrk past its bound.
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
 Images are built once: lab.images holds a file lock while it builds, so the first worker builds and
 the others find them current.
 """
+import contextlib
+import fcntl
 import os
+import pathlib
 
 import pytest
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 # The Compose project of tests/lab and its extra projects: services with fixed UIDs.
 COMPOSE_FIXTURES = {"lab", "compose_project"}
-# The experiments whose lesson rides on the server keeping up with a flood of clients (a backlog of 5
-# dropping handshakes, SIGCHLDs coalescing, a steady rate, the pids cgroup read every 50 ms): two of
-# them side by side on two cores change each other's numbers.
+# The experiments that flood the server (a backlog of 5 dropping handshakes, SIGCHLDs coalescing, a steady
+# rate, the pids cgroup read every 50 ms): one lane of them, so with the flood checks' pool no more than
+# three run at once, as measured.
 FLOODS = {"fd-exhaustion", "nproc-exhaustion", "missed-signals", "waitpid-reaper", "prefork-respawn",
           "prefork-hung-worker", "pids-cgroup",
           # Timed against the server's own sleep: a shell's `sleep 0.5` between two curls overshoots on
@@ -79,14 +82,40 @@ def _has_module_fixture(item) -> bool:
                               for definition in definitions)
 
 
-def runs_alone(item) -> bool:
-    """A flood, or a module that says it floods (a reader's checks whose experiments put the lab's own 3d
-    beside it under a flood): run with anything else on two cores, a backlog of 5 drops handshakes and 3d
-    never reaches its limit."""
-    # A real `lbaws bench` too: wrk against each server in turn. Beside the first pass's load a single-
-    # threaded peer (wsgiref) stalled wrk past its bound, so its runs wait for the second pass.
-    return (_floods(item) or item.get_closest_marker("bench") is not None
-            or item.get_closest_marker("alone") is not None)
+def floods(item) -> bool:
+    """A scenario run that floods a server, or a test that says it does (marker `flood`)."""
+    return item.get_closest_marker("flood") is not None
+
+
+@contextlib.contextmanager
+def _bench_lock(config, kind):
+    """Hold the lock a real bench run takes alone (kind LOCK_EX) and floods share (LOCK_SH)."""
+    basetemp = config.option.basetemp
+    if not (basetemp and hasattr(config, "workerinput")):
+        yield  # no xdist workers beside this one: nothing to keep apart
+        return
+    # Each worker's base temp is a folder of the session's own, which every worker shares.
+    with open(pathlib.Path(basetemp).parent / "bench-or-floods.lock", "a") as held:
+        fcntl.flock(held, kind)  # released when the file closes
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A real bench run and the floods never at once: outside pytest-timeout's own wrapper, so the wait
+    for the other side to finish is not counted against the test's timeout."""
+    bench = item.get_closest_marker("bench") is not None
+    if not bench and not floods(item):
+        yield
+        return
+    with _bench_lock(item.config, fcntl.LOCK_EX if bench else fcntl.LOCK_SH):
+        yield
+
+
+@pytest.fixture(scope="session")
+def floods_apart(request):
+    """The floods' side of the bench lock, for a session fixture that floods (tests/check's pool of checks)."""
+    return lambda: _bench_lock(request.config, fcntl.LOCK_SH)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -96,8 +125,8 @@ def pytest_collection_modifyitems(config, items):
         group = group_of(item)
         if group and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(group))
-        if runs_alone(item):
-            item.add_marker(pytest.mark.alone)
+        if _floods(item):  # so `-m flood` selects every flood, the scenario runs among them
+            item.add_marker(pytest.mark.flood)
 
 
 def pytest_report_collectionfinish(config, start_path, items):

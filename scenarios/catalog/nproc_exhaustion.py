@@ -3,14 +3,16 @@
 A reader's 3d shows the lesson when fork() is refused with EAGAIN once its zombies fill nproc, whether
 it then dies (as the text's does) or logs it and carries on; its children are counted from the samples.
 """
-from scenarios.catalog.fd_exhaustion import accept_queue, overflow_reason
+from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY, accept_queue, overflow_reason, starved
 from scenarios.catalog.lessons import DIES, WAITS
 from scenarios.phrases import count, load_failure, who
 from scenarios.spec import FdCount, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Watch
 from scenarios.verdict import Judgment
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
-LOAD = Load(clients=500, hold=5, deadline=45, connect_timeout=3)
+LOAD = Load(clients=500, hold=5, deadline=PATIENCE, connect_timeout=RETRY, connect_patience=PATIENCE)
+# Children 3d forks before the UID holds nproc processes: the connections that must reach its accept().
+NEEDED = LIMITS.nproc - 1
 # How a refused fork() reads in any language: Python's OSError, C's perror(), errno's name.
 EAGAIN_SIGNS = ("Resource temporarily unavailable", "EAGAIN", "[Errno 11]")
 
@@ -65,13 +67,16 @@ def yours(record, numbers: dict) -> Judgment:
     if not refused and last.zombies < LIMITS.nproc // 2:
         told += ": its zombies did not pile up, so it waits for its children"
         lessons.append(WAITS.key)
-    overflow = "" if refused else overflow_reason(record)
+    busy = "" if refused else starved(record, NEEDED, children)
+    overflow = "" if refused or busy else overflow_reason(record)
     if overflow:
         told = f"{overflow} {told[:1].upper()}{told[1:]}"
     told += (f". 3d, which never waits, piles up zombies until fork() fails with EAGAIN (OSError: [Errno 11] "
              f"Resource temporarily unavailable) at nproc={LIMITS.nproc}, before its descriptors reach "
              f"nofile={LIMITS.nofile}.")
     numbers.update(children_at_death=children, load_client=failed or "ok")
+    if busy:
+        return Judgment.busy(f"{who(record)}: {busy}", told, numbers)
     return Judgment.of(refused and not lessons, told, numbers, lessons)
 
 
@@ -91,19 +96,19 @@ def judge(obs) -> Judgment:
     children = children_at_death(record)
     numbers["children_at_death"] = children
     reproduced = record.died and eagain and in_fork and 0 < children < LIMITS.nproc
-    overflow = "" if reproduced else overflow_reason(record)
+    busy = "" if reproduced else starved(record, NEEDED, children)
+    overflow = "" if reproduced or busy else overflow_reason(record)
     fate = f"fork() failed with {error!r}" if record.died else "3d was still running"
     failed = load_failure(record) if "load" in record.planned else ""
-    return Judgment.of(
-        reproduced=reproduced,
-        observed=((f"{overflow} " if overflow else "")
-                  + f"{fate} after {children} children (zombies and live, all of UID "
-                  f"{record.uid}); with the server itself that is {children + 1} processes against nproc="
-                  f"{LIMITS.nproc}. The last sample {'before death ' if record.died else ''}saw {sampled} children "
-                  f"({last.zombies} zombies) and {last.fds} open descriptors (nofile="
-                  f"{LIMITS.nofile})." + (f" The load client failed ({failed})." if failed else "")),
-        numbers=numbers,
-    )
+    observed = ((f"{overflow} " if overflow else "")
+                + f"{fate} after {children} children (zombies and live, all of UID "
+                f"{record.uid}); with the server itself that is {children + 1} processes against nproc="
+                f"{LIMITS.nproc}. The last sample {'before death ' if record.died else ''}saw {sampled} children "
+                f"({last.zombies} zombies) and {last.fds} open descriptors (nofile="
+                f"{LIMITS.nofile})." + (f" The load client failed ({failed})." if failed else ""))
+    if busy:
+        return Judgment.busy(f"3d: {busy}", observed, numbers)
+    return Judgment.of(reproduced=reproduced, observed=observed, numbers=numbers)
 
 
 SCENARIO = Scenario(

@@ -5,6 +5,7 @@ where that happens (the cgroup's limit for root, nproc for the UID) is the engin
 both at the wrong count says nothing about the reader's server: ERROR.
 """
 from scenarios.catalog.lessons import DIES, WAITS
+from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY, starved
 from scenarios.catalog.nproc_exhaustion import children_at_death, fork_refused, refusal
 from scenarios.phrases import load_failure, who
 from scenarios.results import MissingResult
@@ -17,7 +18,7 @@ NPROC = 100
 # unlimited`: an engine without CAP_SYS_RESOURCE, as on the lab's own machine, cannot raise it.)
 LIMITS = Limits(nofile=1024, nproc=NPROC, pids=PIDS)
 # At 100 connections a second the host, reading the cgroup every 50 ms, sees it within a few of its peak.
-LOAD = Load(clients=300, hold=5, deadline=30, connect_timeout=3, rate=100)
+LOAD = Load(clients=300, hold=5, deadline=PATIENCE, connect_timeout=RETRY, connect_patience=PATIENCE, rate=100)
 ACTIONS = (LOAD, Settle(until=Until.EXITED, timeout=15))
 # Processes of the container that are not 3d's (the probes docker exec starts while the count climbs),
 # and what the host's last reading may lag behind: 194-197 of 200 were 3d's at its death on the lab's machine.
@@ -52,6 +53,11 @@ def fate(record) -> str:
     if record.died:
         return f"exited with status {record.exit_code} ({record.error_line() or 'no traceback'})"
     return "was still running at the end (fork() never refused)"
+
+
+def ended(record) -> str:
+    """How the lab's 3d ended: its fatal error, or still running (the load never brought it to its limit)."""
+    return f"fork() failed with {record.error_line()!r}" if record.died else "3d was still running"
 
 
 def loaded(record) -> str:
@@ -109,21 +115,27 @@ def judge(obs) -> Judgment:
     numbers = {"pids_limit": PIDS, "nproc": NPROC, "clients": LOAD.clients,
                **{f"root_{name}": value for name, value in root.items()},
                **{f"user_{name}": value for name, value in user.items()}}
+    # Each trial's 3d reaches its limit only if that many connections reach its accept() (backlog 5).
+    needs = (("root", root, PIDS - SLACK), ("nproc", user, NPROC - 1))
+    busy = [f"trial {key}: {why}" for key, seen, needed in needs
+            for why in (starved(obs[key], needed, seen["children_at_death"]),) if why]
     if obs["root"].server_file or obs["nproc"].server_file:
         root_counts = (root["uid"] == 0 and root["pids_limit_read"] == PIDS and root["pids_peak"] > NPROC
                        and NPROC < PIDS - SLACK <= root["processes_at_death"] <= PIDS)
         user_counts = user["processes_at_death"] <= NPROC and user["pids_peak"] < PIDS - SLACK
-        return yours(obs, root, user, root_counts, user_counts, numbers)
-    return Judgment.of(
-        reproduced=root_held and user_held,
-        observed=(f"root (UID 0, no capability, nproc={NPROC}): fork() failed with {root['error']!r} with "
-                  f"{root['processes_at_death']} processes of 3d; the pids cgroup, read from outside "
-                  f"({obs['root'].pids_source}), peaked at {root['pids_peak']} of {root['pids_limit_read']}. "
-                  f"UID {user['uid']} with nproc={NPROC}: fork() failed with {user['error']!r} with "
-                  f"{user['processes_at_death']} processes{loaded(obs['nproc'])}, the cgroup at {user['pids_peak']} of "
-                  f"{user['pids_limit_read']}."),
-        numbers=numbers,
-    )
+        judgment = yours(obs, root, user, root_counts, user_counts, numbers)
+        if busy and not judgment.reproduced:
+            return Judgment.busy(" ".join(busy), judgment.observed, numbers)
+        return judgment
+    observed = (f"root (UID 0, no capability, nproc={NPROC}): {ended(obs['root'])} with "
+                f"{root['processes_at_death']} processes of 3d; the pids cgroup, read from outside "
+                f"({obs['root'].pids_source}), peaked at {root['pids_peak']} of {root['pids_limit_read']}. "
+                f"UID {user['uid']} with nproc={NPROC}: {ended(obs['nproc'])} with "
+                f"{user['processes_at_death']} processes{loaded(obs['nproc'])}, the cgroup at {user['pids_peak']} of "
+                f"{user['pids_limit_read']}.")
+    if busy and not (root_held and user_held):
+        return Judgment.busy(" ".join(busy), observed, numbers)
+    return Judgment.of(reproduced=root_held and user_held, observed=observed, numbers=numbers)
 
 
 SCENARIO = Scenario(

@@ -15,6 +15,7 @@ def shell_image(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def flood_checks(tmp_path_factory, shell_image):
-    """Every flood check, run as a reader runs it, once for both modules."""
-    return pool.run_every_one(tmp_path_factory, shell_image)
+def flood_checks(tmp_path_factory, shell_image, floods_apart):
+    """Every flood check, run as a reader runs it, once for both modules; never beside a real bench run."""
+    with floods_apart():
+        return pool.run_every_one(tmp_path_factory, shell_image)

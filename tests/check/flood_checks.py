@@ -1,6 +1,7 @@
 """The reader's checks whose experiments flood the lab's own stages beside the reader's server (the lab's
 3d under a flood, say): every one of test_check.py and test_check_any_language.py in one pool, two at a
-time, longest first, so the two lanes end together and `make test`'s second pass waits for one pool.
+time, longest first, so the two lanes end together; beside it, the scenario floods' own lane
+(tests/conftest.py) makes three floods at a time at most.
 """
 from checking import prepared, run_all
 import languages

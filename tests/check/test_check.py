@@ -4,8 +4,8 @@ reason, to one that does not.
 
 The checks (flood_checks.PYTHON_FILES) start together with the other languages', two at a time, and each
 test reads its own result. Their experiments put the lab's own 3d beside the reader's file under a flood
-of clients, so `make test` runs them in its second pass, one pool at a time (tests/conftest.py); the
-checks decided by one quiet experiment are in test_check_one_experiment.py.
+of clients: one pool, beside the rest of the suite but never beside a real bench run (tests/conftest.py);
+the checks decided by one quiet experiment are in test_check_one_experiment.py.
 """
 import json
 import re
@@ -17,7 +17,7 @@ from checking import out, row
 from scenarios.catalog.lessons import KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME, REAPS_ONE
 
 # One pool with test_check_any_language.py's checks (flood_checks.py), on one xdist worker.
-pytestmark = [pytest.mark.alone, pytest.mark.xdist_group("flood-checks")]
+pytestmark = [pytest.mark.flood, pytest.mark.xdist_group("flood-checks")]
 
 
 @pytest.fixture

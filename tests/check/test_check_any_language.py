@@ -10,7 +10,7 @@ from scenarios.catalog.lessons import KEEPS_COPY
 
 # The C ports run every experiment of their stage, the floods among them, so their checks share
 # test_check.py's pool (flood_checks.py), on one xdist worker.
-pytestmark = [pytest.mark.container, pytest.mark.alone, pytest.mark.xdist_group("flood-checks")]
+pytestmark = [pytest.mark.container, pytest.mark.flood, pytest.mark.xdist_group("flood-checks")]
 
 
 @pytest.fixture

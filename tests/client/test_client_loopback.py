@@ -1,6 +1,7 @@
 """lbaws-client against a real socket server on 127.0.0.1 that counts what arrives."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -76,15 +77,15 @@ def test_server_that_never_answers_counts_read_timeouts(loopback):
     assert summary["responses"] == 0
 
 
-@pytest.mark.alone  # the kernel's SYN drops against a 0.5 s connect timeout: a busy machine shifts them
 def test_full_backlog_makes_connects_time_out():
-    # Never accepts, backlog 1: Linux drops the SYNs of a full accept queue.
+    # Never accepts, backlog 1: Linux drops the SYNs of a full accept queue. The clients connect 0.1 s
+    # apart: two SYNs at the same moment on two cores both find the queue not yet full, and both connect.
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     try:
         url = "http://127.0.0.1:%d/hello" % listener.getsockname()[1]
-        code, summary, _ = run_client("--url", url, "--max-clients", 6, "--hold", 1,
+        code, summary, _ = run_client("--url", url, "--max-clients", 6, "--hold", 1, "--rate", 10,
                                       "--connect-timeout", 0.5, "--json")
     finally:
         listener.close()
@@ -177,3 +178,53 @@ def test_requests_counts_every_failure_exactly():
 def test_requests_refuses_the_options_of_held_connections(extra):
     code, _, err = run_client("--requests", 10, *extra)
     assert code == 2 and "--requests closes each connection once answered" in err
+
+
+def test_a_patient_client_tries_again_until_the_backlog_has_room():
+    # Backlog 1, nothing accepted for 2 s: most SYNs are dropped, each connect() times out after 0.5 s, and
+    # with --connect-patience the client tries again on a new socket until the server accepts them all.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = "http://127.0.0.1:%d/hello" % listener.getsockname()[1]
+    accepted = []
+
+    def accept_later():
+        time.sleep(2)
+        listener.settimeout(20)
+        while len(accepted) < 6:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    server = threading.Thread(target=accept_later, daemon=True)
+    server.start()
+    try:
+        code, summary, _ = run_client("--url", url, "--max-clients", 6, "--hold", 0.5, "--rate", 10,
+                                      "--connect-timeout", 0.5, "--connect-patience", 20, "--json")
+    finally:
+        server.join(25)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert code == 0
+    assert summary["connected"] == summary["connections_attempted"] == 6
+    assert summary["timed_out"] == 0 and summary["failures"] == {}
+    assert len(accepted) == 6
+    # The ones dropped at first waited for the server's 2 s, and no longer than the patience.
+    assert 2 <= summary["elapsed_s"] < 20, summary["elapsed_s"]
+
+
+def test_a_patient_client_learns_at_once_when_the_server_is_gone():
+    # Patience keeps retrying a timed-out connect, not a refused one: a closed port fails at once.
+    closed = socket.socket()  # bound, not listening: the kernel answers every SYN with an RST
+    closed.bind(("127.0.0.1", 0))
+    url = "http://127.0.0.1:%d/hello" % closed.getsockname()[1]
+    try:
+        code, summary, _ = run_client("--url", url, "--max-clients", 3, "--connect-timeout", 0.5,
+                                      "--connect-patience", 30, "--json")
+    finally:
+        closed.close()
+    assert code == 0
+    assert summary["refused"] == 3 and summary["elapsed_s"] < 10, summary

@@ -159,3 +159,15 @@ def test_a_sample_of_a_live_server_is_needed_to_count_what_it_left():
     record = trial("3f", "3f", samples=samples([(1.0, None, 0, 0)]), error="the server never listened on port 8888")
     with pytest.raises(MissingResult, match="no sample saw the server alive .the server never listened"):
         record.last_alive()
+
+
+def test_iterative_blocking_keeps_its_verdict_when_a_busy_shell_overshoots_the_gap():
+    """The shell's `sleep 0.5` ran 0.8 s: the second's wait reads 0.3 s short of the sleep, still 3b's lesson;
+    an answer at once (another shape of server, concurrent) still reads as not waiting."""
+    def obs(first_ttfb, second_ttfb):
+        curls = CurlsResult(curls=(one_curl(ttfb=first_ttfb), one_curl(ttfb=second_ttfb, n=2)))
+        return observations(trial("3b", "3b", sleep=6.0, results={"curl": curls}))
+
+    assert iterative_blocking.judge(obs(0.01, 5.21)).reproduced
+    assert iterative_blocking.judge(obs(2.5, 7.7)).reproduced  # a slow first answer, still before the sleep
+    assert not iterative_blocking.judge(obs(0.01, 0.05)).reproduced

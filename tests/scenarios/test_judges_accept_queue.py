@@ -3,6 +3,7 @@ import dataclasses
 
 from scenarios.catalog import fd_exhaustion, nproc_exhaustion
 from scenarios.results import SnapshotResult, TcpCounters
+from scenarios.verdict import Verdict
 
 from recorded import EMFILE_TRACEBACK, curl, load, observations, samples, trial
 
@@ -46,12 +47,38 @@ def test_a_repository_run_that_never_filled_the_descriptors_says_the_backlog_dro
     assert (numbers["3g_attempted"], numbers["3g_reached_accept"], numbers["3g_listen_overflows"]) == (300, 301, 0)
 
 
-def test_a_held_client_whose_handshakes_overflowed_is_told_they_were_retried():
+def test_a_held_client_whose_handshakes_overflowed_is_the_machines_shortfall_not_a_verdict():
     verdict = fd_exhaustion.judge(observations(survived_3d(pattern="lab", overflows=40, accepted=230), control()))
-    assert not verdict.reproduced
+    assert verdict.verdict is Verdict.ERROR
     assert verdict.observed.startswith(
         "3d: only 230 of 300 connections reached accept(): the listen backlog of 5 overflowed 40 times, and "
-        "every handshake it dropped had to be retried while the client waited.")
+        "every handshake it dropped had to be retried while the client waited; the limit needed 252 of them "
+        "before the load's deadline. That is this machine, too busy to deliver the flood in time, not the server")
+    assert verdict.numbers["reached_accept"] == 230 and verdict.numbers["listen_overflows"] == 40
+
+
+def test_a_reader_3d_that_closed_what_reached_it_differs_whatever_the_queue_dropped():
+    """Another shape in 3d's place: it closes the parent's copy, so its descriptors stay low however many
+    connections the queue let through. That is its doing: DIFFERS, not the machine's ERROR."""
+    closes = dataclasses.replace(survived_3d(pattern="lab", overflows=40, accepted=230), server_file="mine.py",
+                                 logs="", final=tcp(230, 40, fd_count=4),
+                                 samples=samples([(0.5, 4, 0, 0), (1.0, 6, 2, 0), (2.0, 4, 0, 0)]))
+    verdict = fd_exhaustion.judge(observations(closes, control()))
+    assert verdict.verdict is Verdict.NOT_REPRODUCED
+    assert "this machine" not in verdict.observed
+
+
+def test_nproc_exhaustion_starved_by_a_busy_machine_is_error():
+    record = trial("3d", "3d", nofile=500, nproc=400, baseline=tcp(0, 0), final=tcp(350, 90),
+                   logs="".join(f"{n}\n" for n in range(1, 351)),
+                   samples=samples([(1.0, 300, 3, 290), (2.0, 354, 0, 350)]),
+                   results={"load": played("lab", connected=350, connections_attempted=500)},
+                   planned=("load", "settle"))
+    verdict = nproc_exhaustion.judge(observations(record))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith(
+        "3d: only 350 of 500 connections reached accept(): the listen backlog of 5 overflowed 90 times, and every "
+        "handshake it dropped had to be retried while the client waited; the limit needed 399 of them")
 
 
 def test_no_overflow_no_backlog_sentence():

@@ -10,10 +10,11 @@ import pytest
 from scenarios.catalog import nproc_shared_uid, orphan_reaping, pid1_signals, pids_cgroup
 from scenarios.cgroups import PidsReading
 from scenarios.record import TrialRecord
-from scenarios.results import CurlResult, CurlsResult, Proc, SnapshotResult, StopResult
+from scenarios.results import CurlResult, CurlsResult, Proc, SnapshotResult, StopResult, TcpCounters
 from scenarios.runner import judge
+from scenarios.verdict import Verdict
 
-from recorded import EAGAIN_TRACEBACK, curl, observations, samples, trial
+from recorded import EAGAIN_TRACEBACK, curl, load, observations, samples, trial
 
 K = orphan_reaping.REQUESTS
 UID = 42982
@@ -189,3 +190,46 @@ def test_a_neighbours_record_is_written_with_its_trials():
     assert written["neighbour"]["key"] == "shared/neighbour"
     assert written["neighbour"]["results"]["zombies"]["kind"] == "SnapshotResult"
     assert isinstance(record, TrialRecord)
+
+
+def short_neighbour(record, zombies):
+    """The 3d neighbour's load got only `zombies` of its connections to accept() (a busy machine)."""
+    hog = record.neighbour
+    hog.results["zombies"] = SnapshotResult(children=hog.results["zombies"].children[:zombies])
+    return record
+
+
+def test_nproc_shared_uid_with_a_neighbour_short_of_zombies_is_the_machines_error():
+    verdict = nproc_shared_uid.judge(observations(short_neighbour(shared_trial("shared", True, 5, 0), 50),
+                                                  shared_trial("own", False, 5, 0)))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith("The 3d neighbour was to make 58 zombies and made fewer (shared: 50): its "
+                                       "load did not get all its connections to accept() before the deadline. "
+                                       "That is this machine")
+
+
+def test_a_readers_server_that_never_forks_beside_a_short_neighbour_is_not_told_it_differs():
+    """Another shape in 3g's place (answers every curl without forking): beside a full neighbour that is
+    DIFFERS (it forks no process per connection); beside one the machine left short, nothing is said."""
+    runs = [shared_trial("shared", True, 5, 0), shared_trial("own", False, 5, 0)]
+    for record in runs:
+        record.server_file = "/srv/selectors_webserver3g.py"
+    assert nproc_shared_uid.judge(observations(*runs)).verdict is Verdict.NOT_REPRODUCED
+    short_neighbour(runs[0], 40)
+    assert nproc_shared_uid.judge(observations(*runs)).verdict is Verdict.ERROR
+
+
+def test_pids_cgroup_whose_uid_trial_the_queue_starved_is_the_machines_error():
+    # The UID's 3d got 80 of its 99 connections before the deadline: the backlog of 5 overflowed 120 times.
+    user = pids_trial("nproc", UID, 80, 86, 0)
+    user = dataclasses.replace(user, exit_code=None, logs="".join(f"{n}\n" for n in range(1, 81)),
+                               baseline=SnapshotResult(fd_count=4, tcp=TcpCounters(0, 0, 0)),
+                               final=SnapshotResult(fd_count=84, tcp=TcpCounters(80, 120, 120)),
+                               results={"load": dataclasses.replace(
+                                   load(connected=80, connections_attempted=300), pattern="lab")},
+                               planned=("load", "settle"))
+    verdict = pids_cgroup.judge(observations(pids_trial("root", 0, 196, 200, 1), user))
+    assert verdict.verdict is Verdict.ERROR
+    assert verdict.observed.startswith("trial nproc: only 80 of 300 connections reached accept(): the listen "
+                                       "backlog of 5 overflowed 120 times")
+    assert "UID 42982 with nproc=100: 3d was still running with 81 processes" in verdict.observed

@@ -92,6 +92,10 @@ def build_parser():
                    help="read each response (client3.py does not)")
     p.add_argument("--connect-timeout", type=_bounded(float, 0, MAX_SECONDS, low_open=True),
                    default=10.0, help="seconds for one connect()")
+    p.add_argument("--connect-patience", type=_bounded(float, 0, MAX_SECONDS), default=0.0,
+                   help="seconds in all to keep trying one connection: a connect() that timed out is "
+                        "tried again on a new socket, as client3.py waits while a full backlog drops its "
+                        "SYNs. 0: give up at the first timeout")
     p.add_argument("--read-timeout", type=_bounded(float, 0, MAX_SECONDS, low_open=True),
                    default=10.0, help="seconds to wait for one whole response with --read")
     p.add_argument("--deadline", type=_bounded(float, 0, MAX_SECONDS, low_open=True),
@@ -129,7 +133,8 @@ def main(argv=None):
     plan = Plan(target=target, max_conns=per_client, hold=args.hold, rate=args.rate,
                 read=args.read or bool(args.requests), connect_timeout=args.connect_timeout,
                 read_timeout=args.read_timeout, t0=t0, deadline=t0 + args.deadline,
-                pattern=args.pattern, total=args.requests, clients=args.max_clients)
+                pattern=args.pattern, total=args.requests, clients=args.max_clients,
+                connect_patience=args.connect_patience)
     progress = None if args.quiet else _stderr_progress()
     if progress:
         what = ("%d requests, %d at a time" % (args.requests, args.max_clients) if args.requests

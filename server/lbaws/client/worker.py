@@ -49,6 +49,8 @@ class Plan:
     # run: `clients` connections at a time); 0: every client opens max_conns and holds them.
     total: int = 0
     clients: int = 1
+    # Seconds in all a connection keeps trying, a new connect() each time one times out; 0: one try.
+    connect_patience: float = 0.0
 
     def conns_of(self, client):
         """How many connections client `client` opens: max_conns, or its share of the total."""
@@ -146,8 +148,7 @@ class Client:
         sock = None
         try:
             sock = socket.socket(plan.target.family, socket.SOCK_STREAM)
-            sock.settimeout(max(min(plan.connect_timeout, plan.deadline - self._clock()), 0.001))
-            sock.connect(plan.target.sockaddr)
+            sock = self._dial(sock)
         except OSError as exc:
             if sock is not None:
                 sock.close()
@@ -215,8 +216,7 @@ class Client:
             return None, "socket"
         stage = "connect"
         try:
-            sock.settimeout(max(min(plan.connect_timeout, plan.deadline - self._clock()), 0.001))
-            sock.connect(plan.target.sockaddr)
+            sock = self._dial(sock)
             self.emit(events.CONNECTED, conn)
             stage = "send"
             sock.sendall(plan.target.request)
@@ -242,6 +242,27 @@ class Client:
         if stage != "connect":
             self.emit(events.CLOSED, conn)
         return None, stage
+
+    def _dial(self, sock):
+        """Connect `sock`, or a new socket in its place: with --connect-patience, a connect() that timed out
+        is tried again on a fresh socket, with a fresh SYN, until the patience or the deadline runs out. Like
+        client3.py the client waits while a full backlog drops its SYNs, but a few seconds apart rather than
+        the kernel's doubling gaps, so it also learns within seconds when the server has gone."""
+        plan = self.plan
+        give_up = min(self._clock() + plan.connect_patience, plan.deadline)
+        while True:
+            try:
+                sock.settimeout(max(min(plan.connect_timeout, plan.deadline - self._clock()), 0.001))
+                sock.connect(plan.target.sockaddr)
+                return sock
+            except socket.timeout:
+                sock.close()  # the caller closes its own socket again: harmless
+                if self._clock() >= give_up:
+                    raise
+            except OSError:
+                sock.close()
+                raise
+            sock = socket.socket(plan.target.family, socket.SOCK_STREAM)
 
     def _fail(self, conn, exc, stage):
         outcome, reason = osutil.classify(exc)
