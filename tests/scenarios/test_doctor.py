@@ -135,7 +135,7 @@ def test_all_goes_on_past_a_scenario_the_engine_cannot_reproduce(monkeypatch, tm
     monkeypatch.setattr(common, "ready_engine", lambda out, roles=None: object())
     monkeypatch.setattr(doctor, "gather", lambda engine: no_init)
     monkeypatch.setattr(runner, "ScenarioRunner", Ran)
-    monkeypatch.setattr(report, "write", lambda result, words: tmp_path)
+    monkeypatch.setattr(report, "write", lambda result, words, told=None: tmp_path)
     assert command.main(["--all", "--reports", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert "orphan-reaping" not in ran and "pid1-signals" not in ran and len(ran) == len(catalog.names()) - 2

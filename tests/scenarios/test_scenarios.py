@@ -16,6 +16,7 @@ import pytest
 
 from lab.inventory import RUN_LABEL, label_filter
 from scenarios import catalog
+from scenarios.catalog import iterative_blocking
 from lab.runs import removal_command
 
 pytestmark = [pytest.mark.scenario, pytest.mark.container]
@@ -50,7 +51,8 @@ def check_frameworks(n):
 
 
 def check_iterative_blocking(n):
-    assert n["delay_between_responses_s"] >= n["sleep_s"] - 0.1 and n["first_ttfb_s"] < 2
+    # The delay is read as if the shell's gap were exact; on a busy machine it overshoots (the judge's SLACK).
+    assert n["delay_between_responses_s"] >= n["sleep_s"] - iterative_blocking.SLACK and n["first_ttfb_s"] < 2
 
 
 def check_concurrent_fork(n):
