@@ -142,7 +142,7 @@ def _reaping(profile: Profile, forked: bool) -> str:
     if profile.sigchld == "caught":
         if z == 0:
             return (f"reaps in its SIGCHLD handler, and every child: 0 zombies after {profile.held} children "
-                    f"ended together (a waitpid loop)")
+                    f"ended together (as a waitpid loop does; one wait per signal is lucky when no signals coalesced)")
         return (f"reaps in its SIGCHLD handler but misses some: {z} zombies after {profile.held} children ended "
                 f"together (one wait per signal, and signals that arrive together coalesce)")
     if z == 0:

@@ -68,8 +68,8 @@ def test_the_texts_3c_forks_a_child_each_and_is_not_told_its_sleeping_children_n
 def test_the_texts_3e_reaps_one_child_per_signal_and_its_accept_comes_back_under_python_3(checked):
     measured = behaves(checked["3e"], "3e")
     assert measured["model"] == PER_CONNECTION and measured["sigchld"] == "caught", measured
-    assert measured["reaping"].startswith("reaps in its SIGCHLD handler but misses some: "), measured
-    assert measured["zombies_after"] >= 1
+    # Whether 16 children ending together coalesce their SIGCHLDs is a race: the profile may see none missed.
+    assert measured["reaping"].startswith("reaps in its SIGCHLD handler"), measured
     said = checked["3e"].observed("sigchld-eintr")
     assert "accept() came back after the SIGCHLD; it left no zombie" in said, said
 
@@ -78,7 +78,7 @@ def test_the_texts_3e_reaps_one_child_per_signal_and_its_accept_comes_back_under
 def test_the_texts_3f_leaves_zombies_when_signals_coalesce(checked):
     measured = behaves(checked["3f"], "3f")
     assert measured["model"] == PER_CONNECTION and measured["sigchld"] == "caught", measured
-    assert measured["reaping"].startswith("reaps in its SIGCHLD handler but misses some: "), measured
+    assert measured["reaping"].startswith("reaps in its SIGCHLD handler"), measured  # the race: see 3e
     said = checked["3f"].observed("missed-signals")
     assert said.startswith("your server (in 3f's place), 5 runs of 128 simultaneous clients: zombies remained "
                            "after "), said

@@ -116,8 +116,10 @@ def test_fixed_stage_backs_off_on_emfile_logs_once_and_recovers_when_descriptors
 
 def test_3d_still_dies_of_emfile_when_its_limit_is_reached(serve):
     server = serve("3d")
-    _limit_open_files(server.pid, fd_count(server.pid))
-    waiting = _send_and_wait(server.port, 2)  # the first takes the descriptor the blocked accept() holds
+    # One free slot: the first connection takes it (whether or not accept() was already blocked, holding a
+    # number for it, when the limit fell), 3d keeps that copy, and the second accept() has none left.
+    _limit_open_files(server.pid, fd_count(server.pid) + 1)
+    waiting = _send_and_wait(server.port, 2)
     try:
         assert server.wait_exit(10) == 1, "3d's lesson: accept() raises and the server dies"
     finally:
