@@ -242,11 +242,35 @@ def run_load(action: spec.Load, ctx: TrialContext) -> LoadResult:
             tallies = tallies_so_far(line)
             if tallies is not None:
                 ctx.on_tally(action.key, tallies)
+    gone = ServerGone(ctx)
     rc, out, err = ctx.containers.exec_client(command, timeout=spec.seconds(action.deadline, ctx.scale) + 15,
-                                              on_err_line=on_line)
+                                              on_err_line=on_line, stop_when=gone)
     return LoadResult(command=" ".join(command), exit=rc, summary=parse_summary(out),
                       wall_s=round(time.monotonic() - started, 3), stderr_tail=err.strip()[-2000:],
-                      pattern=action.pattern.value)
+                      pattern=action.pattern.value, stopped_s=gone.stopped_s)
+
+
+class ServerGone:
+    """True once the trial's server has been gone for GRACE seconds: a load's patience waits out a full
+    backlog, but nothing will ever accept once the server's container has exited, and its address may
+    swallow SYNs for a minute more, so the lab stops the client then (it still prints its summary)."""
+
+    GRACE = 1.0
+
+    def __init__(self, ctx: TrialContext):
+        self.ctx = ctx
+        self.seen = None
+        self.stopped_s = None
+
+    def __call__(self) -> bool:
+        if self.seen is None:
+            if not self.ctx.server_exited():
+                return False
+            self.seen = time.monotonic()
+        if time.monotonic() - self.seen < self.GRACE:
+            return False
+        self.stopped_s = self.ctx.since_start()
+        return True
 
 
 def steady_command(action: spec.SteadyLoad, url: str) -> list:
@@ -329,7 +353,7 @@ def _settled(action: spec.Settle, ctx: TrialContext, state: dict) -> bool | None
     its children to finish)."""
     if action.until is spec.Until.EXITED:
         return ctx.server_exited()
-    sample = ctx.sampler.take() if ctx.sampler.alive() else None
+    sample = ctx.sampler.next() if ctx.sampler.alive() else None
     if sample is None or not sample.alive:
         return None
     if sample.live:

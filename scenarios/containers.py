@@ -22,6 +22,25 @@ PORT = 8888
 SERVER_FILES = "/srv/lbaws-check"  # where a reader's server file is mounted, read-only
 
 
+_PID_LINE = "lbaws-exec-pid"
+
+
+class _StopWatch(threading.Thread):
+    """Polls `stop_when` while a client command runs, and sends that command SIGTERM once it holds."""
+
+    def __init__(self, containers, pid: dict, stop_when, poll: float = 0.5):
+        super().__init__(daemon=True, name="lbaws-stop-watch")
+        self.containers, self.pid, self.stop_when, self.poll = containers, pid, stop_when, poll
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.poll):
+            if self.stop_when():
+                if not self.done.is_set():
+                    self.containers.signal_client(self.pid["pid"])
+                return
+
+
 def connect() -> docker.DockerClient:
     """The engine, or inventory.EngineMissing; no build runs through this one, so it waits less."""
     return inventory.connect(timeout=120)
@@ -206,29 +225,51 @@ class RunContainers:
         container.start()
         return container
 
-    def exec_client(self, command: list, timeout: float, on_err_line=None) -> tuple:
+    def exec_client(self, command: list, timeout: float, on_err_line=None, stop_when=None) -> tuple:
         """Run a command in the client container, bounded by coreutils `timeout` inside it. With
-        `on_err_line`, its stderr is streamed and each whole line handed over as it arrives."""
+        `on_err_line`, its stderr is streamed and each whole line handed over as it arrives. With
+        `stop_when`, a callable polled while it runs, the command gets SIGTERM once that returns True."""
         bounded = ["timeout", "-k", "2", str(max(1, round(timeout))), *command]
-        if on_err_line is None:
+        if on_err_line is None and stop_when is None:
             result = self.client.exec_run(bounded, demux=True)
             out, err = result.output
             return result.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+        if stop_when is not None:
+            # The shell names its PID first and becomes `timeout`, which passes a SIGTERM on to the command.
+            bounded = ["sh", "-c", f'echo "{_PID_LINE} $$" >&2; exec "$@"', "sh", *bounded]
         api = self.client.client.api
         exec_id = api.exec_create(self.client.id, bounded, stdout=True, stderr=True)["Id"]
         out, err, pending = [], [], b""
-        for out_chunk, err_chunk in api.exec_start(exec_id, stream=True, demux=True):
-            if out_chunk:
-                out.append(out_chunk)
-            if err_chunk:
-                err.append(err_chunk)
-                *lines, pending = (pending + err_chunk).split(b"\n")
-                for line in lines:
-                    on_err_line(line.decode(errors="replace"))
+        pid = {}
+        watch = _StopWatch(self, pid, stop_when) if stop_when is not None else None
+        try:
+            for out_chunk, err_chunk in api.exec_start(exec_id, stream=True, demux=True):
+                if out_chunk:
+                    out.append(out_chunk)
+                if err_chunk:
+                    *lines, pending = (pending + err_chunk).split(b"\n")
+                    for line in lines:
+                        text = line.decode(errors="replace")
+                        if watch is not None and "pid" not in pid and text.startswith(_PID_LINE):
+                            pid["pid"] = text.split()[-1]
+                            watch.start()
+                            continue
+                        err.append(line + b"\n")
+                        if on_err_line is not None:
+                            on_err_line(text)
+        finally:
+            if watch is not None:
+                watch.done.set()
         if pending:
-            on_err_line(pending.decode(errors="replace"))
+            err.append(pending)
+            if on_err_line is not None:
+                on_err_line(pending.decode(errors="replace"))
         return (api.exec_inspect(exec_id)["ExitCode"], b"".join(out).decode(errors="replace"),
                 b"".join(err).decode(errors="replace"))
+
+    def signal_client(self, pid: str, signal_name: str = "TERM") -> None:
+        """Send a signal to one process of the client container (by its PID there)."""
+        self.client.exec_run(["kill", f"-{signal_name}", pid])
 
     def exec_root(self, container, command: list) -> tuple:
         return self.exec_as(container, "root", command)

@@ -3,11 +3,13 @@
 Probes run as root (`docker://root@...`): root is exempt from RLIMIT_NPROC and has its own UID, so
 looking never counts against the server's process limit. Root here holds no capability (lab containers
 drop them all), so it reads only what is world-readable: ps, /proc/PID/limits, /proc/net, ss, and the
-size of /proc/PID/fd. Listing /proc/PID/fd takes the server's own UID: the samples run as that UID,
-unless the trial says one more process of the UID would disturb its lesson (spec.FdCount).
+size of /proc/PID/fd. Listing /proc/PID/fd takes the server's own UID: the samples and snapshots run
+as that UID, unless the trial says one more process of the UID would disturb its lesson (spec.FdCount).
+The samples come from one loop in the container per trial (`Probe.stream`), not an exec each.
 """
 from __future__ import annotations
 
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -16,7 +18,8 @@ import testinfra
 from scenarios import tree
 from scenarios.results import Proc, SnapshotResult, TcpCounters
 
-SAMPLE = "echo @@fds; {count}; echo @@ps; ps -eo pid=,ppid=,stat=,uid=,comm=; echo @@tree; " + tree.TREE_PS
+PS = "ps -eo pid=,ppid=,stat=,uid=,comm="
+SAMPLE = "echo @@fds; {count}; echo @@ps; " + PS + "; echo @@tree; " + tree.TREE_PS
 LISTED = "ls /proc/{pid}/fd | wc -l"
 # Linux 6.2 on: the size of the folder is the count of the descriptors the process holds or reserves.
 KERNEL_COUNT = "stat -c %s /proc/{pid}/fd"
@@ -33,6 +36,8 @@ SNAPSHOT = (
     "echo @@tree; " + tree.TREE_PS
 )
 SIGCHLD = 17
+END = "@@end"  # closes one sample of a stream
+STREAM_PID = "@@pid"  # the stream's first line: the PID of its loop in the container
 
 
 @dataclass
@@ -91,6 +96,26 @@ def parse_sample(text: str, server_pid: int, t: float) -> Sample:
         live_pids=[p.pid for p in children if not p.zombie],
         **tree_fields(parts.get("tree", "")),
     )
+
+
+def parse_stream_sample(text: str, server_pid: int, t: float) -> Sample | None:
+    """One sample of `Probe.stream`: the server's descriptors and /proc/PID/stat of every process; None
+    when no process could be read (the loop's shell could not run this time)."""
+    parts = sections(text)
+    rows = tree.stat_rows(parts.get("stat", ""))
+    if not rows:
+        return None
+    fds_text = parts.get("fds", "").strip()
+    server = rows.get(server_pid)
+    alive = server is not None and not server[2].startswith("Z")
+    children = [(pid, row) for pid, row in rows.items() if row[0] == server_pid]
+    zombies = sorted(pid for pid, row in children if row[2].startswith("Z"))
+    counted = tree.count(rows)
+    return Sample(t=round(t, 3), alive=alive, fds=int(fds_text) if fds_text.isdigit() and alive else None,
+                  live=len(children) - len(zombies), zombies=len(zombies), zombie_pids=zombies,
+                  live_pids=sorted(pid for pid, row in children if not row[2].startswith("Z")),
+                  **({} if counted is None else {"procs": counted.processes, "threads": counted.threads,
+                                                 "tree_zombies": counted.zombies}))
 
 
 def tree_fields(text: str) -> dict:
@@ -183,23 +208,25 @@ FD_LISTING = "ls -l /proc/{pid}/fd"
 
 class Probe:
     def __init__(self, container_name: str, server_uid: int | None = None, kernel_count: bool = False):
+        self.container_name = container_name
         self.host = testinfra.get_host(f"docker://root@{container_name}")
         # Reading where fds point needs ptrace rights over the server: its own UID has them, root
         # without CAP_SYS_PTRACE does not. One short process, outside the load.
         self.owner = testinfra.get_host(f"docker://{server_uid}@{container_name}") if server_uid else None
         self.kernel_count = kernel_count or self.owner is None
         self.sampler = self.host if self.kernel_count else self.owner
+        self.sampler_user = "root" if self.kernel_count else str(server_uid)
 
     def run(self, command: str):
         return self.host.run(command)
 
     def processes(self) -> list:
-        result = self.run("ps -eo pid=,ppid=,stat=,uid=,comm=")
+        result = self.run(PS)
         return parse_ps(result.stdout) if result.rc == 0 else []
 
-    def find_server(self) -> int | None:
+    def find_server(self, procs: list | None = None) -> int | None:
         # comm of `lbaws serve` is the script name, `lbaws`; a python -m launch would show `python`.
-        procs = self.processes()
+        procs = self.processes() if procs is None else procs
         pid = server_pid_from(procs)
         if pid is None:
             pid = server_pid_from(procs, marker="python")
@@ -215,6 +242,17 @@ class Probe:
             line.split()[3].endswith(f":{port}") for line in result.stdout.splitlines() if len(line.split()) > 3
         )
 
+    def await_listening(self, port: int, seconds: float, poll: float = 0.05) -> int | None:
+        """Wait inside the container, in one exec, until something listens on `port`; then the server's
+        PID. None when the time ran out or the container stopped first."""
+        tries = max(1, int(seconds / poll))
+        result = self.run(f"i=0; while [ $i -lt {tries} ]; do "
+                          f"if ss -Hltn 'sport = :{port}' | grep -q .; then echo @@ps; {PS}; exit 0; fi; "
+                          f"i=$((i+1)); sleep {poll:g}; done; exit 1")
+        if result.rc != 0:
+            return None
+        return self.find_server(parse_ps(sections(result.stdout).get("ps", "")))
+
     def sample(self, server_pid: int, t0: float) -> Sample:
         count = (KERNEL_COUNT if self.kernel_count else LISTED).format(pid=server_pid)
         result = self.sampler.run(SAMPLE.format(count=count))
@@ -223,10 +261,44 @@ class Probe:
             return Sample(t=round(now, 3), alive=False)
         return parse_sample(result.stdout, server_pid, now)
 
+    def stream_loop(self, server_pid: int, period: float, count: int) -> str:
+        """The shell loop of `stream`: it reads /proc with the shell's own `read`, so a sample forks
+        nothing but its sleep (and `stat`, where the kernel counts the descriptors): a `ps` per sample
+        would cost the server's container more CPU than most servers spend."""
+        if self.kernel_count:
+            fds = KERNEL_COUNT.format(pid=server_pid)
+        else:  # the owner lists its own process's descriptors with a glob: no fork
+            fds = f'set -- /proc/{server_pid}/fd/*; [ -e "$1" ] && echo $# || echo 0'
+        stats = 'for f in /proc/[0-9]*/stat; do { read -r l < "$f"; } 2>/dev/null && echo "$l"; done'
+        return (f"echo {STREAM_PID} $$; i=0; while [ $i -lt {count} ]; do "
+                f"echo @@fds; {fds}; echo @@stat; {stats}; echo {END}; "
+                f"i=$((i+1)); sleep {period:g} || exit 3; done")
+
+    def stream(self, server_pid: int, period: float, count: int) -> subprocess.Popen:
+        """One process in the container that prints a sample every `period` seconds, `count` times at
+        most, each ended by an `@@end` line: a docker exec costs the host about a tenth of a CPU second,
+        so one per sample would make the watch the heaviest load of a busy machine. A loop that cannot
+        fork its sleep (a full cgroup) ends rather than spin; the sampler then probes once a period."""
+        loop = self.stream_loop(server_pid, period, count)
+        return subprocess.Popen(["docker", "exec", "-u", self.sampler_user, self.container_name, "sh", "-c", loop],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, errors="replace")
+
+    def end_stream(self, pid: int) -> None:
+        """Stop the stream's loop inside the container (a kept container would run it on for minutes)."""
+        self.sampler.run(f"kill {pid} 2>/dev/null")
+
     def snapshot(self, server_pid: int) -> SnapshotResult:
-        result = self.run(SNAPSHOT.format(pid=server_pid))
-        parts = sections(result.stdout)
-        listing = (self.owner or self.host).run(FD_LISTING.format(pid=server_pid)).stdout
+        if self.kernel_count or self.owner is None:
+            parts = sections(self.run(SNAPSHOT.format(pid=server_pid)).stdout)
+            listing = (self.owner or self.host).run(FD_LISTING.format(pid=server_pid)).stdout
+        else:
+            # One exec, not two (each costs the host a tenth of a CPU second): the owner reads all root
+            # would, and lists the descriptors too; a trial that cannot spare one more process of the
+            # server's UID counts in the kernel (spec.FdCount) and takes the two.
+            parts = sections(self.owner.run(SNAPSHOT.format(pid=server_pid) + "; echo @@fdlist; "
+                                            + FD_LISTING.format(pid=server_pid)).stdout)
+            listing = parts.get("fdlist", "")
         fd_lines = [line for line in listing.splitlines() if line.startswith("l")]
         processes = parse_ps(parts.get("procs", ""))
         children = [p for p in processes if p.ppid == server_pid]

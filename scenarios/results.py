@@ -68,6 +68,7 @@ class LoadResult:
     stderr_tail: str
     pattern: str = "lab"  # which client3.py it played: spec.ClientPattern's value, or "keep-alive"
     started_s: float | None = None  # seconds since the container started, when the client was launched
+    stopped_s: float | None = None  # seconds into the trial when the lab stopped it, its server gone
 
     def per_second(self, name: str) -> list:
         """A keep-alive load's count of `name` ("responses", "failed", "reconnects") for each second."""

@@ -314,14 +314,15 @@ class ScenarioRunner:
         """The final snapshot, when the server still lives."""
         running.server.reload()
         if running.server.status not in ("exited", "dead"):
-            running.sampler.take()
+            running.sampler.next()
             running.record.final = running.probe.snapshot(running.record.server_pid)
 
     def land(self, running: Running) -> None:
         """Stop watching, keep the logs and exit status, remove the container (unless kept)."""
         record = running.record
         if running.sampler is not None:
-            record.samples = running.sampler.stop()
+            # A container that stays (--keep) must not go on running the watch's loop.
+            record.samples = running.sampler.stop(end_stream=self.options.keep)
             record.faults += [running.sampler.fault] if running.sampler.fault else []
         if running.pids is not None:
             record.pids = running.pids.stop()
@@ -338,6 +339,10 @@ class ScenarioRunner:
 
     def wait_ready(self, server, probe: Probe) -> int | None:
         deadline = time.monotonic() + self.options.ready_timeout
+        pid = probe.await_listening(PORT, self.options.ready_timeout)
+        if pid is not None:
+            return pid
+        # The container stopped, or the exec could not wait in it: look from outside, once a tenth.
         while time.monotonic() < deadline:
             server.reload()
             if server.status in ("exited", "dead"):

@@ -33,6 +33,23 @@ def parse(text: str) -> TreeCount | None:
         parts = line.split(None, 4)
         if len(parts) >= 4 and parts[0].isdigit() and parts[1].isdigit() and parts[2].isdigit():
             rows[int(parts[0])] = (int(parts[1]), int(parts[2]), parts[3], parts[4].strip() if len(parts) > 4 else "")
+    return count(rows)
+
+
+def stat_rows(text: str) -> dict:
+    """Lines of /proc/PID/stat -> {pid: (ppid, threads, state, comm)}, as `parse` reads ps's columns."""
+    rows = {}
+    for line in text.splitlines():
+        head, sep, rest = line.rpartition(")")  # comm may hold spaces and parentheses: it ends at the last ')'
+        pid, _, comm = head.partition(" (")
+        fields = rest.split()
+        if sep and pid.isdigit() and len(fields) > 17 and fields[1].isdigit() and fields[17].isdigit():
+            rows[int(pid)] = (int(fields[1]), int(fields[17]), fields[0], comm)
+    return rows
+
+
+def count(rows: dict) -> TreeCount | None:
+    """{pid: (ppid, threads, state, comm)} -> the tree below PID 1; None when PID 1 is not in it."""
     if 1 not in rows:
         return None
     depth = {1: 0 if rows[1][3] in INITS else 1}

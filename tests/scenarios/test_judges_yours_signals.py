@@ -384,7 +384,9 @@ def steady_load(responses=STEADY, failed=None, reconnects=None):
     failed = failed or [0, 0, 0, 0, 1] + [0] * 8
     reconnects = reconnects or [0, 0, 0, 0, 9] + [0] * 8
     per_second = {"responses": responses, "failed": failed, "reconnects": reconnects}
-    summary = {"responses": sum(responses), "reconnects": sum(reconnects), "per_second": per_second}
+    # Each connection the kill ended, idle or with its request in flight, is replaced by a new one.
+    summary = {"responses": sum(responses), "reconnects": sum(reconnects), "per_second": per_second,
+               "connected": 16 + sum(reconnects) + sum(failed)}
     return LoadResult("lbaws-client --pattern keep-alive ...", 0, summary, 12.1, "", "keep-alive", 2.0)
 
 
@@ -426,6 +428,15 @@ def test_prefork_respawn_a_master_of_four_workers_that_replaces_one_behaves_as_p
 def test_prefork_respawn_names_what_the_master_did_not_do(kill, end_zombies, load_result, lessons):
     verdict = prefork_respawn.judge(respawn_obs(load_result, kill, end_zombies=end_zombies))
     assert not verdict.reproduced and verdict.lessons == lessons
+
+
+def test_prefork_respawn_on_a_busy_machine_the_requests_in_flight_fail_and_their_clients_reconnect():
+    # Seen side by side: the dead worker held 8 connections with requests in flight; 3 more were idle.
+    verdict = prefork_respawn.judge(respawn_obs(steady_load(failed=[0, 0, 0, 0, 8] + [0] * 8,
+                                                            reconnects=[0, 0, 0, 0, 3] + [0] * 8),
+                                                kill=killed(before=(10, 11), after=(11, 30)), yours=False))
+    assert verdict.reproduced
+    assert "8 failed request(s) and opened 11 new connection(s), 3 of them for one found closed" in verdict.observed
 
 
 def test_prefork_respawn_a_server_that_closes_each_connection_is_judged_by_its_failures():

@@ -11,6 +11,7 @@ from scenarios import catalog, spec
 from lab.runs import new_run_id
 from scenarios.containers import PORT, RunContainers, connect, server_uid
 from scenarios.probe import Probe
+from scenarios.sampler import Sampler
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(600)]
 
@@ -99,6 +100,12 @@ def test_every_container_of_the_scenario_is_locked_down_with_its_granted_capabil
         sample = probe.sample(pid, time.monotonic())
         snapshot = probe.snapshot(pid)
         assert sample.alive and sample.fds == snapshot.fd_count + kernel, (sample, snapshot.fd_listing)
+        # The sampler's stream reads the same without a capability, and its loop ends when asked.
+        sampler = Sampler(probe, pid, time.monotonic()).start()
+        streamed = sampler.next(timeout=10)
+        sampler.stop(end_stream=True)
+        assert streamed.alive and streamed.fds == sample.fds and streamed.procs == sample.procs, (streamed, sample)
+        assert sampler.stream_pid is not None and sampler.stream_pid not in {p.pid for p in probe.processes()}
         assert "socket:" in snapshot.fd_listing
         assert snapshot.limits["Max processes"][0] == str(trial.server.limits.nproc)
         server.remove(force=True)

@@ -1,0 +1,52 @@
+"""The sampler's stream: its shell loop, run here on the host against a real process and its children."""
+import os
+import subprocess
+import sys
+import time
+
+from scenarios.probe import Probe
+from scenarios.sampler import Sampler
+
+# A parent that opens 5 more descriptors, forks 3 children, reaps none of them until told (SIGTERM ends all).
+PARENT = """
+import os, signal, sys, time
+held = [os.open(os.devnull, os.O_RDONLY) for _ in range(5)]
+for _ in range(3):
+    if os.fork() == 0:
+        os._exit(0)
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+class HostProbe(Probe):
+    """The probe's loop, run by sh on this host instead of in a container (the same /proc, read the same way)."""
+
+    def __init__(self):
+        self.kernel_count = False
+
+    def stream(self, server_pid, period, count):
+        return subprocess.Popen(["sh", "-c", self.stream_loop(server_pid, period, count)], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+
+
+def test_the_stream_counts_a_real_servers_descriptors_and_zombies_then_sees_it_gone():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline() == "ready\n"
+        sampler = Sampler(HostProbe(), parent.pid, time.monotonic(), period=0.05, bound=20).start()
+        first = sampler.next(timeout=5)
+        assert first.alive and first.zombies == 3 and first.live == 0
+        assert sorted(first.zombie_pids) == first.zombie_pids and len(first.zombie_pids) == 3
+        assert first.fds == len(os.listdir(f"/proc/{parent.pid}/fd"))
+        assert first.fds >= 5 + 3  # stdin, stdout, stderr and the five it opened
+        parent.kill()
+        parent.wait()
+        sampler.thread.join(timeout=5)
+        assert not sampler.thread.is_alive()  # the stream saw the server gone and sampling ended
+        samples = sampler.stop()
+        assert samples[-1].alive is False and samples[0].alive
+        assert not sampler.fault
+    finally:
+        parent.kill()
+        parent.wait()
