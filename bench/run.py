@@ -78,7 +78,7 @@ def run(place, settings: Settings, say) -> Results:
         if cell.instance in results.broken:
             continue
         try:
-            measure = _measure(place, cell, settings.duration_s)
+            measure = _measure_patiently(place, cell, settings.duration_s, say)
         except (wrk.WrkOutputError, ServerFailed) as exc:
             results.failures.setdefault(cell, []).append(f"round {number}: {exc}")
             say(f"  [{index}/{len(plan)}] round {number} {_label(cell)}: FAILED {exc}")
@@ -103,6 +103,19 @@ def _label(cell) -> str:
     return f"{cell.server} {cell.app} {cell.mode} c={cell.connections} cpus={cell.cpus}"
 
 
+class WrkStuck(wrk.WrkOutputError):
+    """wrk outlived its run while the server stayed up: the client stuck, not the server."""
+
+
+def _measure_patiently(place, cell, duration_s, say):
+    """One round; a round whose wrk got stuck (it does, now and then, on a busy machine) runs once more."""
+    try:
+        return _measure(place, cell, duration_s)
+    except WrkStuck as exc:
+        say(f"  round of {_label(cell)}: {exc}; running it once more")
+        return _measure(place, cell, duration_s)
+
+
 def _measure(place, cell, duration_s):
     code, out, err = _wrk(place, cell.instance, cell.connections, duration_s, cell.mode == "keep-alive")
     try:
@@ -110,7 +123,7 @@ def _measure(place, cell, duration_s):
     except wrk.WrkOutputError:
         place.check_alive(cell.instance)  # a dead server says more than wrk does
         if code == TIMED_OUT:
-            raise wrk.WrkOutputError(f"wrk did not end within {duration_s + WRK_GRACE_S} s") from None
+            raise WrkStuck(f"wrk did not end within {duration_s + WRK_GRACE_S} s") from None
         raise
 
 

@@ -128,10 +128,36 @@ def run_curl(action: spec.Curl, ctx: TrialContext) -> CurlsResult:
     return CurlsResult(curls=parse_curls(out), wall_s=round(time.monotonic() - started, 3), exec_rc=rc)
 
 
+# netcat's -w is one idle timeout for all: a busy machine may keep the first byte longer than the
+# silence that should end a kept-alive answer. This waits `wait` for the first byte, then `idle`.
+RAW = r"""import socket, sys
+host, port, wait, idle = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+payload = sys.stdin.buffer.read()
+try:
+    sock = socket.create_connection((host, port), timeout=wait)
+except OSError as exc:
+    sys.exit(f"nc: {host} {port}: {exc.strerror or exc}")
+try:
+    sock.sendall(payload)
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+        sock.settimeout(idle)
+except socket.timeout:
+    pass
+except OSError as exc:
+    sys.exit(f"nc: {host} {port}: {exc.strerror or exc}")
+"""
+
+
 def run_netcat(action: spec.Netcat, ctx: TrialContext) -> NetcatResult:
     ctx.say(f"netcat: {action.payload!r} to {ctx.alias}:{PORT}")
-    script = f"printf {shlex.quote(action.payload)} | nc -w {action.wait:g} {ctx.alias} {PORT}"
-    rc, out, err = ctx.containers.exec_client(["sh", "-c", script], timeout=action.wait + 10)
+    script = (f"printf {shlex.quote(action.payload)} | python3 -c {shlex.quote(RAW)} {ctx.alias} {PORT} "
+              f"{action.wait:g} {action.idle:g}")
+    rc, out, err = ctx.containers.exec_client(["sh", "-c", script], timeout=action.wait + action.idle + 10)
     return NetcatResult(exit=rc, output=out, stderr=err.strip())
 
 

@@ -21,8 +21,8 @@ HELD = 16
 TEXT_REQUEST = "GET /hello HTTP/1.1\nHost: localhost:8888\n\n"
 CRLF_REQUEST = "GET /hello HTTP/1.1\r\nHost: localhost:8888\r\nConnection: close\r\n\r\n"
 PROFILE = (
-    Netcat(payload=TEXT_REQUEST, wait=2.0, key="profile-lf"),
-    Netcat(payload=CRLF_REQUEST, wait=2.0, key="profile-crlf"),
+    Netcat(payload=TEXT_REQUEST, key="profile-lf"),
+    Netcat(payload=CRLF_REQUEST, key="profile-crlf"),
     Hold(clients=HELD, seconds=4.0, key="profile-hold"),
     Settle(until=Until.NO_LIVE_CHILDREN, timeout=4.0, key="profile-settle"),
     Snapshot(key="profile-after"),

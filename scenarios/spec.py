@@ -278,7 +278,8 @@ class Netcat:
     """Raw bytes to the port with netcat: what part 1 means by typing garbage into telnet."""
 
     payload: str
-    wait: float = 3.0
+    wait: float = 10.0  # for the connection and the first byte of the answer: a busy server is slow to begin
+    idle: float = 2.0  # then, silence that ends the answer (a server that keeps the connection open)
     key: str = "netcat"
 
 

@@ -119,6 +119,24 @@ def test_a_wrk_cut_off_by_its_bound_is_a_failed_round_saying_so(recorded):
     assert servers.Config("gunicorn-sync", "wsgi", "close", 1) not in results.measures
 
 
+def test_a_wrk_stuck_once_runs_its_round_once_more(recorded):
+    place = RecordedPlace(recorded("wrk-keepalive.txt"), silent={"http://gunicorn-sync-wsgi:8888/hello"})
+    stuck = place.wrk
+
+    def stuck_once(instance, argv, timeout):
+        code, out, err = stuck(instance, argv, timeout)
+        if code == run.TIMED_OUT:
+            place.silent.clear()
+        return code, out, err
+
+    place.wrk = stuck_once
+    heard = []
+    results = run.run(place, SETTINGS, heard.append)
+    assert not results.failures
+    assert len(results.measures[servers.Config("gunicorn-sync", "wsgi", "close", 1)]) == 3
+    assert sum("running it once more" in line for line in heard) == 1
+
+
 def test_a_refused_wrk_quotes_wrk(recorded):
     place = RecordedPlace("")
     place.wrk = lambda instance, argv, timeout: (1, "", recorded("wrk-refused.txt"))

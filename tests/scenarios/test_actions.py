@@ -120,6 +120,9 @@ class ScriptedSampler:
         self.taken += 1
         return sample
 
+    def next(self, timeout=None):
+        return self.take()
+
     def alive(self):
         return self.taken == 0 or self.samples[min(self.taken, len(self.samples)) - 1].alive
 

@@ -5,9 +5,13 @@ from scenarios.results import KillChildResult, LoadResult
 from recorded import observations, samples, trial
 
 
-def _load(responses, failed, reconnects, started_s=2.0):
+def _load(responses, failed, reconnects, started_s=2.0, renewed=None):
+    """The client opens one connection per client, then one more for each it finds closed (reconnects) or
+    loses in flight (renewed, by default only the reconnects)."""
     per_second = {"responses": responses, "failed": failed, "reconnects": reconnects}
-    summary = {"responses": sum(responses), "reconnects": sum(reconnects), "per_second": per_second}
+    renewed = sum(reconnects) if renewed is None else renewed
+    summary = {"responses": sum(responses), "reconnects": sum(reconnects), "connected": 16 + renewed,
+               "per_second": per_second}
     return LoadResult(command="lbaws-client --pattern keep-alive ...", exit=0, summary=summary, wall_s=12.1,
                       stderr_tail="", pattern="keep-alive", started_s=started_s)
 
@@ -33,6 +37,15 @@ def test_a_replaced_worker_with_only_its_connections_reconnecting_is_reproduced(
     assert verdict.numbers["kill_second"] == 4
     assert verdict.numbers["replaced_by"] == [30] and verdict.numbers["reconnects"] == 9
     assert verdict.numbers["rps_before"] == 200.0 and verdict.numbers["failed_requests"] == 1
+
+
+def test_requests_lost_in_flight_count_with_the_connections_opened_again():
+    failed = [0, 0, 0, 0, 8] + [0] * 8
+    reconnects = [0, 0, 0, 0, 3] + [0] * 8
+    verdict = prefork_respawn.judge(_obs(_load(STEADY, failed, reconnects, renewed=11), _kill()))
+    assert verdict.reproduced, verdict.observed
+    assert verdict.numbers["new_connections"] == 11 and verdict.numbers["failed_requests"] == 8
+    assert not prefork_respawn.judge(_obs(_load(STEADY, failed, reconnects, renewed=5), _kill())).reproduced
 
 
 def test_not_replaced_a_zombie_or_more_failures_than_reconnects_is_not_reproduced():
