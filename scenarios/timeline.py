@@ -77,6 +77,15 @@ def _death(ax, record, death: dict) -> None:
             label=f"{death['counter']} at death: {death['value']} of {death['limit']} ({death['source']})")
 
 
+def _margins(fig, panels: int) -> None:
+    """Fixed margins in inches around each panel: tight_layout would draw the whole figure once more."""
+    width, height = fig.get_size_inches()
+    top, bottom, gap = 0.8, 0.55, 0.75  # the suptitle; the last x label; a title and an x label between
+    panel = (height - top - bottom - gap * (panels - 1)) / panels
+    fig.subplots_adjust(left=0.7 / width, right=1 - 0.15 / width, top=1 - top / height, bottom=bottom / height,
+                        hspace=gap / panel)
+
+
 def draw(observations: Observations, trials: dict, title: str, path: Path, deaths: dict | None = None) -> Path:
     """One panel per trial; every repetition of a repeated one. deaths: scenarios.at_death.at_death."""
     keys = list(observations.trials)
@@ -115,7 +124,7 @@ def draw(observations: Observations, trials: dict, title: str, path: Path, death
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
     fig.suptitle(title)
-    fig.tight_layout()
+    _margins(fig, len(keys))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
