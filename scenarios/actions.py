@@ -348,7 +348,7 @@ def _fds_by_child(ctx: TrialContext, pids: list) -> dict:
 def run_kill_child(action: spec.KillChild, ctx: TrialContext) -> KillChildResult | Missing:
     if not ctx.sampler.alive() or ctx.server_exited():
         return Missing("the server was no longer running, so it had no child to kill")
-    before = ctx.sampler.take()
+    before = ctx.sampler.next()
     fds = _fds_by_child(ctx, before.live_pids)
     if not fds:
         return Missing(f"the server had no live child to kill (children seen: {before.live_pids})")
@@ -361,7 +361,7 @@ def run_kill_child(action: spec.KillChild, ctx: TrialContext) -> KillChildResult
     rc, _, err = ctx.containers.exec_as(ctx.server, uid, ["kill", f"-{action.signal}", str(victim)])
     t_s = round((sent + ctx.since_start()) / 2, 3)  # somewhere inside the exec: its middle
     time.sleep(action.wait)
-    after = ctx.sampler.take()
+    after = ctx.sampler.next()
     return KillChildResult(victim=victim, signal=action.signal, t_s=t_s, fds_by_child=fds, kill_exit=rc,
                            kill_stderr=err.strip(), live_before=tuple(before.live_pids),
                            live_after=tuple(after.live_pids), zombies_after=tuple(after.zombie_pids))
@@ -407,7 +407,7 @@ def run_settle(action: spec.Settle, ctx: TrialContext, poll: float = 0.25) -> Se
 def run_kill_zombies(action: spec.KillZombies, ctx: TrialContext) -> KillResult | Missing:
     if not ctx.sampler.alive() or ctx.server_exited():
         return Missing("the server was no longer running, so it had no zombie children to kill")
-    before = ctx.sampler.take()
+    before = ctx.sampler.next()
     pids = list(before.zombie_pids)
     # As the server's own UID, the reader who started it in the text: that needs no capability (root
     # would need CAP_KILL), and one short process more does not disturb a count of 5 zombies.
@@ -416,7 +416,7 @@ def run_kill_zombies(action: spec.KillZombies, ctx: TrialContext) -> KillResult 
     rc, out, err = (ctx.containers.exec_as(ctx.server, uid, ["kill", "-9", *map(str, pids)]) if pids
                     else (None, "", ""))
     time.sleep(1.0)  # give the kernel every chance: a signal to a zombie is simply never acted on
-    after = ctx.sampler.take()
+    after = ctx.sampler.next()
     return KillResult(zombies_before=tuple(pids), kill_exit=rc, kill_stderr=err.strip(),
                       zombies_after=tuple(after.zombie_pids),
                       survivors=tuple(sorted(set(pids) & set(after.zombie_pids))))

@@ -13,9 +13,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 
-import testinfra
-
-from scenarios import tree
+from scenarios import engine_exec, tree
 from scenarios.results import Proc, SnapshotResult, TcpCounters
 
 PS = "ps -eo pid=,ppid=,stat=,uid=,comm="
@@ -209,10 +207,10 @@ FD_LISTING = "ls -l /proc/{pid}/fd"
 class Probe:
     def __init__(self, container_name: str, server_uid: int | None = None, kernel_count: bool = False):
         self.container_name = container_name
-        self.host = testinfra.get_host(f"docker://root@{container_name}")
+        self.host = engine_exec.host(f"root@{container_name}")
         # Reading where fds point needs ptrace rights over the server: its own UID has them, root
         # without CAP_SYS_PTRACE does not. One short process, outside the load.
-        self.owner = testinfra.get_host(f"docker://{server_uid}@{container_name}") if server_uid else None
+        self.owner = engine_exec.host(f"{server_uid}@{container_name}") if server_uid else None
         self.kernel_count = kernel_count or self.owner is None
         self.sampler = self.host if self.kernel_count else self.owner
         self.sampler_user = "root" if self.kernel_count else str(server_uid)

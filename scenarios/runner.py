@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -99,9 +100,11 @@ class Stopped(Exception):
 
 
 class ScenarioRunner:
-    def __init__(self, scenario: spec.Scenario, options: Options, progress: Progress, engine=None, stop=None):
+    def __init__(self, scenario: spec.Scenario, options: Options, progress: Progress, engine=None, stop=None,
+                 slots=None):
         self.scenario = scenario
         self.stop = stop  # a threading.Event set when the runs beside this one are stopped
+        self.slots = slots  # the session's idle slots, lent for trials side by side (borrow(), give_back())
         self.options = options
         self.progress = progress
         self.engine = engine or connect()
@@ -137,10 +140,10 @@ class ScenarioRunner:
         try:
             self.containers.start_network()
             self.containers.start_client()
-            for trial in self.scenario.trials:
-                for index in range(self.repeats(trial)):
-                    self.check_stop()
-                    observations.add(self.run_trial(trial, index, self.repeats(trial)))
+            planned = [(trial, index, self.repeats(trial)) for trial in self.scenario.trials
+                       for index in range(self.repeats(trial))]
+            for record in self.run_trials(planned):
+                observations.add(record)
         except Exception as exc:  # a fault of the harness or engine: reported as such, then cleaned up below
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
         finally:
@@ -155,6 +158,45 @@ class ScenarioRunner:
         verdict, error = self.conclude_run(observations, error)
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
                          round(time.monotonic() - started, 2), self.options, error)
+
+    def run_trials(self, planned: list) -> list:
+        """Every planned trial's record, in the planned order. One runs at a time, and more beside it while
+        the session lends slots no other experiment is using (the tail of `--all`, a check's last files)."""
+        records, lock, helpers, faults = [None] * len(planned), threading.Lock(), [], []
+        todo = list(enumerate(planned))
+
+        def claim():
+            with lock:
+                return todo.pop(0) if todo and not faults else None
+
+        def work(lent: bool) -> None:
+            try:
+                while (item := claim()) is not None:
+                    position, (trial, index, repeat) = item
+                    lend()
+                    self.check_stop()
+                    records[position] = self.run_trial(trial, index, repeat)
+            except BaseException as exc:  # carried to the runner's own thread, which stops the rest
+                with lock:
+                    faults.append(exc)
+            finally:
+                if lent:
+                    self.slots.give_back()
+
+        def lend() -> None:
+            while self.slots is not None and todo and self.slots.borrow():
+                helper = threading.Thread(target=work, args=(True,), daemon=True)
+                helpers.append(helper)
+                helper.start()
+
+        work(False)
+        joined = 0
+        while joined < len(helpers):  # a helper may have started another before this one's last claim
+            helpers[joined].join()
+            joined += 1
+        if faults:
+            raise faults[0]
+        return records
 
     def check_stop(self) -> None:
         if self.stop is not None and self.stop.is_set():

@@ -1,5 +1,7 @@
 """A session of experiments and its one owner: each experiment's runner from its first sample line, its
-report and its verdict line, run side by side up to `jobs` at a time.
+report and its verdict line, run side by side up to `jobs` at a time. A slot no waiting experiment needs
+is lent to a running one for another of its trials (`borrow`), so a long experiment's trials spread out
+at the end of a session instead of running one after another beside idle slots.
 
 Two experiments never share a report folder at once (a repeat of one waits for the last to end). The
 reports are written here, one at a time (matplotlib's pyplot is not thread-safe). Ctrl-C or SIGTERM
@@ -92,6 +94,9 @@ class Session:
         self.stop = threading.Event()
         self.started_runs: list = []  # the run ids begun, swept once more after a stop
         self.running: set = set()  # the report folders of the experiments running
+        self.lent = 0  # slots lent to running experiments for trials side by side
+        self.waiting = 0  # experiments that could start now: each comes before a lent slot
+        self.lending = threading.Lock()
         self.wall_s = 0.0
 
     def say(self, text: str) -> None:
@@ -131,8 +136,9 @@ class Session:
 
         try:
             while pending or self.running:
+                self.note_waiting(pending)
                 for experiment in list(pending):
-                    if len(self.running) >= self.jobs:
+                    if not self.idle():
                         break
                     if experiment.folder in self.running:
                         continue
@@ -141,15 +147,19 @@ class Session:
                     if cannot is not None:  # never started: said at once
                         close(cannot)
                         continue
-                    self.running.add(experiment.folder)
+                    with self.lending:
+                        self.running.add(experiment.folder)
+                    self.note_waiting(pending)
                     thread = threading.Thread(target=self.work, args=(experiment, ended), daemon=True)
                     threads.append(thread)
                     thread.start()
+                self.note_waiting(pending)
                 try:
                     experiment, finished = ended.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                self.running.discard(experiment.folder)
+                with self.lending:
+                    self.running.discard(experiment.folder)
                 if isinstance(finished, BaseException):
                     raise Failed(f"{experiment.scenario.name}: {type(finished).__name__}: {finished}") from finished
                 close(self.finish(experiment, finished))
@@ -158,22 +168,43 @@ class Session:
             self.halt(threads)
             raise
 
+    def idle(self) -> bool:
+        """A slot neither an experiment nor a trial lent to one holds."""
+        with self.lending:
+            return len(self.running) + self.lent < self.jobs
+
+    def note_waiting(self, pending: list) -> None:
+        with self.lending:
+            self.waiting = sum(1 for experiment in pending if experiment.folder not in self.running)
+
+    def borrow(self) -> bool:
+        """A slot for one more trial of a running experiment, when no experiment waits for it."""
+        with self.lending:
+            if self.stop.is_set() or len(self.running) + self.lent + self.waiting >= self.jobs:
+                return False
+            self.lent += 1
+            return True
+
+    def give_back(self) -> None:
+        with self.lending:
+            self.lent -= 1
+
     def work(self, experiment: Experiment, ended: queue.Queue) -> None:
         try:
             view = self.progress.alongside(experiment.log)
             try:
-                result = self.execute(experiment, view)
+                result = self.execute(experiment, view, lend=True)
             finally:
                 view.close()
             ended.put((experiment, result))
         except BaseException as exc:  # carried to the owner, which stops the rest
             ended.put((experiment, exc))
 
-    def execute(self, experiment: Experiment, progress: Progress) -> RunResult:
+    def execute(self, experiment: Experiment, progress: Progress, lend: bool = False) -> RunResult:
         if self.stop.is_set():
             raise KeyboardInterrupt
         started = runner.ScenarioRunner(experiment.scenario, experiment.options, progress, engine=self.engine,
-                                        stop=self.stop)
+                                        stop=self.stop, slots=self if lend else None)
         self.started_runs.append(started.run_id)
         return started.run()
 

@@ -17,7 +17,7 @@ class Waits:
     running: list = []
     seen: list = []
 
-    def __init__(self, scenario, options, progress, engine=None, stop=None):
+    def __init__(self, scenario, options, progress, engine=None, stop=None, slots=None):
         self.scenario, self.options, self.run_id = scenario, options, f"{scenario.name}-0"
 
     def run(self):
@@ -72,3 +72,41 @@ def test_what_done_returns_runs_after_and_a_blocked_one_never_starts(waits, tmp_
     assert sorted(seen[1:]) == [("fd-exhaustion", Verdict.REPRODUCED), ("zombies", Verdict.CANNOT),
                                 ("zombies", Verdict.CANNOT)]
     assert [at_once for at_once in waits.seen if any(name == "zombies" for _, name in at_once)] == []
+
+
+class Lends(Waits):
+    """A runner that, while it runs, borrows every slot the session lends and notes the slots in use."""
+
+    def __init__(self, scenario, options, progress, engine=None, stop=None, slots=None):
+        super().__init__(scenario, options, progress, engine, stop, slots)
+        self.slots = slots
+
+    def run(self):
+        if self.scenario.name == "nproc-exhaustion":  # the last: it looks for slots once the rest are done
+            time.sleep(0.3)
+        got = 0
+        while self.slots is not None and self.slots.borrow():
+            got += 1
+        with Waits.lock:
+            Waits.seen.append((self.scenario.name, got, self.slots.lent + len(self.slots.running)))
+        time.sleep(0.05)
+        for _ in range(got):
+            self.slots.give_back()
+        return Waits.run(self)
+
+
+def test_a_slot_is_lent_only_when_no_experiment_waits_for_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(runner, "ScenarioRunner", Lends)
+    monkeypatch.setattr(report, "write", lambda result, words, told=None: tmp_path / result.scenario.name)
+    Waits.running, Waits.seen = [], []
+    options = runner.Options(reports=tmp_path)
+    names = ["hello", "zombies", "fd-exhaustion", "nproc-exhaustion"]
+    owner = session.Session(object(), None, None, 3)
+    outcomes = owner.run([session.Experiment(catalog.get(name), options) for name in names])
+    assert len(outcomes) == 4 and owner.lent == 0
+    lent = [entry for entry in Waits.seen if isinstance(entry, tuple)]
+    assert all(in_use <= 3 for _, _, in_use in lent), lent
+    # The three started first found the fourth waiting, so none of them was lent a slot; the last one,
+    # with nothing left to start and the rest done, was lent the two others.
+    assert [got for _, got, _ in lent[:3]] == [0, 0, 0], lent
+    assert lent[-1][:2] == ("nproc-exhaustion", 2), lent

@@ -1,0 +1,67 @@
+"""A run's trials side by side when the session lends slots: records in the planned order, never more
+at once than lent, a fault in any trial raised once the rest have landed."""
+import threading
+import time
+
+import pytest
+
+from scenarios import catalog, runner
+from scenarios.progress import Progress
+
+
+class Slots:
+    def __init__(self, free):
+        self.free, self.lock = free, threading.Lock()
+
+    def borrow(self):
+        with self.lock:
+            if self.free == 0:
+                return False
+            self.free -= 1
+            return True
+
+    def give_back(self):
+        with self.lock:
+            self.free += 1
+
+
+def planned_runner(slots, fail_at=None):
+    scenario = catalog.get("missed-signals")
+    run = runner.ScenarioRunner(scenario, runner.Options(), Progress(None), engine=object(), slots=slots)
+    at_once, lock = {"now": 0, "most": 0}, threading.Lock()
+
+    def run_trial(trial, index, repeat):
+        with lock:
+            at_once["now"] += 1
+            at_once["most"] = max(at_once["most"], at_once["now"])
+        time.sleep(0.1)
+        with lock:
+            at_once["now"] -= 1
+        if index == fail_at:
+            raise RuntimeError(f"trial {index} broke")
+        return (trial.key, index)
+
+    run.run_trial = run_trial
+    trial = scenario.trials[0]
+    return run, [(trial, index, 5) for index in range(5)], at_once
+
+
+@pytest.mark.parametrize("free, most", [(0, 1), (2, 3), (9, 5)])
+def test_trials_run_beside_each_other_as_far_as_slots_are_lent_and_come_back_in_order(free, most):
+    slots = Slots(free)
+    run, planned, at_once = planned_runner(slots)
+    assert run.run_trials(planned) == [("3f", index) for index in range(5)]
+    assert at_once["most"] == most and slots.free == free
+
+
+def test_without_a_session_the_trials_run_one_after_another():
+    run, planned, at_once = planned_runner(None)
+    assert len(run.run_trials(planned)) == 5 and at_once["most"] == 1
+
+
+def test_a_trial_that_breaks_is_raised_after_the_others_landed_and_the_slots_come_back():
+    slots = Slots(2)
+    run, planned, at_once = planned_runner(slots, fail_at=1)
+    with pytest.raises(RuntimeError, match="trial 1 broke"):
+        run.run_trials(planned)
+    assert at_once["now"] == 0 and slots.free == 2
