@@ -521,7 +521,7 @@ def test_concurrent_fork_in_the_labs_own_run_reads_as_before():
     verdict = concurrent_fork.judge(fork_obs(yours=False))
     assert verdict.reproduced
     assert verdict.observed == ("10/10 curls got a response from 3c, the slowest after 0.11s while each child sleeps "
-                                "60s; ps showed 10 live children whose parent is the server (PID 1); after the "
+                                "60s; the watch saw 10 live children at once whose parent is the server (PID 1); after the "
                                 "sleeps, 10 zombies remain because 3c never waits for its children.")
 
 
@@ -529,7 +529,7 @@ def test_concurrent_fork_a_3c_with_a_child_per_client_behaves_as_3c_waiting_or_n
     verdict = concurrent_fork.judge(fork_obs())
     assert verdict.reproduced and verdict.lessons == ()
     assert verdict.observed == ("10/10 curls got a response from your server (in 3c's place) (the first: status 200 "
-                                "with 'Hi from 3c'), the slowest after 0.11s; ps showed 10 live children whose parent "
+                                "with 'Hi from 3c'), the slowest after 0.11s; the watch saw 10 live children at once whose parent "
                                 "is the server (PID 1): a child each, as 3c forks them; after the sleeps 10 zombies "
                                 "remained: it never waits for them, as 3c does not.")
     reaps = concurrent_fork.judge(fork_obs(zombies=0))
@@ -538,11 +538,18 @@ def test_concurrent_fork_a_3c_with_a_child_per_client_behaves_as_3c_waiting_or_n
                                    "to the text's 3e.")
 
 
+def test_concurrent_fork_counts_the_children_a_sample_saw_when_the_snapshot_came_after_their_sleep():
+    obs = fork_obs(yours=False, children=0)
+    obs["3c"].samples = samples([(1.0, 14, 4, 0), (1.5, 14, 10, 0), (8.0, 4, 0, 10)])
+    verdict = concurrent_fork.judge(obs)
+    assert verdict.reproduced and verdict.numbers["children_seen"] == 10, verdict.observed
+
+
 def test_concurrent_fork_a_server_that_serves_one_client_at_a_time_is_given_3bs_lesson():
     verdict = concurrent_fork.judge(fork_obs(ttfbs=[0.02] + [None] * 9, statuses=[200] + [None] * 9, children=1))
     assert not verdict.reproduced and verdict.lessons == (ONE_AT_A_TIME.key,)
     assert ("1/10 curls got a response from your server (in 3c's place) (the first: status 200 with 'Hi from 3c') "
-            "within curl's --max-time of half the sleep (30s); ps showed 1 live child") in verdict.observed
+            "within curl's --max-time of half the sleep (30s); the watch saw 1 live child at once") in verdict.observed
     assert ("it served the clients one after another; 3c, which forks a child per client and goes straight back to "
             "accept(), answers all 10 at once while each child sleeps 60s") in verdict.observed
 
@@ -550,7 +557,7 @@ def test_concurrent_fork_a_server_that_serves_one_client_at_a_time_is_given_3bs_
 def test_concurrent_fork_a_threaded_server_serves_them_together_without_children():
     verdict = concurrent_fork.judge(fork_obs(children=0, zombies=0))
     assert not verdict.reproduced and verdict.lessons == (NO_FORK.key,)
-    assert "ps showed 0 live children whose parent is the server (PID 1): it served them together but not with a " \
+    assert "the watch saw 0 live children at once whose parent is the server (PID 1): it served them together but not with a " \
            "child each; 3c forks one per client, 10 children here" in verdict.observed
 
 
