@@ -72,8 +72,7 @@ clean: $(VENV)/.lab ## Remove every container, network, volume and image the pro
 TESTS ?= tests
 test: setup ## The whole suite: server, containers, scenarios [TESTS=tests/server]
 	$(PY) -m pytest $(TESTS) --durations=15; rc=$$?; \
-	if [ $$rc -eq 1 ]; then echo "make test: the tests that failed beside the rest, once more, one at a time:"; \
-	  $(PY) -m pytest $(TESTS) --last-failed --last-failed-no-failures none -n 0; rc=$$?; fi; \
+	if [ $$rc -eq 1 ]; then $(PY) tests/rerun_failed.py; rc=$$?; fi; \
 	[ $$rc -eq 5 ] && rc=0; exit $$rc
 
 test-server: $(VENV)/.installed ## Only the server tests (no Docker)
