@@ -6,6 +6,7 @@ from scenarios.catalog import client_hang, fd_exhaustion, served_at_once, waitpi
 from scenarios.catalog.lessons import DIES, KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME, REAPS_ONE
 from scenarios.results import CurlResult, CurlsResult, LoadResult, SnapshotResult
 from scenarios.runner import ScenarioRunner, judge
+from scenarios.verdict import Verdict
 
 from recorded import EMFILE_TRACEBACK, fd_exhaustion as fd_obs, load, observations, samples, trial
 
@@ -141,6 +142,17 @@ def test_waitpid_reaper_in_the_labs_own_run_reads_as_3g():
     verdict = waitpid_reaper.judge(obs)
     assert verdict.reproduced and verdict.observed.startswith("3g, 128 clients: 128 responses, 0 zombies after")
     assert "your server" not in verdict.observed
+
+
+def test_waitpid_reaper_a_load_the_machine_could_not_finish_in_time_is_an_error_said_as_the_machines():
+    obs = observations(reaper_trial("3g-128", 128, 0, yours=False),
+                       reaper_trial("3g-1000", 1000, 0, yours=False, load_result=load(responses=770)))
+    verdict = waitpid_reaper.judge(obs)
+    assert verdict.verdict is Verdict.ERROR and verdict.lessons == ()
+    assert verdict.observed.startswith("The load ran out of its deadline (60 s for 128 clients, 150 s for 1000 "
+                                       "clients) before every client was answered, while 3g left no zombie")
+    assert "That is this machine, too busy to deliver the flood in time, not the server" in verdict.observed
+    assert "1000 clients: 770 responses, 0 zombies after" in verdict.observed
 
 
 def silent_trial(key, ttfb, yours=False, status=200):
