@@ -169,13 +169,14 @@ class ScenarioRunner:
             with lock:
                 return todo.pop(0) if todo and not faults else None
 
-        def work(lent: bool) -> None:
+        def work(lent: bool, item=None) -> None:
             try:
-                while (item := claim()) is not None:
+                while (item := item or claim()) is not None:
                     position, (trial, index, repeat) = item
                     lend()
                     self.check_stop()
                     records[position] = self.run_trial(trial, index, repeat)
+                    item = None
             except BaseException as exc:  # carried to the runner's own thread, which stops the rest
                 with lock:
                     faults.append(exc)
@@ -184,8 +185,13 @@ class ScenarioRunner:
                     self.slots.give_back()
 
         def lend() -> None:
+            """A helper for each slot lent, each with the next trial claimed for it."""
             while self.slots is not None and todo and self.slots.borrow():
-                helper = threading.Thread(target=work, args=(True,), daemon=True)
+                item = claim()
+                if item is None:
+                    self.slots.give_back()
+                    return
+                helper = threading.Thread(target=work, args=(True, item), daemon=True)
                 helpers.append(helper)
                 helper.start()
 
