@@ -124,7 +124,7 @@ def test_all_goes_on_past_a_scenario_the_engine_cannot_reproduce(monkeypatch, tm
     ran = []
 
     class Ran:
-        def __init__(self, scenario, options, progress, engine=None, stop=None):
+        def __init__(self, scenario, options, progress, engine=None, stop=None, slots=None):
             self.scenario, self.options, self.run_id = scenario, options, f"{scenario.name}-0"
 
         def run(self):

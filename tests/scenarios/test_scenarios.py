@@ -308,8 +308,10 @@ def test_fd_exhaustion_with_the_repositorys_client_counts_what_reached_accept(ru
     assert (word, result.returncode) in {("REPRODUCED", 0), ("NOT REPRODUCED", 1)}, result.stderr
     n = report["verdict"]["numbers"]
     assert n["client"] == "repository"
-    assert n["attempted"] == n["clients"] == 300
-    assert 0 < n["accepted"] <= 300
+    # The load stops a second after 3d dies: the clients not yet started by then never try.
+    assert n["clients"] == 300 and 0 < n["accepted"] <= n["attempted"] <= 300
+    if n["attempted"] < 300:
+        assert "Too many open files" in n["error"], n
     if n["reached_accept"] is None:
         # 3d did not live to its final snapshot: it died of the text's EMFILE.
         assert "Too many open files" in n["error"], n
