@@ -149,8 +149,9 @@ def test_waitpid_reaper_a_load_the_machine_could_not_finish_in_time_is_an_error_
                        reaper_trial("3g-1000", 1000, 0, yours=False, load_result=load(responses=770)))
     verdict = waitpid_reaper.judge(obs)
     assert verdict.verdict is Verdict.ERROR and verdict.lessons == ()
-    assert verdict.observed.startswith("The load ran out of its deadline (60 s for 128 clients, 150 s for 1000 "
-                                       "clients) before every client was answered, while 3g left no zombie")
+    assert verdict.observed.startswith("The load ended before every client was answered (each may wait 30 s for "
+                                       "its response, and the load 60 s for 128 clients or 150 s for 1000 "
+                                       "clients), while 3g left no zombie")
     assert "That is this machine, too busy to deliver the flood in time, not the server" in verdict.observed
     assert "1000 clients: 770 responses, 0 zombies after" in verdict.observed
 
