@@ -153,7 +153,6 @@ class Session:
                     thread = threading.Thread(target=self.work, args=(experiment, ended), daemon=True)
                     threads.append(thread)
                     thread.start()
-                self.note_waiting(pending)
                 try:
                     experiment, finished = ended.get(timeout=0.2)
                 except queue.Empty:

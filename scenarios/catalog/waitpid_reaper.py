@@ -15,13 +15,12 @@ LOADS = {"3g-128": 128, "3g-1000": 1000}
 # Seconds each load may take. 3g answers 1000 clients in a few seconds on an idle machine; beside other
 # floods and CPU hogs a forking Python server may get a quarter of a core, and needs minutes.
 DEADLINES = {"3g-128": 60, "3g-1000": 150}
-# Seconds a connected client waits for its response. A queued connection waits for accept() and a fork
-# first: beside CPU hogs that took longer than the client's default of 10 s for a fifth of 1000 clients.
-# Not the deadline: a 3d in 3g's place never closes the connection, and each client would wait it out.
-READ_TIMEOUT = 30
 # Each client waits for its connection up to the load's deadline, as client3.py does (a reader's file may
-# listen with a backlog of 5). Not for its response: a 3d in 3g's place never closes the connection, and
-# a client still reading at the deadline is stopped before it reports the response it got.
+# listen with a backlog of 5), and READ_TIMEOUT for its response: a queued connection waits for accept()
+# and a fork first, which beside CPU hogs took longer than the client's default of 10 s for a fifth of
+# 1000 clients. Not the deadline: a 3d in 3g's place never closes the connection, and each client would
+# wait it out.
+READ_TIMEOUT = 30
 
 
 def zombies_left(record) -> int | None:
@@ -85,9 +84,10 @@ def judge(obs) -> Judgment:
     named = [lesson for lesson in lessons if lesson != "unanswered"]
     if lessons == ["unanswered"] and not yours:
         # Every child reaped and every descriptor back, only the load unfinished: the machine's doing.
+        bounds = " or ".join(f"{DEADLINES[key]} s for {clients} clients" for key, clients in LOADS.items())
         return Judgment.busy(f"The load ended before every client was answered (each may wait {READ_TIMEOUT} s "
-                             f"for its response, and the load {' or '.join(f'{DEADLINES[k]} s for {c} clients' for k, c in LOADS.items())}), "
-                             f"while 3g left no zombie and no descriptor.", observed, numbers)
+                             f"for its response, and the load {bounds}), while 3g left no zombie and no "
+                             f"descriptor.", observed, numbers)
     return Judgment.of(reproduced=held, observed=observed, numbers=numbers, lessons=named)
 
 
