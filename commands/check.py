@@ -11,7 +11,7 @@ Every scenario with a trial of the file's stage runs with the file in that trial
 `python3 FILE [MODULE:CALLABLE]`; the other trials stay the lab's, and the same judge decides. The file
 BEHAVES AS THE TEXT'S stage where the scenario's prediction still holds, and DIFFERS elsewhere.
 
-A file's experiments run side by side (--jobs, by default one more than the cores), after the one
+A file's experiments run side by side (--jobs, by default two per core, floods one more than the cores), after the one
 that asks whether it starts at all; a class's files share them. The check ends with each experiment's
 own time and the wall time of the whole.
 
@@ -29,8 +29,8 @@ from pathlib import Path
 
 from commands import check_junit, check_many, common
 from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, Refused,
-                             add_jobs, add_watch, command, default_reports as lab_reports, image_roles, preflight,
-                             sigterm_as_interrupt, start_watch, timing_lines)
+                             add_jobs, add_watch, at_a_time, command, default_reports as lab_reports, image_roles,
+                             preflight, sigterm_as_interrupt, start_watch, timing_lines)
 from lbaws import stages
 from scenarios import diagnosis, report_html
 from scenarios import profile as server_profile
@@ -242,15 +242,15 @@ def run(argv) -> int:
                         "refused": f"no experiment of stage {plan.stage.name} can reproduce on this engine"})
     session = Session(engine, facts, out, args.jobs or default_jobs())
     if many:
-        print(f"checking {len(plans)} file{'s' if len(plans) != 1 else ''}, {session.jobs} experiments at a "
-              f"time; reports in {args.reports}", file=out, flush=True)
+        print(f"checking {len(plans)} file{'s' if len(plans) != 1 else ''}, experiments "
+              f"{at_a_time(session)}; reports in {args.reports}", file=out, flush=True)
         for line in skipped + [f"{r['file']}: {r['refused']}" for r in refused]:
             print(f"  {line}", file=out)
         for plan in plans:
             plan.log.parent.mkdir(parents=True, exist_ok=True)
             plan.log.write_text(announce(plan) + "\n")
     else:
-        print(f"{len(plans[0].runnable) + 1} experiments, {session.jobs} at a time", file=out, flush=True)
+        print(f"{len(plans[0].runnable) + 1} experiments, {at_a_time(session)}", file=out, flush=True)
     waiting = {id(plan): 1 for plan in plans}  # experiments of each file not yet ended
 
     def done(outcome):
@@ -292,7 +292,7 @@ def run(argv) -> int:
     plan = plans[0]
     rows = [row for _, row in sorted(plan.rows, key=lambda pair: pair[0])]
     print(summary_table(rows, plan.stage), file=out)
-    print(timing_lines(outcomes, session.wall_s, session.jobs), file=out)
+    print(timing_lines(outcomes, session.wall_s, session), file=out)
     print(f"summary: {plan.reports / 'summary.json'}", file=out)
     print(f"page: {plan.reports / report_html.NAME}", file=out)
     if args.junit:
@@ -318,7 +318,7 @@ def class_end(args, plans: list, refused: list, skipped: list, outcomes: list, s
     if args.junit:
         check_junit.write(rows, args.junit)
     print(check_many.table(rows), file=out)
-    print(timing_lines(outcomes, session.wall_s, session.jobs), file=out)
+    print(timing_lines(outcomes, session.wall_s, session), file=out)
     print(f"summary: {args.reports / 'summary.md'}", file=out)
     print(f"page: {page}", file=out)
     if any(s.get("outcome") == "error" for r in rows for s in r.get("scenarios", [])):

@@ -118,17 +118,25 @@ def sigterm_as_interrupt():
 
 def add_jobs(parser: Parser, what: str) -> None:
     parser.add_argument("--jobs", type=whole_number(1, 64), default=None, metavar="N",
-                        help=f"{what} side by side (default: one more than the cores; 1 runs them one at a time)")
+                        help=f"{what} side by side (default: two per core, of which floods one more than the cores; "
+                             "1 runs them one at a time)")
 
 
-def timing_lines(outcomes, wall_s: float, jobs: int) -> str:
+def at_a_time(session) -> str:
+    """How many experiments ran side by side, and how many floods among them at most."""
+    if session.jobs == 1:
+        return "1 at a time"
+    return f"{session.jobs} at a time" + (f", floods {session.floods}" if session.floods < session.jobs else "")
+
+
+def timing_lines(outcomes, wall_s: float, session) -> str:
     """Where the time went: each experiment's own time, longest first, and the wall time of the whole."""
     own = sorted(outcomes, key=lambda outcome: outcome.seconds, reverse=True)
     width = max([len(label) for label, _ in own_labels(own)] + [10])
     lines = ["time", *[f"  {label:<{width}}  {seconds:7.1f}s" for label, seconds in own_labels(own)]]
     total = sum(outcome.seconds for outcome in outcomes)
     lines.append(f"  {len(outcomes)} experiment{'s' if len(outcomes) != 1 else ''}: {total:.1f}s of their own, "
-                 f"{wall_s:.1f}s wall, {jobs} at a time")
+                 f"{wall_s:.1f}s wall, {at_a_time(session)}")
     return "\n".join(lines)
 
 

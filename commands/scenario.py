@@ -14,8 +14,8 @@ The sleep-scale knob shortens the text's sleeps (3b's and 3c's 60 s): --sleep-sc
 environment variable LBAWS_SLEEP_SCALE; --fast is --sleep-scale 0.1. A single run defaults to 1 (the
 text's 60 s), --all to 0.1. Limits and client counts (256, 300, 400, 500, 128) are never scaled.
 
-Several experiments run side by side (--jobs, by default one more than the cores; never two runs of one
-scenario at once, since they share its report folder), and the run ends with each one's own time and
+Several experiments run side by side (--jobs, by default two per core, of which those that flood a
+server one more than the cores; never two runs of one scenario at once, since they share its report folder), and the run ends with each one's own time and
 the wall time of the whole.
 
 Before any run, the preflight of `lbaws doctor` reads what kind of engine this is; a scenario it cannot
@@ -33,9 +33,9 @@ import sys
 from pathlib import Path
 
 from commands import common
-from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, Refused, add_jobs, add_watch, command,
-                             default_reports, fraction, image_roles, preflight, sigterm_as_interrupt, start_watch,
-                             timing_lines, whole_number)
+from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, Refused, add_jobs, add_watch, at_a_time,
+                             command, default_reports, fraction, image_roles, preflight, sigterm_as_interrupt,
+                             start_watch, timing_lines, whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
 from scenarios.spec import LimitsFrom
@@ -276,7 +276,7 @@ def run(argv) -> int:
         start_watch(args.watch_port, options.reports, None if len(scenarios) > 1 else next(iter(scenarios)), out)
     session = Session(engine, facts, out, jobs(args) if several else 1)
     if several:
-        print(f"{len(scenarios) * args.repeat} runs, {session.jobs} at a time", file=out, flush=True)
+        print(f"{len(scenarios) * args.repeat} runs, {at_a_time(session)}", file=out, flush=True)
     # Round after round, so a scenario's repeats are spread out and others run beside each.
     experiments = [Experiment(scenario, options, tag={"run": run + 1} if args.repeat > 1 else {})
                    for run in range(args.repeat) for scenario in scenarios.values()]
@@ -318,7 +318,7 @@ def run(argv) -> int:
     elif len(rows) > 1:
         print(report.summary_table(rows), file=out)
     if several:
-        print(timing_lines(outcomes, session.wall_s, session.jobs), file=out)
+        print(timing_lines(outcomes, session.wall_s, session), file=out)
         print(f"summary: {report.write_summary(rows, options.reports, session.wall_s)}", file=out)
     return exit_status(rows)
 

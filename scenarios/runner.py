@@ -22,6 +22,7 @@ from scenarios.samples_file import NAME as SAMPLES, SamplesFile, load_fields, sa
 from scenarios.verdict import Judgment
 
 READY_TIMEOUT = 60.0
+LEND_POLL = 0.25  # seconds between a run's looks for a slot the session could lend it
 # The count each watch's chart climbs into its limit with: samples.ndjson's field, the limit's name.
 CLIMBS = {spec.Watch.NOFILE: ("fds", "nofile"), spec.Watch.NPROC: ("processes", "nproc"),
           spec.Watch.PIDS: ("pids", "pids_limit"), spec.Watch.NOTHING: ("fds", None)}
@@ -182,20 +183,34 @@ class ScenarioRunner:
                     faults.append(exc)
             finally:
                 if lent:
-                    self.slots.give_back()
+                    self.slots.give_back(self.scenario.floods)
 
         def lend() -> None:
             """A helper for each slot lent, each with the next trial claimed for it."""
-            while self.slots is not None and todo and self.slots.borrow():
+            while self.slots is not None and todo and self.slots.borrow(self.scenario.floods):
                 item = claim()
                 if item is None:
-                    self.slots.give_back()
+                    self.slots.give_back(self.scenario.floods)
                     return
                 helper = threading.Thread(target=work, args=(True, item), daemon=True)
                 helpers.append(helper)
                 helper.start()
 
+        # A slot may come free while a trial runs (an experiment beside this one ended): look again every
+        # little while, not only when a trial begins, or a long trial keeps an idle slot idle to its end.
+        finished = threading.Event()
+
+        def keep_lending() -> None:
+            while not finished.wait(LEND_POLL):
+                lend()
+
+        lender = threading.Thread(target=keep_lending, daemon=True)
+        if self.slots is not None:
+            lender.start()
         work(False)
+        finished.set()
+        if self.slots is not None:
+            lender.join()
         joined = 0
         while joined < len(helpers):  # a helper may have started another before this one's last claim
             helpers[joined].join()

@@ -1,7 +1,8 @@
 """A session of experiments and its one owner: each experiment's runner from its first sample line, its
 report and its verdict line, run side by side up to `jobs` at a time. A slot no waiting experiment needs
 is lent to a running one for another of its trials (`borrow`), so a long experiment's trials spread out
-at the end of a session instead of running one after another beside idle slots.
+at the end of a session instead of running one after another beside idle slots. Experiments that flood
+a server take at most `floods_at_once` of the slots, their lent trials counted.
 
 Two experiments never share a report folder at once (a repeat of one waits for the last to end). The
 reports are written here, one at a time (matplotlib's pyplot is not thread-safe). Ctrl-C or SIGTERM
@@ -31,9 +32,15 @@ STOP_GRACE = 60.0  # seconds the runners may take to land once stopped, after th
 
 
 def default_jobs() -> int:
-    """Experiments side by side: one more than the cores, since an experiment mostly waits (for a
-    server to listen, for a limit, for the text's sleeps) rather than computes."""
-    return (os.cpu_count() or 1) + 1
+    """Experiments side by side: two per core, since an experiment mostly waits (for a server to listen,
+    for a limit, for the text's sleeps) rather than computes. Floods are fewer (`floods_at_once`)."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def floods_at_once(jobs: int) -> int:
+    """How many of the `jobs` may flood a server at once: one more than the cores, as many as were measured
+    to reproduce every time beside two CPU hogs (docs/scenarios.md); the other slots take the rest."""
+    return min(jobs, (os.cpu_count() or 1) + 1)
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,11 @@ class Session:
         self.progress = Progress(out)
         self.stop = threading.Event()
         self.started_runs: list = []  # the run ids begun, swept once more after a stop
+        self.floods = floods_at_once(self.jobs)
         self.running: set = set()  # the report folders of the experiments running
+        self.flooding: set = set()  # those of them that flood (spec.Scenario.floods)
         self.lent = 0  # slots lent to running experiments for trials side by side
+        self.lent_floods = 0  # of those, slots lent to a flood's trials
         self.waiting = 0  # experiments that could start now: each comes before a lent slot
         self.lending = threading.Lock()
         self.wall_s = 0.0
@@ -140,7 +150,7 @@ class Session:
                 for experiment in list(pending):
                     if not self.idle():
                         break
-                    if experiment.folder in self.running:
+                    if experiment.folder in self.running or not self.may_start(experiment):
                         continue
                     pending.remove(experiment)
                     cannot = self.cannot(experiment)
@@ -149,6 +159,8 @@ class Session:
                         continue
                     with self.lending:
                         self.running.add(experiment.folder)
+                        if experiment.scenario.floods:
+                            self.flooding.add(experiment.folder)
                     self.note_waiting(pending)
                     thread = threading.Thread(target=self.work, args=(experiment, ended), daemon=True)
                     threads.append(thread)
@@ -159,6 +171,7 @@ class Session:
                     continue
                 with self.lending:
                     self.running.discard(experiment.folder)
+                    self.flooding.discard(experiment.folder)
                 if isinstance(finished, BaseException):
                     raise Failed(f"{experiment.scenario.name}: {type(finished).__name__}: {finished}") from finished
                 close(self.finish(experiment, finished))
@@ -172,21 +185,33 @@ class Session:
         with self.lending:
             return len(self.running) + self.lent < self.jobs
 
-    def note_waiting(self, pending: list) -> None:
+    def may_start(self, experiment: Experiment) -> bool:
+        """False for a flood while `floods` of them (or their lent trials) run: it waits, the rest go on."""
         with self.lending:
-            self.waiting = sum(1 for experiment in pending if experiment.folder not in self.running)
+            return not experiment.scenario.floods or len(self.flooding) + self.lent_floods < self.floods
 
-    def borrow(self) -> bool:
-        """A slot for one more trial of a running experiment, when no experiment waits for it."""
+    def note_waiting(self, pending: list) -> None:
+        waiting = [experiment for experiment in pending if experiment.folder not in self.running]
+        startable = sum(1 for experiment in waiting if self.may_start(experiment))
+        with self.lending:
+            self.waiting = startable
+
+    def borrow(self, floods: bool = False) -> bool:
+        """A slot for one more trial of a running experiment (a flood's, with `floods`), when no experiment
+        waits for it."""
         with self.lending:
             if self.stop.is_set() or len(self.running) + self.lent + self.waiting >= self.jobs:
                 return False
+            if floods and len(self.flooding) + self.lent_floods >= self.floods:
+                return False
             self.lent += 1
+            self.lent_floods += floods
             return True
 
-    def give_back(self) -> None:
+    def give_back(self, floods: bool = False) -> None:
         with self.lending:
             self.lent -= 1
+            self.lent_floods -= floods
 
     def work(self, experiment: Experiment, ended: queue.Queue) -> None:
         try:

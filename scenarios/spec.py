@@ -450,6 +450,9 @@ class Scenario:
     trials: tuple
     judge: Callable  # (scenarios.record.Observations) -> scenarios.verdict.Judgment
     repeatable: bool = False  # --repeat applies (races)
+    # Its load drives a server into a limit (3d's backlog of 5 under hundreds of clients): a session runs
+    # only a few such at once (scenarios.session.floods_at_once), whatever its --jobs.
+    floods: bool = False
     needs: tuple = ()  # Needs: what the engine must do, else the scenario says it cannot run there
     lessons: tuple = ()  # Lesson: the faults its judge may name, each with the text's fix
 

@@ -176,4 +176,5 @@ SCENARIO = Scenario(
     ),
     judge=judge,
     lessons=(KEEPS_COPY, DIES),
+    floods=True,
 )

@@ -78,4 +78,5 @@ def load_scenario(requests: int = REQUESTS, concurrency: int = CONCURRENCY, stag
                   title=f"{requests} requests, {concurrency} at a time")
             for stage in stages),
         judge=judge_load(requests),
+        floods=True,
     )

@@ -96,4 +96,5 @@ SCENARIO = Scenario(
     judge=judge,
     repeatable=True,
     lessons=(NEVER_WAITS, DIES),
+    floods=True,
 )

@@ -126,4 +126,5 @@ SCENARIO = Scenario(
     ),
     judge=judge,
     lessons=(WAITS, DIES),
+    floods=True,
 )

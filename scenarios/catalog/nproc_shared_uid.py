@@ -151,4 +151,5 @@ SCENARIO = Scenario(
     ),
     judge=judge,
     lessons=(NO_FORK, NO_ANSWER, DIES),
+    floods=True,
 )

@@ -158,4 +158,5 @@ SCENARIO = Scenario(
     judge=judge,
     needs=(Needs.PIDS_LIMIT, Needs.HOST_ROOT),
     lessons=(WAITS, DIES),
+    floods=True,
 )

@@ -109,4 +109,5 @@ SCENARIO = Scenario(
     ),
     judge=judge,
     lessons=(REAPS_ONE, NEVER_WAITS, KEEPS_COPY, DIES),
+    floods=True,
 )

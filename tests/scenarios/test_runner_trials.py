@@ -13,19 +13,19 @@ class Slots:
     def __init__(self, free):
         self.free, self.lock = free, threading.Lock()
 
-    def borrow(self):
+    def borrow(self, floods=False):
         with self.lock:
             if self.free == 0:
                 return False
             self.free -= 1
             return True
 
-    def give_back(self):
+    def give_back(self, floods=False):
         with self.lock:
             self.free += 1
 
 
-def planned_runner(slots, fail_at=None):
+def planned_runner(slots, fail_at=None, seconds=0.1, count=5):
     scenario = catalog.get("missed-signals")
     run = runner.ScenarioRunner(scenario, runner.Options(), Progress(None), engine=object(), slots=slots)
     at_once, lock = {"now": 0, "most": 0}, threading.Lock()
@@ -34,7 +34,7 @@ def planned_runner(slots, fail_at=None):
         with lock:
             at_once["now"] += 1
             at_once["most"] = max(at_once["most"], at_once["now"])
-        time.sleep(0.1)
+        time.sleep(seconds)
         with lock:
             at_once["now"] -= 1
         if index == fail_at:
@@ -43,7 +43,7 @@ def planned_runner(slots, fail_at=None):
 
     run.run_trial = run_trial
     trial = scenario.trials[0]
-    return run, [(trial, index, 5) for index in range(5)], at_once
+    return run, [(trial, index, count) for index in range(count)], at_once
 
 
 @pytest.mark.parametrize("free, most", [(0, 1), (2, 3), (9, 5)])
@@ -65,3 +65,12 @@ def test_a_trial_that_breaks_is_raised_after_the_others_landed_and_the_slots_com
     with pytest.raises(RuntimeError, match="trial 1 broke"):
         run.run_trials(planned)
     assert at_once["now"] == 0 and slots.free == 2
+
+
+def test_a_slot_that_comes_free_while_a_trial_runs_is_lent_before_that_trial_ends():
+    slots = Slots(0)
+    run, planned, at_once = planned_runner(slots, seconds=1.0, count=2)
+    # Free 0.1 s into the first of two trials: the second must not wait a second for the first to end.
+    threading.Timer(0.1, slots.give_back).start()
+    assert run.run_trials(planned) == [("3f", 0), ("3f", 1)]
+    assert at_once["most"] == 2 and slots.free == 1

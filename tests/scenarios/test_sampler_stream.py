@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-from scenarios.probe import Probe
+from scenarios.probe import Probe, stream_command
 from scenarios.sampler import Sampler
 
 # A parent that opens 5 more descriptors, forks 3 children, reaps none of them until told (SIGTERM ends all).
@@ -22,12 +22,25 @@ time.sleep(30)
 class HostProbe(Probe):
     """The probe's loop, run by sh on this host instead of in a container (the same /proc, read the same way)."""
 
-    def __init__(self):
+    def __init__(self, env=None):
         self.kernel_count = False
+        self.env = env
 
     def stream(self, server_pid, period, count):
-        return subprocess.Popen(["sh", "-c", self.stream_loop(server_pid, period, count)], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        return subprocess.Popen(stream_command(self.stream_loop(server_pid, period, count)), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=self.env)
+
+
+def shell_of_stream(probe, parent_pid) -> str:
+    """The command name of the process running a stream's loop (its first line gives the loop's PID)."""
+    stream = probe.stream(parent_pid, 0.05, 3)
+    try:
+        loop_pid = int(stream.stdout.readline().split()[-1])
+        with open(f"/proc/{loop_pid}/comm") as comm:
+            return comm.read().strip()
+    finally:
+        stream.kill()
+        stream.wait()
 
 
 def test_the_stream_counts_a_real_servers_descriptors_and_zombies_then_sees_it_gone():
@@ -50,3 +63,20 @@ def test_the_stream_counts_a_real_servers_descriptors_and_zombies_then_sees_it_g
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_the_streams_loop_runs_in_bash_where_there_is_one_and_in_sh_where_not(tmp_path):
+    # dash's `read` takes one byte per system call: with a flood's hundreds of processes the loop cost a
+    # tenth of a CPU second per sample, so the loop prefers bash, and still runs where only sh is.
+    assert shell_of_stream(HostProbe(), os.getpid()) == "bash"
+    no_bash = tmp_path / "bin"
+    no_bash.mkdir()
+    for tool in ("sh", "sleep"):
+        (no_bash / tool).symlink_to(subprocess.check_output(["sh", "-c", f"command -v {tool}"], text=True).strip())
+    without_bash = HostProbe(env={"PATH": str(no_bash)})
+    assert shell_of_stream(without_bash, os.getpid()) in ("sh", "dash")
+    sampler = Sampler(without_bash, os.getpid(), time.monotonic(), period=0.05, bound=5).start()
+    try:
+        assert sampler.next(timeout=5).alive  # read in sh, the samples are the same
+    finally:
+        sampler.stop()

@@ -110,3 +110,29 @@ def test_a_slot_is_lent_only_when_no_experiment_waits_for_it(monkeypatch, tmp_pa
     # with nothing left to start and the rest done, was lent the two others.
     assert [got for _, got, _ in lent[:3]] == [0, 0, 0], lent
     assert lent[-1][:2] == ("nproc-exhaustion", 2), lent
+
+
+def test_floods_take_no_more_than_their_share_of_the_slots_and_the_rest_go_on_beside_them(waits, tmp_path):
+    options = runner.Options(reports=tmp_path)
+    floods = ["fd-exhaustion", "nproc-exhaustion", "waitpid-reaper", "missed-signals", "pids-cgroup"]
+    others = ["hello", "zombies", "served-at-once"]
+    owner = session.Session(object(), None, None, 4)
+    owner.floods = 2
+    outcomes = owner.run([session.Experiment(catalog.get(name), options) for name in floods + others])
+    assert len(outcomes) == 8
+    flooding = [[name for _, name in at_once if catalog.get(name).floods] for at_once in waits.seen]
+    assert max(map(len, flooding)) == 2, waits.seen
+    assert max(len(at_once) for at_once in waits.seen) > 2, "the other slots stayed idle beside the floods"
+
+
+def test_a_flood_is_lent_no_slot_beyond_the_floods_share():
+    owner = session.Session(object(), None, None, 4)
+    owner.floods = 2
+    owner.running, owner.flooding = {"a", "b"}, {"a"}
+    assert owner.borrow(floods=True)  # a's trial: the second flood
+    assert not owner.borrow(floods=True)  # a third would pass the share, though a slot is free
+    assert owner.borrow(floods=False)  # b's trial, which does not flood, takes the last slot
+    assert not owner.borrow(floods=False)  # none is left
+    owner.give_back(floods=True)
+    owner.give_back(floods=False)
+    assert owner.lent == 0 and owner.lent_floods == 0
