@@ -29,8 +29,8 @@ from pathlib import Path
 
 from commands import check_junit, check_many, common
 from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, Refused,
-                             add_jobs, add_watch, at_a_time, command, default_reports as lab_reports, image_roles,
-                             preflight, sigterm_as_interrupt, start_watch, timing_lines)
+                             add_jobs, add_watch, at_a_time, chosen_jobs, command, default_reports as lab_reports,
+                             image_roles, preflight, sigterm_as_interrupt, start_watch, timing_lines)
 from lbaws import stages
 from scenarios import diagnosis, report_html
 from scenarios import profile as server_profile
@@ -208,6 +208,7 @@ def main(argv=None) -> int:
 def run(argv) -> int:
     args = build_parser().parse_args(argv)
     out = sys.stdout
+    at_once = chosen_jobs(args)  # a wrong LBAWS_JOBS is said before any file is read or the engine asked
     many = args.command is None and args.image is None and (
         len(args.file) > 1 or bool(args.file) and Path(args.file[0]).is_dir())
     if many:
@@ -221,7 +222,7 @@ def run(argv) -> int:
         start_watch(args.watch_port, args.reports or lab_reports(), None, out)
 
     from scenarios import preflight as engine_facts
-    from scenarios.session import Session, default_jobs
+    from scenarios.session import Session
 
     engine, facts = preflight(out, image_roles(sub.scenario for plan in plans for sub in plan.runnable))
     for plan in plans:
@@ -240,7 +241,7 @@ def run(argv) -> int:
         plans.remove(plan)
         refused.append({"label": plan.name, "file": plan.label, "agrees": False,
                         "refused": f"no experiment of stage {plan.stage.name} can reproduce on this engine"})
-    session = Session(engine, facts, out, args.jobs or default_jobs())
+    session = Session(engine, facts, out, at_once)
     if many:
         print(f"checking {len(plans)} file{'s' if len(plans) != 1 else ''}, experiments "
               f"{at_a_time(session)}; reports in {args.reports}", file=out, flush=True)

@@ -6,6 +6,7 @@ Each command's module holds only what is its own; none of them imports another c
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -116,10 +117,29 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+JOBS = whole_number(1, 64)
+
+
 def add_jobs(parser: Parser, what: str) -> None:
-    parser.add_argument("--jobs", type=whole_number(1, 64), default=None, metavar="N",
-                        help=f"{what} side by side (default: two per core, of which floods one more than the cores; "
-                             "1 runs them one at a time)")
+    parser.add_argument("--jobs", type=JOBS, default=None, metavar="N",
+                        help=f"{what} side by side (default: LBAWS_JOBS, else two per core, of which floods one "
+                             "more than the cores; 1 runs them one at a time)")
+
+
+def chosen_jobs(args) -> int:
+    """--jobs, else LBAWS_JOBS (a CI runner shared with other work, a test suite running several commands
+    at once), else two per core."""
+    from scenarios.session import default_jobs
+
+    if args.jobs:
+        return args.jobs
+    env = os.environ.get("LBAWS_JOBS")
+    if not env:
+        return default_jobs()
+    try:
+        return JOBS(env)
+    except argparse.ArgumentTypeError as wrong:
+        raise Refused(f"LBAWS_JOBS: {wrong}") from None
 
 
 def at_a_time(session) -> str:

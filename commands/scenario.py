@@ -34,8 +34,8 @@ from pathlib import Path
 
 from commands import common
 from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, Refused, add_jobs, add_watch, at_a_time,
-                             command, default_reports, fraction, image_roles, preflight, sigterm_as_interrupt,
-                             start_watch, timing_lines, whole_number)
+                             chosen_jobs, command, default_reports, fraction, image_roles, preflight,
+                             sigterm_as_interrupt, start_watch, timing_lines, whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
 from scenarios.spec import LimitsFrom
@@ -97,11 +97,7 @@ def sleep_scale(args) -> float:
 
 def jobs(args) -> int:
     """Side by side where several run, one at a time with --keep (its containers are left to look at)."""
-    from scenarios.session import default_jobs
-
-    if args.keep:
-        return 1
-    return args.jobs or default_jobs()
+    return 1 if args.keep else chosen_jobs(args)
 
 
 def list_scenarios(out) -> int:
@@ -261,6 +257,7 @@ def run(argv) -> int:
         return list_trials(next(iter(scenarios.values())), out)
     if args.emit:
         return emit(args, scenarios, out)
+    at_once = jobs(args)  # a wrong LBAWS_JOBS is said before the engine is asked anything
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
     from scenarios import report
@@ -274,7 +271,7 @@ def run(argv) -> int:
     several = len(scenarios) * args.repeat > 1
     if args.watch:
         start_watch(args.watch_port, options.reports, None if len(scenarios) > 1 else next(iter(scenarios)), out)
-    session = Session(engine, facts, out, jobs(args) if several else 1)
+    session = Session(engine, facts, out, at_once if several else 1)
     if several:
         print(f"{len(scenarios) * args.repeat} runs, {at_a_time(session)}", file=out, flush=True)
     # Round after round, so a scenario's repeats are spread out and others run beside each.

@@ -177,7 +177,7 @@ SERVED_AFTER_UP = 0.4  # seconds for the server to accept what is up and start w
 
 def run_hold(action: spec.Hold, ctx: TrialContext) -> HoldResult:
     ctx.say(f"{action.clients} connections held silent for {action.seconds:g}s")
-    box, up = {}, threading.Event()
+    box, up, read = {}, threading.Event(), threading.Event()
 
     def heard(line):
         if line.startswith("up "):
@@ -188,7 +188,7 @@ def run_hold(action: spec.Hold, ctx: TrialContext) -> HoldResult:
         try:
             box["done"] = ctx.containers.exec_client(
                 ["python3", "-c", HOLD, ctx.alias, str(action.clients), str(PORT), f"{action.seconds:g}"],
-                timeout=action.seconds + 3 * action.clients + 10, on_err_line=heard)
+                timeout=action.seconds + 3 * action.clients + 10, on_err_line=heard, stop_when=read.is_set)
         finally:
             up.set()
 
@@ -201,6 +201,7 @@ def run_hold(action: spec.Hold, ctx: TrialContext) -> HoldResult:
         time.sleep(min(SERVED_AFTER_UP, action.seconds / 3))
         if ctx.sampler.alive():
             during = ctx.sampler.probe.snapshot(ctx.sampler.server_pid)
+    read.set()  # the tree is read: holding on would only wait
     thread.join()
     rc = box.get("done", (None, "", ""))[0]
     return HoldResult(asked=action.clients, connected=box.get("up", 0), during=during, exit=rc)

@@ -285,9 +285,9 @@ class Netcat:
 
 @dataclass(frozen=True)
 class Hold:
-    """`clients` connections opened together that send nothing for `seconds`, then close: whatever the
-    server runs per connection (a child, a thread) waits in recv() meanwhile, so the process table shows
-    its process model. The tree is read once while they are held."""
+    """`clients` connections opened together that send nothing, then close: whatever the server runs per
+    connection (a child, a thread) waits in recv() meanwhile, so the process table shows its process
+    model. The tree is read once while they are held; they close then, or after `seconds` at most."""
 
     clients: int = 16
     seconds: float = 1.5

@@ -47,6 +47,9 @@ FLOOD_TESTS = {"test_every_fixed_stage_answers_every_request_without_zombie_or_l
 SCENARIO_TESTS = {"test_scenario_reproduces", "test_reproduces_with_the_limits_from_the_entrypoint"}
 # Four workers on two cores: the tests mostly wait, and more would only queue on the engine.
 WORKERS = 4
+# Each `lbaws scenario` and `lbaws check` the suite runs sits beside the workers' other tests (and the flood
+# checks beside each other), so each takes three experiments at a time, not a lone command's two per core.
+os.environ.setdefault("LBAWS_JOBS", "3")
 
 
 def pytest_xdist_auto_num_workers(config):

@@ -5,6 +5,7 @@ files the lab cannot run, refused in one line.
 These experiments do not flood the server, so they run beside the rest of the suite; the checks by
 experiments that do are in test_check.py.
 """
+import os
 import shutil
 import subprocess
 
@@ -125,6 +126,13 @@ def test_a_file_the_lab_cannot_run_gets_one_line_and_exit_2(args, message):
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("lbaws check: ") and message in line
     assert result.stdout == ""
+
+
+def test_a_wrong_lbaws_jobs_gets_one_line_and_exit_2_before_the_file_is_read():
+    result = subprocess.run([LBAWS, "check", str(SERVERS / "webserver3g.py")], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT, env=dict(os.environ, LBAWS_JOBS="many"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == "lbaws check: LBAWS_JOBS: 'many' is not a whole number from 1 to 64"
 
 
 def test_a_file_that_does_not_compile_names_its_line(tmp_path):

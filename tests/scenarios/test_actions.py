@@ -196,3 +196,56 @@ def test_the_real_load_clients_progress_lines_give_rising_tallies_up_to_its_summ
     assert 0 < tallies[-1]["requests"] <= summary["responses"] == 16
     assert all(t["failures"] == 0 for t in tallies)
     assert actions.tallies_so_far("load to http://x:8888/") is None
+
+
+class HostClient:
+    """exec_client's contract, run on this host: stderr lines handed over, SIGTERM once stop_when holds."""
+
+    def exec_client(self, command, timeout, on_err_line=None, stop_when=None):
+        process = subprocess.Popen(["timeout", str(round(timeout)), *command], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+
+        def watch():
+            while process.poll() is None:
+                if stop_when is not None and stop_when():
+                    process.terminate()
+                    return
+                time.sleep(0.1)
+
+        threading.Thread(target=watch, daemon=True).start()
+        for line in process.stderr:
+            on_err_line and on_err_line(line.rstrip("\n"))
+        return process.wait(), process.stdout.read(), ""
+
+
+class Watched:
+    """A sampler whose server lives, and whose snapshot notes when it was taken."""
+
+    server_pid = 1
+
+    def __init__(self):
+        self.probe, self.taken = self, []
+
+    def alive(self):
+        return True
+
+    def snapshot(self, pid):
+        self.taken.append(time.monotonic())
+        return "the tree"
+
+
+def test_a_hold_lets_go_once_the_tree_is_read_not_after_its_longest(monkeypatch):
+    listener = socket.create_server(("127.0.0.1", 0), backlog=16)
+    monkeypatch.setattr(actions, "PORT", listener.getsockname()[1])
+    sampler = Watched()
+    ctx = actions.TrialContext(HostClient(), None, "127.0.0.1", sampler, 1.0, lambda text: None)
+    try:
+        started = time.monotonic()
+        held = actions.run_hold(actions.spec.Hold(clients=4, seconds=30.0), ctx)
+        ended = time.monotonic()
+    finally:
+        listener.close()
+    # All four were up (the backlog holds them) when the tree was read, and the hold ended soon after.
+    assert held.connected == 4 and held.during == "the tree"
+    assert len(sampler.taken) == 1 and sampler.taken[0] - started >= actions.SERVED_AFTER_UP
+    assert ended - sampler.taken[0] < 5, "the hold waited out its 30 s after the tree was read"

@@ -73,6 +73,15 @@ def test_wrong_runs_side_by_side_are_one_line_and_exit_2(run_cli, args, message)
     assert len(lines) == 1 and lines[0].startswith("lbaws scenario: ") and message in lines[0]
 
 
+@pytest.mark.parametrize("value", ["0", "three", "65"])
+def test_a_wrong_lbaws_jobs_is_one_line_and_exit_2_before_the_engine_is_asked(run_cli, value, tmp_path):
+    env = dict(os.environ, LBAWS_JOBS=value, DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock")
+    result = run_cli("hello", "zombies", env=env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"lbaws scenario: LBAWS_JOBS: {value!r} is not a whole number from 1 to 64"]
+
+
 def test_trials_lists_each_trial_with_its_stage_and_what_only_the_lab_can_run(run_cli):
     result = run_cli("sigchld-eintr", "--trials")
     assert result.returncode == 0
