@@ -13,7 +13,7 @@ NAME    ?= $(ARGS)
 SERVICE ?= $(ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-images setup-compose images up down ps clean test test-server fuzz scenario scenarios check load doctor bench watch
+.PHONY: help setup setup-images setup-compose images up down ps clean test test-server fuzz scenario scenarios stress check load doctor bench watch
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -88,6 +88,13 @@ scenario: setup-images ## Run one scenario: make scenario fd-exhaustion [OPTS=--
 
 scenarios: setup-images ## Run every scenario and print the summary table
 	$(LBAWS) scenario --all $(OPTS)
+
+# Two `yes` hogs, bounded in time, keep both cores busy; the trap ends them however the run ends.
+REPEAT ?= 5
+stress: setup-images ## The six floods, 3 at a time, REPEAT times each (default 5), beside two CPU hogs
+	@trap 'kill $$hogs 2>/dev/null' EXIT INT TERM; hogs=""; \
+	for hog in 1 2; do timeout 7200 yes >/dev/null & hogs="$$hogs $$!"; done; \
+	$(LBAWS) scenario --floods --jobs 3 --repeat $(REPEAT) $(OPTS)
 
 load: setup-images ## The fixed stages under load: 10,000 requests, 256 at a time [OPTS="--requests 1000"]
 	$(LBAWS) load $(OPTS)

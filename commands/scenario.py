@@ -5,6 +5,7 @@
     lbaws scenario --all                  # every scenario side by side, a final table, reports/summary.json
     lbaws scenario --all --jobs 1         # one at a time
     lbaws scenario --all --jobs 3 --repeat 5         # each five times: how many runs reproduced, per scenario
+    lbaws scenario --floods --jobs 3 --repeat 60     # the six floods: the stress command (make stress)
     lbaws scenario fd-exhaustion zombies --repeat 3  # the same for some
     lbaws scenario zombies --keep         # leave the containers running to look inside
     lbaws scenario fd-exhaustion --limits entrypoint   # no engine ulimit: the server lowers its own
@@ -55,6 +56,8 @@ def build_parser() -> Parser:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--list", action="store_true", help="list the scenarios and the text each reproduces")
     what.add_argument("--all", action="store_true", help="run every scenario and print a summary table")
+    what.add_argument("--floods", action="store_true",
+                      help="run every scenario that floods a server (the stress command's: make stress)")
     speed = p.add_mutually_exclusive_group()
     speed.add_argument("--fast", action="store_true", help=f"shorten the text's sleeps (--sleep-scale {FAST})")
     speed.add_argument("--sleep-scale", type=fraction, metavar="F", help="multiply the text's sleeps by F (0 < F <= 1)")
@@ -162,9 +165,11 @@ def with_servers(scenario, assignments: list):
 def chosen(args) -> dict:
     """{name: scenario} as the arguments ask for; Refused when they cannot be."""
     known = catalog.names()
-    if args.all and args.names:
-        raise Refused("give NAMEs or --all, not both")
-    if not args.all:
+    if (args.all or args.floods) and args.names:
+        raise Refused(f"give NAMEs or {'--all' if args.all else '--floods'}, not both")
+    if args.floods:
+        args.names = [name for name, scenario in catalog.all_scenarios().items() if scenario.floods]
+    elif not args.all:
         if not args.names:
             raise Refused(f"which one? valid names: {', '.join(known)}")
         unknown = [name for name in args.names if name not in known]

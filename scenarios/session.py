@@ -90,6 +90,11 @@ def last_seconds(folder: Path) -> float:
         return 0.0
 
 
+def containers(scenario) -> int:
+    """How many server containers the scenario starts, one after another or lent side by side."""
+    return sum(trial.repeat * (1 if trial.neighbour is None else 2) for trial in scenario.trials)
+
+
 class Session:
     """Runs experiments, `jobs` at a time, and owns their reports; `wall_s` is the whole's time."""
 
@@ -119,8 +124,10 @@ class Session:
         began = time.monotonic()
         pending = list(experiments)
         if self.jobs > 1:
-            # Longest first, by each one's last run, so the last to start is a short one.
-            pending.sort(key=lambda experiment: last_seconds(experiment.folder), reverse=True)
+            # Longest first, by each one's last run, so the last to start is a short one; with no last run
+            # (a fresh reports folder), the one with the most containers to start first.
+            pending.sort(key=lambda experiment: (last_seconds(experiment.folder), containers(experiment.scenario)),
+                         reverse=True)
         try:
             if self.jobs == 1:
                 return self.one_by_one(pending, done)

@@ -16,8 +16,6 @@ PYTHON = {
     "pool": ("learners/prefork_pool_webserver3g.py", *ONE),
     "sig-ign": ("learners/sig_ign_webserver3g.py", *ONE),
     "double-fork": ("learners/double_fork_webserver3g.py", *ONE),
-    "text-3g": ("webserver3g.py", *ONE),
-    "text-3d": ("webserver3d.py", *ONE),
 }
 
 

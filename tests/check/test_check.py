@@ -15,6 +15,7 @@ import pytest
 
 from checking import out, row
 from scenarios.catalog.lessons import KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME, REAPS_ONE
+from scenarios.profile import PER_CONNECTION
 
 # One pool with test_check_any_language.py's checks (flood_checks.py), on one xdist worker.
 pytestmark = [pytest.mark.flood, pytest.mark.xdist_group("flood-checks")]
@@ -48,6 +49,18 @@ def test_a_3d_like_file_behaves_as_the_texts_3d(checked):
     assert set(check.verdicts()) == {"starts", "client-hang", "fd-exhaustion", "zombies", "nproc-exhaustion",
                                      "pids-cgroup"}
     assert "Too many open files" in check.observed("fd-exhaustion")
+
+
+@pytest.mark.container
+def test_the_texts_3g_and_3d_profiles(checked):
+    good, leaky = checked["good-3g"], checked["3d"]
+    assert good.process.returncode == 0, out(good)
+    assert leaky.process.returncode == 0, out(leaky)
+    assert good.summary["profile"]["model"] == leaky.summary["profile"]["model"] == PER_CONNECTION
+    assert good.summary["profile"]["reaping"].startswith("reaps in its SIGCHLD handler, and every child: 0 zombies after")
+    assert leaky.summary["profile"]["reaping"].startswith("never reaps: ")
+    assert good.summary["profile"]["answers"] == ("HTTP/1.1 200 OK; no length: the body ends at close; closes after "
+                                                  "the response")
 
 
 @pytest.mark.container

@@ -131,17 +131,6 @@ def test_a_double_fork_under_pid_1_leaves_its_grandchildren_as_zombies(checked):
 
 
 @pytest.mark.container
-def test_the_texts_3g_and_3d_profiles(checked):
-    good, leaky = checked["text-3g"], checked["text-3d"]
-    assert good.process.returncode == 0, out(good)
-    assert leaky.process.returncode == 0, out(leaky)
-    assert profile(good)["model"] == profile(leaky)["model"] == PER_CONNECTION
-    assert profile(good)["reaping"].startswith("reaps in its SIGCHLD handler, and every child: 0 zombies after")
-    assert profile(leaky)["reaping"].startswith("never reaps: ")
-    assert profile(good)["answers"] == "HTTP/1.1 200 OK; no length: the body ends at close; closes after the response"
-
-
-@pytest.mark.container
 def test_a_fixed_pool_of_pre_forked_workers_is_named_a_fixed_pool(checked):
     check = checked["pool"]
     assert check.process.returncode == 0, out(check)

@@ -60,8 +60,17 @@ def test_rounds_on_a_scenario_that_is_not_racy_is_refused_in_one_line(run_cli):
         "lbaws scenario: --rounds applies only to a racy scenario (missed-signals); zombies is not one"]
 
 
+def test_floods_chooses_the_six_scenarios_the_stress_command_runs():
+    from commands.scenario import build_parser, chosen
+
+    assert list(chosen(build_parser().parse_args(["--floods"]))) == [
+        "fd-exhaustion", "nproc-exhaustion", "missed-signals", "waitpid-reaper", "pids-cgroup", "nproc-shared-uid"]
+
+
 @pytest.mark.parametrize("args,message", [
     (("--all", "hello"), "give NAMEs or --all, not both"),
+    (("--floods", "hello"), "give NAMEs or --floods, not both"),
+    (("--floods", "--all"), "argument --all: not allowed with argument --floods"),
     (("hello", "nope", "--repeat", "2"), "unknown scenario 'nope'"),
     (("--all", "--jobs", "0"), "argument --jobs: '0' is not a whole number from 1 to 64"),
     (("hello", "--repeat", "0"), "argument --repeat: '0' is not a whole number from 1 to 1000"),
