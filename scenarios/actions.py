@@ -263,15 +263,15 @@ def run_load(action: spec.Load, ctx: TrialContext) -> LoadResult:
     command = load_command(action, ctx.url(action.path), ctx.scale)
     ctx.say(" ".join(command))
     started = time.monotonic()
-    on_line = None
-    if ctx.on_tally is not None:
-        def on_line(line):
-            tallies = tallies_so_far(line)
-            if tallies is not None:
-                ctx.on_tally(action.key, tallies)
+
+    def on_line(line):
+        tallies = tallies_so_far(line)
+        if tallies is not None:
+            ctx.on_tally(action.key, tallies)
     gone = ServerGone(ctx)
     rc, out, err = ctx.containers.exec_client(command, timeout=spec.seconds(action.deadline, ctx.scale) + 15,
-                                              on_err_line=on_line, stop_when=gone)
+                                              on_err_line=on_line if ctx.on_tally is not None else None,
+                                              stop_when=gone)
     return LoadResult(command=" ".join(command), exit=rc, summary=parse_summary(out),
                       wall_s=round(time.monotonic() - started, 3), stderr_tail=err.strip()[-2000:],
                       pattern=action.pattern.value, stopped_s=gone.stopped_s)

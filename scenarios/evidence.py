@@ -5,7 +5,7 @@ and so tests can state recorded observations as an Evidence directly.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from scenarios.results import CurlsResult, LoadResult, MissingResult

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from scenarios.catalog.lessons import NEVER_WAITS, REAPS_ONE
-from scenarios.results import HoldResult, MissingResult, NetcatResult, SettleResult, SnapshotResult
+from scenarios.results import HoldResult, MissingResult, SettleResult, SnapshotResult
 from scenarios.spec import Hold, Netcat, Settle, Snapshot, Until
 
 HELD = 16

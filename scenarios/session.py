@@ -23,7 +23,7 @@ import docker.errors
 
 from lab import runs
 from lab.interrupts import uninterrupted
-from scenarios import preflight, report, runner
+from scenarios import preflight, report, runner, spec
 from scenarios.progress import Progress
 from scenarios.runner import Options, RunResult
 from scenarios.verdict import SCENARIO_WORDS, Verdict, Words
@@ -90,9 +90,24 @@ def last_seconds(folder: Path) -> float:
         return 0.0
 
 
+def longest_first(experiments: list) -> list:
+    """By each one's last run, so the last to start is a short one; with no last run (a fresh reports
+    folder), the one with the most containers to start first, then the one whose actions wait longest."""
+    return sorted(experiments, reverse=True, key=lambda experiment: (
+        last_seconds(experiment.folder), containers(experiment.scenario),
+        waits(experiment.scenario, experiment.options.scale)))
+
+
 def containers(scenario) -> int:
     """How many server containers the scenario starts, one after another or lent side by side."""
     return sum(trial.repeat * (1 if trial.neighbour is None else 2) for trial in scenario.trials)
+
+
+def waits(scenario, scale: float) -> float:
+    """The seconds its trials' actions say they take whatever the server does: pauses, steady loads, holds."""
+    return sum(trial.repeat * sum(spec.seconds(action.seconds, scale) for action in trial.actions
+                                  if isinstance(action, (spec.Pause, spec.SteadyLoad, spec.Hold)))
+               for trial in scenario.trials)
 
 
 class Session:
@@ -124,10 +139,7 @@ class Session:
         began = time.monotonic()
         pending = list(experiments)
         if self.jobs > 1:
-            # Longest first, by each one's last run, so the last to start is a short one; with no last run
-            # (a fresh reports folder), the one with the most containers to start first.
-            pending.sort(key=lambda experiment: (last_seconds(experiment.folder), containers(experiment.scenario)),
-                         reverse=True)
+            pending = longest_first(pending)
         try:
             if self.jobs == 1:
                 return self.one_by_one(pending, done)

@@ -52,7 +52,7 @@ def judge(obs) -> Judgment:
         told.append(f"against {name} curl got {said(curl)} (exit {curl.exit})")
         if curl.exit == CURL_TIMED_OUT:
             lessons.append(NEVER_CLOSES.key)
-            told.append(f"curl then waited until its own --max-time: the connection was never closed")
+            told.append("curl then waited until its own --max-time: the connection was never closed")
     if netcat is None:
         told.append("the line 'garbage' sent with netcat left no result")
     elif curl is not None and curl.body:

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from checking import LBAWS, ROOT, SERVERS, out, prepared, row, run_all
+from checking import LBAWS, ROOT, SERVERS, out, prepared, run_all
 from scenarios.profile import FORKING, ONE_PROCESS, PER_CONNECTION
 
 # name -> the `lbaws check` arguments after the file; each its stage's quickest lesson (3f's own:

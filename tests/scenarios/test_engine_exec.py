@@ -37,3 +37,4 @@ def test_the_user_is_the_one_named_and_testinfra_modules_read_through_it(client_
 def test_a_container_that_is_gone_is_a_failed_command_not_an_exception():
     result = host("root@lbaws-no-such-container").run("true")
     assert result.rc == 1 and "No such container" in result.stderr
+

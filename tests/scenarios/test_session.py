@@ -138,16 +138,14 @@ def test_a_flood_is_lent_no_slot_beyond_the_floods_share():
     assert owner.lent == 0 and owner.lent_floods == 0
 
 
-def test_longest_first_by_the_last_run_and_with_none_by_the_containers_to_start(waits, tmp_path):
+def test_longest_first_by_the_last_run_and_with_none_by_the_containers_then_the_waits(tmp_path):
     options = runner.Options(reports=tmp_path)
-    names = ["hello", "zombies", "missed-signals", "pid1-signals", "fd-exhaustion"]
-    owner = session.Session(object(), None, None, 2)
-    owner.run([session.Experiment(catalog.get(name), options) for name in names])
-    started = [at_once[-1][1] for at_once in waits.seen if at_once]
-    # No report yet: missed-signals' 5 rounds, pid1-signals' 4 trials, fd-exhaustion's 2, then the ones.
-    assert started[:3] == ["missed-signals", "pid1-signals", "fd-exhaustion"], started
+    names = ["hello", "zombies", "missed-signals", "prefork-respawn", "pid1-signals", "fd-exhaustion"]
+    experiments = [session.Experiment(catalog.get(name), options) for name in names]
+    # No report yet: missed-signals' 5 rounds, pid1-signals' 4 trials, fd-exhaustion's 2; of the ones,
+    # prefork-respawn's 12 s steady load and pause first, zombies' 1 s settle next, hello last.
+    assert [each.scenario.name for each in session.longest_first(experiments)] == [
+        "missed-signals", "pid1-signals", "fd-exhaustion", "prefork-respawn", "zombies", "hello"]
     (tmp_path / "zombies").mkdir()
     (tmp_path / "zombies" / "report.json").write_text('{"duration_s": 99}')
-    Waits.seen = []
-    owner.run([session.Experiment(catalog.get(name), options) for name in names])
-    assert [at_once[-1][1] for at_once in waits.seen][0] == "zombies"  # its last run took longest
+    assert session.longest_first(experiments)[0].scenario.name == "zombies"  # its last run took longest
