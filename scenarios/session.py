@@ -2,7 +2,7 @@
 report and its verdict line, run side by side up to `jobs` at a time. A slot no waiting experiment needs
 is lent to a running one for another of its trials (`borrow`), so a long experiment's trials spread out
 at the end of a session instead of running one after another beside idle slots. Experiments that flood
-a server take at most `floods_at_once` of the slots, their lent trials counted.
+a server take at most `floods_at_once` of the slots, and are lent none.
 
 Two experiments never share a report folder at once (a repeat of one waits for the last to end). The
 reports are written here, one at a time (matplotlib's pyplot is not thread-safe). Ctrl-C or SIGTERM
@@ -124,7 +124,6 @@ class Session:
         self.running: set = set()  # the report folders of the experiments running
         self.flooding: set = set()  # those of them that flood (spec.Scenario.floods)
         self.lent = 0  # slots lent to running experiments for trials side by side
-        self.lent_floods = 0  # of those, slots lent to a flood's trials
         self.waiting = 0  # experiments that could start now: each comes before a lent slot
         self.lending = threading.Lock()
         self.wall_s = 0.0
@@ -205,9 +204,9 @@ class Session:
             return len(self.running) + self.lent < self.jobs
 
     def may_start(self, experiment: Experiment) -> bool:
-        """False for a flood while `floods` of them (or their lent trials) run: it waits, the rest go on."""
+        """False for a flood while `floods` of them run: it waits, the rest go on."""
         with self.lending:
-            return not experiment.scenario.floods or len(self.flooding) + self.lent_floods < self.floods
+            return not experiment.scenario.floods or len(self.flooding) < self.floods
 
     def note_waiting(self, pending: list) -> None:
         waiting = [experiment for experiment in pending if experiment.folder not in self.running]
@@ -215,22 +214,17 @@ class Session:
         with self.lending:
             self.waiting = startable
 
-    def borrow(self, floods: bool = False) -> bool:
-        """A slot for one more trial of a running experiment (a flood's, with `floods`), when no experiment
-        waits for it."""
+    def borrow(self) -> bool:
+        """A slot for one more trial of a running experiment, when no experiment waits for it."""
         with self.lending:
             if self.stop.is_set() or len(self.running) + self.lent + self.waiting >= self.jobs:
                 return False
-            if floods and len(self.flooding) + self.lent_floods >= self.floods:
-                return False
             self.lent += 1
-            self.lent_floods += floods
             return True
 
-    def give_back(self, floods: bool = False) -> None:
+    def give_back(self) -> None:
         with self.lending:
             self.lent -= 1
-            self.lent_floods -= floods
 
     def work(self, experiment: Experiment, ended: queue.Queue) -> None:
         try:

@@ -13,20 +13,20 @@ class Slots:
     def __init__(self, free):
         self.free, self.lock = free, threading.Lock()
 
-    def borrow(self, floods=False):
+    def borrow(self):
         with self.lock:
             if self.free == 0:
                 return False
             self.free -= 1
             return True
 
-    def give_back(self, floods=False):
+    def give_back(self):
         with self.lock:
             self.free += 1
 
 
-def planned_runner(slots, fail_at=None, seconds=0.1, count=5):
-    scenario = catalog.get("missed-signals")
+def planned_runner(slots, fail_at=None, seconds=0.1, count=5, name="pid1-signals"):
+    scenario = catalog.get(name)
     run = runner.ScenarioRunner(scenario, runner.Options(), Progress(None), engine=object(), slots=slots)
     at_once, lock = {"now": 0, "most": 0}, threading.Lock()
 
@@ -50,7 +50,7 @@ def planned_runner(slots, fail_at=None, seconds=0.1, count=5):
 def test_trials_run_beside_each_other_as_far_as_slots_are_lent_and_come_back_in_order(free, most):
     slots = Slots(free)
     run, planned, at_once = planned_runner(slots)
-    assert run.run_trials(planned) == [("3f", index) for index in range(5)]
+    assert run.run_trials(planned) == [("no-handler", index) for index in range(5)]
     assert at_once["most"] == most and slots.free == free
 
 
@@ -72,5 +72,13 @@ def test_a_slot_that_comes_free_while_a_trial_runs_is_lent_before_that_trial_end
     run, planned, at_once = planned_runner(slots, seconds=1.0, count=2)
     # Free 0.1 s into the first of two trials: the second must not wait a second for the first to end.
     threading.Timer(0.1, slots.give_back).start()
-    assert run.run_trials(planned) == [("3f", 0), ("3f", 1)]
+    assert run.run_trials(planned) == [("no-handler", 0), ("no-handler", 1)]
     assert at_once["most"] == 2 and slots.free == 1
+
+
+def test_a_floods_trials_are_never_lent_a_slot():
+    # They share the run's one client container, sized for one load at a time.
+    slots = Slots(3)
+    run, planned, at_once = planned_runner(slots, name="missed-signals")
+    assert run.run_trials(planned) == [("3f", index) for index in range(5)]
+    assert at_once["most"] == 1 and slots.free == 3

@@ -125,19 +125,6 @@ def test_floods_take_no_more_than_their_share_of_the_slots_and_the_rest_go_on_be
     assert max(len(at_once) for at_once in waits.seen) > 2, "the other slots stayed idle beside the floods"
 
 
-def test_a_flood_is_lent_no_slot_beyond_the_floods_share():
-    owner = session.Session(object(), None, None, 4)
-    owner.floods = 2
-    owner.running, owner.flooding = {"a", "b"}, {"a"}
-    assert owner.borrow(floods=True)  # a's trial: the second flood
-    assert not owner.borrow(floods=True)  # a third would pass the share, though a slot is free
-    assert owner.borrow(floods=False)  # b's trial, which does not flood, takes the last slot
-    assert not owner.borrow(floods=False)  # none is left
-    owner.give_back(floods=True)
-    owner.give_back(floods=False)
-    assert owner.lent == 0 and owner.lent_floods == 0
-
-
 def test_longest_first_by_the_last_run_and_with_none_by_the_containers_then_the_waits(tmp_path):
     options = runner.Options(reports=tmp_path)
     names = ["hello", "zombies", "missed-signals", "prefork-respawn", "pid1-signals", "fd-exhaustion"]
