@@ -54,18 +54,23 @@ def test_children_that_never_exit_differ_from_3g_with_the_processes_counted(chec
 def test_accept_not_retried_on_eintr_is_told_3fs_lesson_from_its_last_words(checked):
     check = checked["c-eintr"]
     assert check.process.returncode == 1, out(check)
-    assert check.verdicts() == {"starts": "DIFFERS", "client-hang": "DIFFERS"}
+    # The profile's 16 children end while the parent waits in accept(): it dies there every time. Under
+    # client-hang's one curl it dies only if the child ends while the parent is back in accept(), a race
+    # a busy machine can lose (the parent not yet scheduled): then client-hang behaves.
+    verdicts = check.verdicts()
+    assert verdicts["starts"] == "DIFFERS" and set(verdicts) == {"starts", "client-hang"}
+    died_in = [scenario for scenario in ("starts", "client-hang") if verdicts[scenario] == "DIFFERS"]
     measured = profile(check)
     assert measured["died"] and measured["exit_code"] == 1
     assert measured["last_words"] == "accept: Interrupted system call"
-    for scenario in ("starts", "client-hang"):
+    for scenario in died_in:
         assert diagnosis(check, scenario)["rules"][0] == "accept-eintr"
         (fix, *_) = row(check, scenario)["fix"]
         assert fix.startswith("3f's accept() dies of EINTR when SIGCHLD's handler runs; the text's 3f and 3g retry")
     assert "the server exited under the experiment's load" not in check.process.stdout
     # The experiment's own report.md and report.html say what the terminal said, and the file's summary
     # opens with the profile.
-    folder = Path(row(check, "client-hang")["report"]).parent
+    folder = Path(row(check, died_in[-1])["report"]).parent
     markdown = (folder / "report.md").read_text()
     assert "**Diagnosis.** your server died of EINTR: its last words were 'accept: Interrupted system call'" in markdown
     assert f"**The fix.** {fix}" in markdown
