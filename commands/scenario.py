@@ -167,18 +167,21 @@ def chosen(args) -> dict:
     known = catalog.names()
     if (args.all or args.floods) and args.names:
         raise Refused(f"give NAMEs or {'--all' if args.all else '--floods'}, not both")
-    if args.floods:
-        args.names = [name for name, scenario in catalog.all_scenarios().items() if scenario.floods]
-    elif not args.all:
+    if args.all:
+        names = known
+    elif args.floods:
+        names = [name for name, scenario in catalog.all_scenarios().items() if scenario.floods]
+    else:
         if not args.names:
             raise Refused(f"which one? valid names: {', '.join(known)}")
         unknown = [name for name in args.names if name not in known]
         if unknown:
             raise Refused(f"unknown scenario {unknown[0]!r}; valid names: {', '.join(known)}")
-    one = None if args.all or len(args.names) != 1 else args.names[0]
+        names = list(dict.fromkeys(args.names))
+    one = args.names[0] if len(args.names) == 1 else None  # NAMEs only: --all and --floods take none
     if (args.trials or args.server) and one is None:
         raise Refused("--trials and --server go with one NAME, not --all")
-    scenarios = {name: catalog.get(name) for name in (known if args.all else dict.fromkeys(args.names))}
+    scenarios = {name: catalog.get(name) for name in names}
     if args.trials:
         return scenarios
     if args.server:
