@@ -23,6 +23,7 @@ class TrialRecord:
     limits: dict
     uid: int | None = None
     container: str = ""
+    confinement: dict = field(default_factory=dict)  # what the engine says it runs under (lab.lockdown)
     sleep: float | None = None
     python2_signals: bool = False
     server_file: str = ""  # a reader's own server file ran in this trial, not the lab's stage

@@ -41,6 +41,8 @@ def as_json(result: RunResult, words: Words = SCENARIO_WORDS, told: list | None 
         # What each trial's locked-down server container got back, and why (lab.lockdown: none by default).
         "capabilities": {t.key: [{"capability": g.capability, "why": g.why} for g in t.server.grants]
                          for t in scenario.trials},
+        # What the engine says the client runs under; each trial's server says its own in its observations.
+        "client_confinement": result.client,
         "timings": {key: [{"ready_s": r.ready_s, "duration_s": r.duration_s} for r in runs]
                     for key, runs in result.observations.trials.items()},
         "verdict": {

@@ -8,7 +8,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab import inventory, runs
+from lab import inventory, lockdown, runs
 from lab.interrupts import uninterrupted
 from scenarios import actions, past_runs, phrases, spec
 from scenarios.cgroups import PidsWatch
@@ -94,6 +94,7 @@ class RunResult:
     duration_s: float
     options: Options
     error: str = ""
+    client: dict = field(default_factory=dict)  # the client container's confinement (lab.lockdown)
 
 
 class Stopped(Exception):
@@ -131,7 +132,7 @@ class ScenarioRunner:
     def run(self) -> RunResult:
         started_wall, started = time.time(), time.monotonic()
         observations = Observations(planned=tuple(trial.key for trial in self.scenario.trials))
-        error = ""
+        error, client_confinement = "", {}
         self.samples = self.open_samples(started_wall)
         self.progress.prefix = f"[{self.scenario.name}] "
         runs.remove_orphans(self.engine, self.progress.say)
@@ -140,7 +141,8 @@ class ScenarioRunner:
                           f"sleep scale {self.options.scale:g}")
         try:
             self.containers.start_network()
-            self.containers.start_client()
+            client = self.containers.start_client()
+            client_confinement = lockdown.confinement(client.attrs)
             planned = [(trial, index, self.repeats(trial)) for trial in self.scenario.trials
                        for index in range(self.repeats(trial))]
             for record in self.run_trials(planned):
@@ -158,7 +160,7 @@ class ScenarioRunner:
             self.samples.close()
         verdict, error = self.conclude_run(observations, error)
         return RunResult(self.scenario, self.run_id, verdict, observations, started_wall,
-                         round(time.monotonic() - started, 2), self.options, error)
+                         round(time.monotonic() - started, 2), self.options, error, client_confinement)
 
     def run_trials(self, planned: list) -> list:
         """Every planned trial's record, in the planned order. One runs at a time, and more beside it while
@@ -328,6 +330,7 @@ class ScenarioRunner:
         self.check_stop()
         server = self.containers.start_server(server_spec, alias, uid, sleep)
         record.container = server.name
+        record.confinement = lockdown.confinement(server.attrs)
         probe = Probe(server.name, record.uid, kernel_count=fd_count is spec.FdCount.KERNEL)
         running = Running(server, record, alias, label, t0, probe)
         if watch is spec.Watch.PIDS:

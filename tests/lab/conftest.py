@@ -69,15 +69,52 @@ def running(request, project, *services):
         project.down()
 
 
-@pytest.fixture(scope="session")
+class SharedLab:
+    """The session's one project of every service, up while its tests run and down after the last of them.
+
+    A session fixture would stay up to the worker's end, its four healthchecks an exec every half second
+    beside the rest of the suite; the tests that use it run together (tests/conftest.py's compose-lab
+    group), so it comes down once the next test does not use it, and up again if a later one does.
+    """
+
+    def __init__(self):
+        self.stack = None
+        self.project = None
+
+    def get(self, request):
+        if self.project is None:
+            ports = dict(zip(TEXTS, free_ports(len(TEXTS))))
+            env = project_env(LBAWS_STAGE=STAGE, LBAWS_NOFILE=NOFILE, LBAWS_NPROC=NPROC, **port_env(ports))
+            project = ComposeProject(f"lbaws-test-{secrets.token_hex(4)}", env)
+            project.ports = ports
+            self.stack = contextlib.ExitStack()
+            self.project = self.stack.enter_context(running(request, project))
+        return self.project
+
+    def close(self):
+        stack, self.stack, self.project = self.stack, None, None
+        if stack is not None:
+            stack.close()
+
+
+SHARED_LAB = SharedLab()
+
+
+@pytest.fixture
 def lab(request, lab_images):
-    """Every service of compose.yaml, stage 3h, nofile/nproc set to the tests' values."""
-    ports = dict(zip(TEXTS, free_ports(len(TEXTS))))
-    env = project_env(LBAWS_STAGE=STAGE, LBAWS_NOFILE=NOFILE, LBAWS_NPROC=NPROC, **port_env(ports))
-    project = ComposeProject(f"lbaws-test-{secrets.token_hex(4)}", env)
-    project.ports = ports
-    with running(request, project):
-        yield project
+    """Every service of compose.yaml, stage 3h, nofile/nproc set to the tests' values: one project for the
+    tests that use it side by side in the session (SharedLab)."""
+    return SHARED_LAB.get(request)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    if "lab" in getattr(item, "fixturenames", ()) and "lab" not in getattr(nextitem, "fixturenames", ()):
+        SHARED_LAB.close()
+
+
+def pytest_sessionfinish(session):
+    SHARED_LAB.close()
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
-"""Every scenario's containers, started by the runner's own code, are locked down: `docker inspect` of
-each running server and client, item by item, with exactly the capabilities its catalog data grants;
-and the probes still read what the judges need without any capability."""
+"""The runner's own containers, locked down (`docker inspect` of each running server and client, item by item,
+with exactly the capabilities its data grants), and the probes still reading what the judges need without any
+capability: one trial of each kind the probes read (every scenario's containers are held to the lockdown by its
+own run, in test_scenarios.py)."""
 import time
 from pathlib import Path
 
 import pytest
 
 from lab import images, inventory, lockdown
+from lockdown_checks import check_confined
 from scenarios import catalog, spec
 from lab.runs import new_run_id
 from scenarios.containers import PORT, RunContainers, connect, server_uid
@@ -44,19 +46,8 @@ def run(engine):
 
 
 def check_locked_down(attrs, user, cap_add=(), root=False):
-    config, host = attrs["Config"], attrs["HostConfig"]
     assert attrs["State"]["Running"]
-    # Root only where the data says so on purpose (pids-cgroup's root trial), and then with no capability.
-    assert config["User"] == ("0" if root else str(user)) and (root or str(user) not in ("0", "root", ""))
-    assert host["CapDrop"] == list(lockdown.CAP_DROP)
-    # The engine names them CAP_KILL where the data says KILL.
-    assert sorted(cap.removeprefix("CAP_") for cap in host["CapAdd"] or []) == sorted(cap_add)
-    assert host["SecurityOpt"] == list(lockdown.SECURITY_OPT)
-    assert host["ReadonlyRootfs"] is True
-    assert host["Tmpfs"] == lockdown.TMPFS
-    assert host["PidsLimit"] > 0 and host["Memory"] > 0
-    assert not host["Privileged"] and not host["PortBindings"]  # nothing published: the run's own network
-    assert all(not mount["RW"] for mount in attrs["Mounts"])
+    check_confined(lockdown.confinement(attrs), user, cap_add, root)
 
 
 def wait_listening(server, probe):
@@ -79,36 +70,59 @@ def start_trial(containers, server_spec, alias, kernel_count=False):
     return server, uid, probe, pid
 
 
-@pytest.mark.parametrize("name", catalog.names())
-def test_every_container_of_the_scenario_is_locked_down_with_its_granted_capabilities(run, engine, name):
-    scenario = catalog.get(name)
+def probe_kinds() -> dict:
+    """One trial of the catalog for each way its probes read a server: as the server's UID or by the
+    kernel's count, as root or not, with a capability granted or none, beside a neighbour or alone.
+    Every container of every scenario is held to the lockdown by its own run (test_scenarios.py reads
+    each one's confinement from its report); here the probes are shown to need no capability."""
+    kinds = {}
+    for name, scenario in catalog.all_scenarios().items():
+        for trial in scenario.trials:
+            kind = (trial.fd_count is spec.FdCount.KERNEL, trial.server.root, bool(trial.server.cap_add),
+                    trial.neighbour is not None)
+            kinds.setdefault(kind, (name, trial.key))
+    return kinds
+
+
+PROBE_KINDS = probe_kinds()
+
+
+@pytest.mark.parametrize("name,key", PROBE_KINDS.values(), ids=[f"{n}-{k}" for n, k in PROBE_KINDS.values()])
+def test_the_probes_read_a_locked_down_server_without_any_capability(run, engine, name, key):
+    (trial,) = [trial for trial in catalog.get(name).trials if trial.key == key]
     containers = run(name)
     check_locked_down(containers.engine.api.inspect_container(containers.client.id), inventory.CLIENT_UID)
-    for trial in scenario.trials:
-        if trial.neighbour is not None:
-            neighbour = trial.neighbour.server
-            server, uid, _, _ = start_trial(containers, neighbour, f"server-{trial.key}-{trial.neighbour.role}")
-            check_locked_down(engine.api.inspect_container(server.id), uid, neighbour.cap_add, neighbour.root)
-            server.remove(force=True)
-        # Root's own server (pids-cgroup) is sampled by the kernel's count too: root may read its own.
-        kernel = trial.fd_count is spec.FdCount.KERNEL or trial.server.root
-        server, uid, probe, pid = start_trial(containers, trial.server, f"server-{trial.key}", kernel)
-        check_locked_down(engine.api.inspect_container(server.id), uid, trial.server.cap_add, trial.server.root)
-        # The probes as the runner takes them, without a capability: the samples as the server's UID
-        # (or by the kernel's count as root), the fd listing as the server's UID. The server waits in
-        # accept(), which holds one reserved descriptor that only the kernel's count includes.
-        sample = probe.sample(pid, time.monotonic())
-        snapshot = probe.snapshot(pid)
-        assert sample.alive and sample.fds == snapshot.fd_count + kernel, (sample, snapshot.fd_listing)
-        # The sampler's stream reads the same without a capability, and its loop ends when asked.
-        sampler = Sampler(probe, pid, time.monotonic()).start()
-        streamed = sampler.next(timeout=10)
-        sampler.stop(end_stream=True)
-        assert streamed.alive and streamed.fds == sample.fds and streamed.procs == sample.procs, (streamed, sample)
-        assert sampler.stream_pid is not None and sampler.stream_pid not in {p.pid for p in probe.processes()}
-        assert "socket:" in snapshot.fd_listing
-        assert snapshot.limits["Max processes"][0] == str(trial.server.limits.nproc)
+    if trial.neighbour is not None:
+        neighbour = trial.neighbour.server
+        server, uid, _, _ = start_trial(containers, neighbour, f"server-{trial.key}-{trial.neighbour.role}")
+        check_locked_down(engine.api.inspect_container(server.id), uid, neighbour.cap_add, neighbour.root)
         server.remove(force=True)
+    # Root's own server (pids-cgroup) is sampled by the kernel's count too: root may read its own.
+    kernel = trial.fd_count is spec.FdCount.KERNEL or trial.server.root
+    server, uid, probe, pid = start_trial(containers, trial.server, f"server-{trial.key}", kernel)
+    check_locked_down(engine.api.inspect_container(server.id), uid, trial.server.cap_add, trial.server.root)
+    # The probes as the runner takes them, without a capability: the samples as the server's UID
+    # (or by the kernel's count as root), the fd listing as the server's UID. The server waits in
+    # accept(), which holds one reserved descriptor that only the kernel's count includes.
+    sample = probe.sample(pid, time.monotonic())
+    snapshot = probe.snapshot(pid)
+    assert sample.alive and sample.fds == snapshot.fd_count + kernel, (sample, snapshot.fd_listing)
+    # The sampler's stream reads the same without a capability, and its loop ends when asked.
+    sampler = Sampler(probe, pid, time.monotonic()).start()
+    streamed = sampler.next(timeout=10)
+    sampler.stop(end_stream=True)
+    assert streamed.alive and streamed.fds == sample.fds and streamed.procs == sample.procs, (streamed, sample)
+    assert sampler.stream_pid is not None and sampler.stream_pid not in {p.pid for p in probe.processes()}
+    assert "socket:" in snapshot.fd_listing
+    assert snapshot.limits["Max processes"][0] == str(trial.server.limits.nproc)
+    server.remove(force=True)
+
+
+def test_the_probe_kinds_cover_root_the_kernels_count_a_grant_and_a_neighbour():
+    kinds = list(PROBE_KINDS)
+    assert any(kernel for kernel, _, _, _ in kinds) and any(root for _, root, _, _ in kinds)
+    assert any(neighbour for _, _, _, neighbour in kinds) and (False, False, False, False) in kinds
+    assert len(kinds) < sum(len(scenario.trials) for scenario in catalog.all_scenarios().values())
 
 
 def test_a_readers_file_comes_in_read_only_and_a_grant_is_the_only_capability_added(run, engine):

@@ -13,6 +13,7 @@ import time
 
 import docker
 import pytest
+from lockdown_checks import check_run_confined
 
 from lab.inventory import RUN_LABEL, label_filter
 from scenarios import catalog
@@ -203,6 +204,8 @@ def test_scenario_reproduces(run_cli, tmp_path, name):
             assert bool(record["neighbour"]) == (name == "nproc-shared-uid")
             if name == "nproc-shared-uid":
                 assert record["neighbour"]["baseline"]["limits"]["Max processes"] == in_force["Max processes"]
+    # Every container of the run locked down, with exactly the capabilities the catalog grants.
+    check_run_confined(report, catalog.get(name))
     assert (tmp_path / name / "timeline.png").stat().st_size > 10_000
     assert (tmp_path / name / "report.md").read_text().startswith(f"# {name}: REPRODUCED")
     # The page that opens anywhere, named on the console.
