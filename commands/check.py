@@ -22,17 +22,16 @@ about the file, 130 interrupted.
 """
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from pathlib import Path
 
-from commands import check_junit, check_many, common
+from commands import check_many, common
 from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Parser, Refused,
                              add_jobs, add_watch, at_a_time, chosen_jobs, command, default_reports as lab_reports,
                              image_roles, preflight, sigterm_as_interrupt, start_watch, timing_lines)
 from lbaws import stages
-from scenarios import diagnosis, report_html
+from scenarios import check_junit, check_summary, diagnosis, report_html
 from scenarios import profile as server_profile
 from scenarios.check_plan import FilePlan, describe, leave_out, own_sleeps, plan_file
 from scenarios.substitute import CheckError, own_server, read_server_file, stage_for
@@ -124,37 +123,6 @@ def own_refused(args) -> str:
 
 def exit_status(rows: list) -> int:
     return common.exit_status(row["verdict_of"] for row in rows)
-
-
-def row_of(outcome) -> dict:
-    plan, sub, result = outcome.experiment.tag["plan"], outcome.experiment.tag["sub"], outcome.result
-    found = diagnosis.of_result(result, sub.yours, plan.profile)
-    return {"scenario": result.scenario.name, "verdict": plan.words(result.verdict.verdict),
-            "verdict_of": result.verdict.verdict,
-            "agrees": result.verdict.reproduced, "outcome": result.verdict.verdict.value,
-            "yours": list(sub.yours), "kept": sub.kept,
-            "observed": result.verdict.observed, "duration_s": result.duration_s,
-            "fix": found.fixes if found else [],
-            "diagnosis": found.as_dict() if found else None,
-            "note": diagnosis.note(result, sub.yours, plan.profile),
-            # As the terminal's block says them: the diagnosis, its fix, or the note.
-            "told": [list(pair) for pair in diagnosis.told(result, sub.yours, plan.profile)],
-            "report": str(outcome.folder / "report.json")}
-
-
-def file_summary(plan: FilePlan) -> dict:
-    """The file's summary.json (and summary.md beside it), written in its reports folder."""
-    rows = [row for _, row in sorted(plan.rows, key=lambda pair: pair[0])]
-    summary = {"file": plan.own.label if plan.own else str(plan.path.resolve()), "sha256": plan.sha256,
-               "stage": plan.stage.name, "agrees": all(row["agrees"] for row in rows),
-               "profile": plan.profile.as_dict() if rows and plan.profile is not None else None,
-               "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
-               "not_run": plan.not_run}
-    plan.reports.mkdir(parents=True, exist_ok=True)
-    (plan.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (plan.reports / "summary.md").write_text(check_many.markdown([{"label": plan.name, **summary}]))
-    report_html.write_check(plan.reports, [{"label": plan.name, **summary}])
-    return summary
 
 
 def single_plan(args) -> FilePlan:
@@ -258,7 +226,7 @@ def run(argv) -> int:
         plan, index = outcome.experiment.tag["plan"], outcome.experiment.tag["index"]
         if index == 0:
             plan.profile = server_profile.of_result(outcome.result)
-        plan.rows.append((index, row_of(outcome)))
+        plan.rows.append((index, check_summary.row_of(outcome)))
         plan.seconds += outcome.seconds
         block = check_block(plan.stage, outcome.experiment.tag["sub"], outcome.result, plan.profile)
         if index == 0 and plan.profile is not None:
@@ -274,7 +242,7 @@ def run(argv) -> int:
         more = plan.rest() if index == 0 and goes_on else []
         waiting[id(plan)] += len(more) - 1
         if not waiting[id(plan)]:
-            summary = file_summary(plan)
+            summary = plan.summary = check_summary.write_file(plan)
             if many:
                 agree = sum(1 for row in summary["scenarios"] if row["agrees"])
                 session.say(f"  {plan.name}: {agree}/{len(summary['scenarios'])} behave as the text's "
@@ -297,27 +265,14 @@ def run(argv) -> int:
     print(f"summary: {plan.reports / 'summary.json'}", file=out)
     print(f"page: {plan.reports / report_html.NAME}", file=out)
     if args.junit:
-        check_junit.write([{"label": plan.name, "scenarios": file_summary(plan)["scenarios"]}], args.junit)
+        check_junit.write([{"label": plan.name, "scenarios": plan.summary["scenarios"]}], args.junit)
     return exit_status(rows)
 
 
 def class_end(args, plans: list, refused: list, skipped: list, outcomes: list, session, out) -> int:
     """A class's table, its summary.json and summary.md (and --junit), and the exit status of the whole."""
-    rows = list(refused)
-    for plan in plans:
-        summary = json.loads((plan.reports / "summary.json").read_text())
-        rows.append({"label": plan.name, "file": str(plan.path), "report": str(plan.reports),
-                     "seconds": round(plan.seconds, 1), "stage": summary["stage"], "agrees": summary["agrees"],
-                     "profile": summary.get("profile"), "scenarios": summary["scenarios"],
-                     "sha256": summary["sha256"]})
-    args.reports.mkdir(parents=True, exist_ok=True)
-    summary = {"agrees": all(r["agrees"] for r in rows), "files": rows, "skipped": skipped,
-               "wall_s": session.wall_s}
-    (args.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (args.reports / "summary.md").write_text(check_many.markdown(rows))
-    page = report_html.write_check(args.reports, rows)
-    if args.junit:
-        check_junit.write(rows, args.junit)
+    summary, page = check_summary.write_class(plans, refused, args.reports, skipped, session.wall_s, args.junit)
+    rows = summary["files"]
     print(check_many.table(rows), file=out)
     print(timing_lines(outcomes, session.wall_s, session), file=out)
     print(f"summary: {args.reports / 'summary.md'}", file=out)

@@ -1,6 +1,6 @@
-"""`lbaws check FILE... | DIR`: what a class of files prints: which files a folder gives, a report folder
-per file, the class's table and its summary.md. `lbaws check` runs every file's experiments in one
-session, side by side, each file's progress in check.log in its folder.
+"""`lbaws check FILE... | DIR`: which files a folder gives, a report folder per file, and the class's table
+as the terminal prints it. `lbaws check` runs every file's experiments in one session, side by side, each
+file's progress in check.log in its folder; scenarios.check_summary writes what the class leaves behind.
 """
 from __future__ import annotations
 
@@ -48,33 +48,4 @@ def table(rows: list) -> str:
                      f"{f'{agree}/{len(scenarios)}':>8}  "
                      f"{differs or '-'}")
     lines.append(f"{sum(1 for r in rows if r['agrees'])}/{len(rows)} files behave as their stage")
-    return "\n".join(lines)
-
-
-def told(row: dict) -> list:
-    """An experiment's (label, text) pairs as the terminal said them; a summary from before them, its fixes."""
-    return row["told"] if "told" in row else [("fix", fix) for fix in row.get("fix", [])]
-
-
-def markdown(rows: list) -> str:
-    from scenarios.profile import column
-
-    from scenarios.profile import profile_lines
-
-    lines = ["# lbaws check", ""]
-    for r in rows:
-        if r.get("profile"):
-            lines += [f"**{r['label']}**, your server (measured before the experiments):", "",
-                      *[f"- {label}: {text}" for label, text in profile_lines(r["profile"])], ""]
-    lines += ["| file | stage | your server | scenario | verdict | what your server did |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        model = column(r.get("profile"))
-        if r.get("refused"):
-            lines.append(f"| {r['label']} | {r.get('stage', '-')} | - | - | CANNOT RUN | {r['refused']} |")
-        for s in r.get("scenarios", []):
-            said = s["observed"].replace("|", "\\|")
-            fixes = "".join(f"<br>**{label.capitalize()}:** {text}" for label, text in told(s)).replace("|", "\\|")
-            lines.append(f"| {r['label']} | {r['stage']} | {model} | [{s['scenario']}]({Path(s['report']).parent}/report.md) "
-                         f"| {s['verdict']} | {said}{fixes} |")
-    lines += ["", f"{sum(1 for r in rows if r['agrees'])}/{len(rows)} files behave as their stage.", ""]
     return "\n".join(lines)

@@ -58,6 +58,7 @@ class FilePlan:
     blocked: dict = field(default_factory=dict)  # scenario name -> why this engine cannot reproduce it
     rows: list = field(default_factory=list)
     seconds: float = 0.0
+    summary: dict | None = None  # its summary.json once its last experiment ended (check_summary.write_file)
     profile: object = None  # scenarios.profile's measure of the server, from its "starts" experiment
 
     @property

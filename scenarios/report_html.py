@@ -123,7 +123,7 @@ def check_page(rows: list, folder: Path) -> str:
 
 
 def write_check(folder: Path, rows: list) -> Path:
-    """folder/report.html beside a check's summary.md (rows as commands.check_many.markdown takes them)."""
+    """folder/report.html beside a check's summary.md (rows as scenarios.check_summary.markdown takes them)."""
     path = Path(folder) / NAME
     path.write_text(check_page(rows, Path(folder)))
     return path

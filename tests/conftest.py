@@ -10,13 +10,13 @@ tests share goes to one worker as a group, so it is made once and nothing else t
   tests): the module, so the fixture runs once;
 - the scenario runs that flood the server (FLOODS): one lane, one after another, beside the rest. Their
   experiments wait for their event (the load's connects as patient as its deadline) and say ERROR, in the
-  machine's terms, when a busy machine still starved them, so they need no quiet machine. The lane and
-  the reader's flood checks (their own pool, two at a time, tests/check/flood_checks.py) make three
-  floods at a time, as measured to reproduce beside two CPU hogs; the workbench's two flood blocks and
-  the browser's fd-exhaustion (marker `flood`) run in their modules' groups, now and then a fourth;
+  machine's terms, when a busy machine still starved them, so they need no quiet machine. Beside the lane
+  run the reader's flood checks (their own pool, three at a time, tests/check/flood_checks.py), the
+  workbench's two flood blocks and the browser's fd-exhaustion (marker `flood`, in their modules' groups);
 - `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once, and never
   beside a flood: a bench run holds the bench lock alone (`_bench_lock`), a flood shares it with the others.
-  Beside load, a single-threaded peer (wsgiref) stalled wrk past its bound.
+  Beside load, a single-threaded peer (wsgiref) stalled wrk past its bound. They come first in the
+  collection, so they run while the floods start, and no flood waits for one later.
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
@@ -34,8 +34,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 # The Compose project of tests/lab and its extra projects: services with fixed UIDs.
 COMPOSE_FIXTURES = {"lab", "compose_project"}
 # The experiments that flood the server (a backlog of 5 dropping handshakes, SIGCHLDs coalescing, a steady
-# rate, the pids cgroup read every 50 ms): one lane of them, so with the flood checks' pool no more than
-# three run at once, as measured.
+# rate, the pids cgroup read every 50 ms): one lane of them, one after another.
 FLOODS = {"fd-exhaustion", "nproc-exhaustion", "missed-signals", "waitpid-reaper", "prefork-respawn",
           "prefork-hung-worker", "pids-cgroup",
           # Timed against the server's own sleep: a shell's `sleep 0.5` between two curls overshoots on
@@ -108,7 +107,9 @@ def pytest_runtest_protocol(item, nextitem):
     """A real bench run and the floods never at once: outside pytest-timeout's own wrapper, so the wait
     for the other side to finish is not counted against the test's timeout."""
     bench = item.get_closest_marker("bench") is not None
-    if not bench and not floods(item):
+    # The pool of flood checks takes the floods' side itself, for as long as its checks run (floods_apart):
+    # its tests only read their results, and need not wait for a bench run that began since.
+    if not bench and not floods(item) or "flood_checks" in getattr(item, "fixturenames", ()):
         yield
         return
     with _bench_lock(item.config, fcntl.LOCK_EX if bench else fcntl.LOCK_SH):
@@ -123,6 +124,9 @@ def floods_apart(request):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    # The real bench runs first: they hold the lock alone, so once they are done the floods never wait for
+    # one again; while they run, the workers take everything that does not flood.
+    items.sort(key=lambda item: item.get_closest_marker("bench") is None)
     # Before xdist's own hook (trylast), which reads the marks into the names it schedules by.
     for item in items:
         group = group_of(item)

@@ -13,7 +13,7 @@ from lab.inventory import RUN_LABEL, RUNNER_LABEL, label_filter
 from bench import servers
 from benchhelp import ROOT, bench_command
 
-pytestmark = [pytest.mark.container, pytest.mark.bench, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.container, pytest.mark.timeout(600)]
 RUN_LINE = re.compile(r"^bench: run ([0-9a-f]+): starting", re.M)
 
 
@@ -36,6 +36,7 @@ def inspected(run_id):
         engine.close()
 
 
+@pytest.mark.bench
 def test_quick_gives_every_server_its_figures_and_writes_the_files(bench_images, run_bench, tmp_path):
     started = time.monotonic()
     result = run_bench("--quick", "--reports", str(tmp_path), timeout=300)
@@ -70,6 +71,7 @@ def test_quick_gives_every_server_its_figures_and_writes_the_files(bench_images,
     print(f"lbaws bench --quick took {took:.0f} s")
 
 
+# Not a bench run for the lock (tests/conftest.py): it is interrupted once wrk has run once, and reads no figure.
 def test_ctrl_c_removes_the_runs_containers_and_network(bench_images, tmp_path):
     process = subprocess.Popen([*bench_command(), "--quick", "--reports", str(tmp_path)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

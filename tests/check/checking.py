@@ -53,8 +53,8 @@ def prepared(checks, tmp_path_factory):
     return {name: Checked(name, args, tmp_path_factory.mktemp(name)) for name, args in checks.items()}
 
 
-def run_all(results):
-    """Run every check, AT_ONCE at a time (to keep the machine responsive), and see that none left
+def run_all(results, at_once=AT_ONCE):
+    """Run every check, at_once at a time (to keep the machine responsive), and see that none left
     containers or file copies behind."""
     queue = list(results.values())
     lock = threading.Lock()
@@ -67,7 +67,7 @@ def run_all(results):
                 item = queue.pop(0)
             item.run()
 
-    threads = [threading.Thread(target=worker) for _ in range(AT_ONCE)]
+    threads = [threading.Thread(target=worker) for _ in range(at_once)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -12,7 +12,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from commands import check_junit, check_many
+from commands import check_many
+from scenarios import check_junit, check_summary
 from lab.inventory import RUN_LABEL
 from scenarios.catalog.lessons import KEEPS_COPY
 
@@ -43,7 +44,7 @@ def test_the_class_table_has_a_column_for_each_files_measured_profile():
     assert lines[0].split() == ["file", "stage", "your", "server", "behaves", "differs", "in"]
     assert lines[1].split() == ["threads.py", "3g", "a", "thread", "per", "connection", "(1p/17t)", "1/1", "-"]
     assert "a child per connection (17p/17t), no bare-LF" in lines[2] and lines[2].endswith("client-hang")
-    assert "| crlf.py | 3g | a child per connection (17p/17t), no bare-LF | [client-hang]" in check_many.markdown(profiled)
+    assert "| crlf.py | 3g | a child per connection (17p/17t), no bare-LF | [client-hang]" in check_summary.markdown(profiled)
 
 
 def test_junit_has_a_testcase_per_file_and_scenario_with_the_explanation_as_failure(tmp_path):
@@ -149,7 +150,7 @@ def test_a_files_summary_and_page_open_with_its_profile_and_say_the_diagnosis_as
             ["fix", "the text's 3c forks"]]
     scenario = dict(rows()[0]["scenarios"][1], report=str(tmp_path / "client-hang" / "report.json"), told=told)
     summary = [{"label": "threads.py", "stage": "3g", "agrees": False, "profile": measured, "scenarios": [scenario]}]
-    markdown = check_many.markdown(summary)
+    markdown = check_summary.markdown(summary)
     top = markdown.split("| file |")[0]
     assert "**threads.py**, your server (measured before the experiments):" in top
     assert "- model: a thread per connection: one process with 17 threads" in top
