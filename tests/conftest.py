@@ -8,15 +8,14 @@ tests share goes to one worker as a group, so it is made once and nothing else t
   running them would share those counts;
 - a module with a module-scoped fixture (one real scenario run, one server, one check, read by all its
   tests): the module, so the fixture runs once;
-- the scenario runs that flood the server (FLOODS): one lane, one after another, beside the rest. Their
+- the scenario runs that flood the server (FLOODS): two lanes, each one after another, beside the rest. Their
   experiments wait for their event (the load's connects as patient as its deadline) and say ERROR, in the
   machine's terms, when a busy machine still starved them, so they need no quiet machine. Beside the lane
   run the reader's flood checks (their own pool, three at a time, tests/check/flood_checks.py), the
   workbench's two flood blocks and the browser's fd-exhaustion (marker `flood`, in their modules' groups);
 - `lbaws bench`'s real runs (marker `bench`): wrk against every server, never two at once, and never
   beside a flood: a bench run holds the bench lock alone (`_bench_lock`), a flood shares it with the others.
-  Beside load, a single-threaded peer (wsgiref) stalled wrk past its bound. They come first in the
-  collection, so they run while the floods start, and no flood waits for one later.
+  Beside load, a single-threaded peer (wsgiref) stalled wrk past its bound.
 
 Every other test owns what it uses: a free loopback port, a scenario run with its own id, UIDs and
 network (lab.runs), a runner host of its own where it kills a runner (tests/scenarios/test_leftovers).
@@ -34,7 +33,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 # The Compose project of tests/lab and its extra projects: services with fixed UIDs.
 COMPOSE_FIXTURES = {"lab", "compose_project"}
 # The experiments that flood the server (a backlog of 5 dropping handshakes, SIGCHLDs coalescing, a steady
-# rate, the pids cgroup read every 50 ms): one lane of them, one after another.
+# rate, the pids cgroup read every 50 ms): two lanes of them (FLOOD_LANES), each one after another.
 FLOODS = {"fd-exhaustion", "nproc-exhaustion", "missed-signals", "waitpid-reaper", "prefork-respawn",
           "prefork-hung-worker", "pids-cgroup",
           # Timed against the server's own sleep: a shell's `sleep 0.5` between two curls overshoots on
@@ -51,6 +50,11 @@ WORKERS = 4
 os.environ.setdefault("LBAWS_JOBS", "3")
 
 
+# The scenario floods' lanes: each flood's lane, dealt in the collection's order (pytest_collection_modifyitems).
+FLOOD_LANES = 2
+LANES = {}
+
+
 def pytest_xdist_auto_num_workers(config):
     return int(os.environ.get("LBAWS_TEST_WORKERS", WORKERS))
 
@@ -62,7 +66,7 @@ def group_of(item) -> str | None:
     if COMPOSE_FIXTURES & set(getattr(item, "fixturenames", ())):
         return "compose-lab"
     if _floods(item):
-        return "floods"
+        return f"floods-{LANES[item.nodeid]}" if item.nodeid in LANES else "floods"
     if item.get_closest_marker("bench"):
         return "bench"
     if _has_module_fixture(item):
@@ -124,9 +128,8 @@ def floods_apart(request):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    # The real bench runs first: they hold the lock alone, so once they are done the floods never wait for
-    # one again; while they run, the workers take everything that does not flood.
-    items.sort(key=lambda item: item.get_closest_marker("bench") is None)
+    lanes = [item for item in items if _floods(item) and not item.get_closest_marker("xdist_group")]
+    LANES.update({item.nodeid: 1 + index % FLOOD_LANES for index, item in enumerate(lanes)})
     # Before xdist's own hook (trylast), which reads the marks into the names it schedules by.
     for item in items:
         group = group_of(item)
