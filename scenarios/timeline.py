@@ -6,14 +6,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from scenarios.record import Observations
+from scenarios.results import KillChildResult, LoadResult
+from scenarios.spec import Watch
 
-matplotlib.use("Agg")  # no display on servers and CI runners
-import matplotlib.pyplot as plt  # noqa: E402
 
-from scenarios.record import Observations  # noqa: E402
-from scenarios.results import KillChildResult, LoadResult  # noqa: E402
-from scenarios.spec import Watch  # noqa: E402
+def pyplot():
+    """matplotlib's pyplot on its file backend, imported when a figure is drawn: half a CPU second that a
+    command refusing its arguments, or listing, never spends."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers and CI runners
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def limit_line(record, watch: Watch) -> tuple:
@@ -90,6 +96,7 @@ def draw(observations: Observations, trials: dict, title: str, path: Path, death
     """One panel per trial; every repetition of a repeated one. deaths: scenarios.at_death.at_death."""
     keys = list(observations.trials)
     deaths = deaths or {}
+    plt = pyplot()
     fig, axes = plt.subplots(len(keys), 1, figsize=(9, 3.2 * len(keys)), squeeze=False)
     for ax, key in zip(axes[:, 0], keys):
         runs = observations.trials[key]
