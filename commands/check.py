@@ -220,33 +220,21 @@ def run(argv) -> int:
             plan.log.write_text(announce(plan) + "\n")
     else:
         print(f"{len(plans[0].runnable) + 1} experiments, {at_a_time(session)}", file=out, flush=True)
-    waiting = {id(plan): 1 for plan in plans}  # experiments of each file not yet ended
-
     def done(outcome):
-        plan, index = outcome.experiment.tag["plan"], outcome.experiment.tag["index"]
-        if index == 0:
-            plan.profile = server_profile.of_result(outcome.result)
-        plan.rows.append((index, check_summary.row_of(outcome)))
-        plan.seconds += outcome.seconds
-        block = check_block(plan.stage, outcome.experiment.tag["sub"], outcome.result, plan.profile)
-        if index == 0 and plan.profile is not None:
+        plan, sub = outcome.experiment.tag["plan"], outcome.experiment.tag["sub"]
+        more = plan.landed(outcome)
+        block = check_block(plan.stage, sub, outcome.result, plan.profile)
+        if outcome.experiment.tag["index"] == 0 and plan.profile is not None:
             block = server_profile.render(plan.profile) + "\n" + block
         if many:
             with open(plan.log, "a", encoding="utf-8") as log:
                 log.write(block + "\n")
         else:
             session.say(block)
-        # A server that starts goes on to its experiments, and so does one that differs only in its profile.
-        goes_on = outcome.result.verdict.reproduced or (
-            plan.profile is not None and server_profile.differs(plan.profile, plan.stage.name)[0])
-        more = plan.rest() if index == 0 and goes_on else []
-        waiting[id(plan)] += len(more) - 1
-        if not waiting[id(plan)]:
-            summary = plan.summary = check_summary.write_file(plan)
-            if many:
-                agree = sum(1 for row in summary["scenarios"] if row["agrees"])
-                session.say(f"  {plan.name}: {agree}/{len(summary['scenarios'])} behave as the text's "
-                            f"{plan.stage.name} ({plan.seconds:.1f}s of experiments)")
+        if many and not plan.pending:
+            agree = sum(1 for row in plan.summary["scenarios"] if row["agrees"])
+            session.say(f"  {plan.name}: {agree}/{len(plan.summary['scenarios'])} behave as the text's "
+                        f"{plan.stage.name} ({plan.seconds:.1f}s of experiments)")
         return more
 
     try:

@@ -39,6 +39,7 @@ from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, Refused, add_job
                              sigterm_as_interrupt, start_watch, timing_lines, whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
+from scenarios.variants import loaded_names, with_client, with_servers
 from scenarios.spec import LimitsFrom
 from scenarios.verdict import SCENARIO_WORDS, Verdict
 
@@ -122,44 +123,6 @@ def list_trials(scenario, out) -> int:
         print(f"{trial.key:<{width}}  stage {trial.server.stage}{' ' + trial.server.app if trial.server.app else ''}"
               f"{' - ' + trial.title if trial.title else ''}{note}", file=out)
     return 0
-
-
-def with_client(scenario, pattern: str):
-    """The scenario with every Load playing `pattern` (spec.ClientPattern's value); None when it has no Load."""
-    import dataclasses
-
-    from scenarios import spec
-
-    chosen = spec.ClientPattern(pattern)
-    if not any(isinstance(a, spec.Load) for trial in scenario.trials for a in trial.actions):
-        return None
-    trials = tuple(dataclasses.replace(trial, actions=tuple(
-        dataclasses.replace(a, pattern=chosen) if isinstance(a, spec.Load) else a for a in trial.actions))
-        for trial in scenario.trials)
-    return dataclasses.replace(scenario, trials=trials)
-
-
-def loaded_names() -> list:
-    return [name for name, scenario in catalog.all_scenarios().items() if with_client(scenario, "lab")]
-
-
-def with_servers(scenario, assignments: list):
-    """The scenario with each TRIAL=PATH file in its trial, or a CheckError saying why not."""
-    from scenarios.substitute import CheckError, read_server_file, substitute
-
-    keys = [trial.key for trial in scenario.trials]
-    for assignment in assignments:
-        key, sep, path = assignment.partition("=")
-        if not sep or not path:
-            raise CheckError(f"--server takes TRIAL=PATH, not {assignment!r}")
-        if key not in keys:
-            raise CheckError(f"{scenario.name} has no trial {key!r}; its trials: {', '.join(keys)}")
-        read_server_file(Path(path))
-        sub = substitute(scenario, Path(path), stage=None, only=key)
-        if key in sub.kept:
-            raise CheckError(f"trial {key} keeps the lab's stage: {sub.kept[key]}")
-        scenario = sub.scenario
-    return scenario
 
 
 def chosen(args) -> dict:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lbaws import stages
-from scenarios import catalog, diagnosis, profile as server_profile
+from scenarios import catalog, check_summary, diagnosis, profile as server_profile
 from scenarios.catalog.starts import START_TIMEOUT, starts_scenario
 from scenarios.runner import Options
 from scenarios.session import Experiment
@@ -59,6 +59,7 @@ class FilePlan:
     rows: list = field(default_factory=list)
     seconds: float = 0.0
     summary: dict | None = None  # its summary.json once its last experiment ended (check_summary.write_file)
+    pending: int = 1  # its experiments not yet ended: "starts", then the stage's own once it started
     profile: object = None  # scenarios.profile's measure of the server, from its "starts" experiment
 
     @property
@@ -82,6 +83,22 @@ class FilePlan:
         options = Options(scale=1.0, reports=self.reports)
         return [Experiment(sub.scenario, options, self.words, tag=self.tag(sub, index + 1), log=self.log,
                            told=self.told(sub)) for index, sub in enumerate(self.runnable)]
+
+    def landed(self, outcome) -> list:
+        """Record one of its experiments that ended; the experiments it leads to: after "starts", the stage's
+        own, when the server started or differs only in its profile. The last one writes the summary."""
+        index = outcome.experiment.tag["index"]
+        if index == 0:
+            self.profile = server_profile.of_result(outcome.result)
+        self.rows.append((index, check_summary.row_of(outcome)))
+        self.seconds += outcome.seconds
+        goes_on = outcome.result.verdict.reproduced or (
+            self.profile is not None and server_profile.differs(self.profile, self.stage.name)[0])
+        more = self.rest() if index == 0 and goes_on else []
+        self.pending += len(more) - 1
+        if not self.pending:
+            self.summary = check_summary.write_file(self)
+        return more
 
     def told(self, sub: Substitution):
         """What its report.md says of an experiment: the terminal's diagnosis, with the profile measured by then."""

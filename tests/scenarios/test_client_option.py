@@ -3,7 +3,7 @@ import pytest
 
 from lbaws.client.command import build_parser
 from scenarios import actions, catalog
-from commands.scenario import with_client
+from scenarios.variants import with_client
 from scenarios.spec import ClientPattern, Load, Scaled
 
 URL = "http://server-3d:8888/hello"
