@@ -31,11 +31,12 @@ from commands.common import (EXIT_CANNOT, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUP
                              add_jobs, add_watch, at_a_time, chosen_jobs, command, default_reports as lab_reports,
                              image_roles, preflight, sigterm_as_interrupt, start_watch, timing_lines)
 from lbaws import stages
-from scenarios import check_junit, check_summary, diagnosis, report_html
-from scenarios import profile as server_profile
-from scenarios.check_plan import FilePlan, describe, leave_out, own_sleeps, plan_file
-from scenarios.substitute import CheckError, own_server, read_server_file, stage_for
-from scenarios.verdict import check_words
+from scenarios.judging import diagnosis
+from scenarios.reports import check_junit, check_summary, report_html
+from scenarios.judging import profile as server_profile
+from scenarios.executor.check_plan import FilePlan, describe, leave_out, own_sleeps, plan_file
+from scenarios.executor.substitute import CheckError, own_server, read_server_file, stage_for
+from scenarios.vocabulary.verdict import check_words
 
 PROG = "lbaws check"
 
@@ -189,8 +190,8 @@ def run(argv) -> int:
     if args.watch:
         start_watch(args.watch_port, args.reports or lab_reports(), None, out)
 
-    from scenarios import preflight as engine_facts
-    from scenarios.session import Session
+    from scenarios.executor import preflight as engine_facts
+    from scenarios.executor.session import Session
 
     engine, facts = preflight(out, image_roles(sub.scenario for plan in plans for sub in plan.runnable))
     for plan in plans:

@@ -1,6 +1,6 @@
 """`lbaws check FILE... | DIR`: which files a folder gives, a report folder per file, and the class's table
 as the terminal prints it. `lbaws check` runs every file's experiments in one session, side by side, each
-file's progress in check.log in its folder; scenarios.check_summary writes what the class leaves behind.
+file's progress in check.log in its folder; scenarios.reports.check_summary writes what the class leaves behind.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def folder_names(files: list) -> dict:
 
 
 def table(rows: list) -> str:
-    from scenarios.profile import column
+    from scenarios.judging.profile import column
 
     width = max([len(r["label"]) for r in rows] + [4])
     models = {r["label"]: column(r.get("profile")) for r in rows}

@@ -24,7 +24,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
 def exit_status(verdicts) -> int:
     """The exit status of a run of experiments: a fault of the harness first, then any verdict but
     REPRODUCED; 4 only when the engine could run none of them."""
-    from scenarios.verdict import Verdict
+    from scenarios.vocabulary.verdict import Verdict
 
     ran = [verdict for verdict in verdicts if verdict is not Verdict.CANNOT]
     if not ran:
@@ -84,7 +84,7 @@ def command(prog: str, body, argv=None) -> int:
         print(f"{prog}: {exc}", file=sys.stderr)
         return exc.status
     except Exception as exc:
-        from scenarios.session import Failed
+        from scenarios.executor.session import Failed
 
         if not isinstance(exc, Failed):
             raise
@@ -129,7 +129,7 @@ def add_jobs(parser: Parser, what: str) -> None:
 def chosen_jobs(args) -> int:
     """--jobs, else LBAWS_JOBS (a CI runner shared with other work, a test suite running several commands
     at once), else two per core."""
-    from scenarios.session import default_jobs
+    from scenarios.executor.session import default_jobs
 
     if args.jobs:
         return args.jobs
@@ -206,9 +206,9 @@ def ready_engine(out, roles=None):
 
 def preflight(out, roles=None):
     """(engine, facts) for a run of experiments, else Refused: the engine with its images current, and
-    what kind of engine it is (scenarios.preflight), printed in one line at the head of the run."""
+    what kind of engine it is (scenarios.executor.preflight), printed in one line at the head of the run."""
     engine = ready_engine(out, roles)
-    from scenarios import preflight as engine_facts
+    from scenarios.executor import preflight as engine_facts
 
     facts = engine_facts.gather(engine)
     print(facts.summary(), file=out)

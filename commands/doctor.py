@@ -3,7 +3,7 @@
     lbaws doctor            # the engine's facts, then each scenario that cannot run here and why
     lbaws doctor --json     # the same for programs
 
-The same preflight (scenarios.preflight) runs before every `lbaws scenario`. Exit status: 0 every
+The same preflight (scenarios.executor.preflight) runs before every `lbaws scenario`. Exit status: 0 every
 scenario can reproduce here, 1 some cannot, 3 no Docker engine.
 """
 from __future__ import annotations
@@ -25,7 +25,8 @@ def run(argv) -> int:
     parser.add_argument("--json", action="store_true", help="print the facts and the blocked scenarios as JSON")
     args = parser.parse_args(argv)
     from lab import inventory
-    from scenarios import catalog, preflight
+    from scenarios import catalog
+    from scenarios.executor import preflight
 
     try:
         facts = preflight.gather(inventory.connect(timeout=120))

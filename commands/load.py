@@ -49,10 +49,10 @@ def main(argv=None) -> int:
 def run(argv) -> int:
     from pathlib import Path
 
-    from scenarios import report
-    from scenarios.runner import Options
-    from scenarios.session import Experiment, Session
-    from scenarios.verdict import LOAD_WORDS, Verdict
+    from scenarios.reports import report
+    from scenarios.executor.runner import Options
+    from scenarios.executor.session import Experiment, Session
+    from scenarios.vocabulary.verdict import LOAD_WORDS, Verdict
 
     args = build_parser().parse_args(argv)
     out = sys.stdout

@@ -20,7 +20,7 @@ server one more than the cores; never two runs of one scenario at once, since th
 the wall time of the whole.
 
 Before any run, the preflight of `lbaws doctor` reads what kind of engine this is; a scenario it cannot
-reproduce on (scenarios.spec.Needs) ends in one line saying why, and --all goes on with the others.
+reproduce on (scenarios.vocabulary.spec.Needs) ends in one line saying why, and --all goes on with the others.
 
 Exit status: 0 reproduced (every run of every one that can run here), 1 not reproduced, 2 bad arguments
 or unknown scenario, 3 no Docker engine or images, 4 this engine cannot reproduce it, 5 ERROR: a fault
@@ -39,9 +39,9 @@ from commands.common import (EXIT_INTERRUPTED, EXIT_OK, Parser, Refused, add_job
                              sigterm_as_interrupt, start_watch, timing_lines, whole_number)
 from lab.runs import removal_command
 from scenarios import catalog
-from scenarios.variants import loaded_names, with_client, with_servers
-from scenarios.spec import LimitsFrom
-from scenarios.verdict import SCENARIO_WORDS, Verdict
+from scenarios.executor.variants import loaded_names, with_client, with_servers
+from scenarios.vocabulary.spec import LimitsFrom
+from scenarios.vocabulary.verdict import SCENARIO_WORDS, Verdict
 
 PROG = "lbaws scenario"
 FAST = 0.1
@@ -148,7 +148,7 @@ def chosen(args) -> dict:
     if args.trials:
         return scenarios
     if args.server:
-        from scenarios.substitute import CheckError
+        from scenarios.executor.substitute import CheckError
 
         try:
             scenarios[one] = with_servers(scenarios[one], args.server)
@@ -200,7 +200,7 @@ def emit(args, scenarios: dict, out) -> int:
         raise Refused("--keep, --rounds, --repeat and --jobs go with a run, not with --emit")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise Refused(f"{folder} is not an empty folder: each run's manifests go in a folder of their own")
-    from scenarios import kubernetes
+    from scenarios.executor import kubernetes
 
     for name, scenario in scenarios.items():
         where = folder / name if len(scenarios) > 1 or args.all else folder
@@ -231,9 +231,9 @@ def run(argv) -> int:
     at_once = jobs(args)  # a wrong LBAWS_JOBS is said before the engine is asked anything
 
     # Imported here so --list and usage errors work without the Docker SDK or matplotlib.
-    from scenarios import report
-    from scenarios.runner import Options
-    from scenarios.session import Experiment, Session
+    from scenarios.reports import report
+    from scenarios.executor.runner import Options
+    from scenarios.executor.session import Experiment, Session
 
     engine, facts = preflight(out, image_roles(scenarios.values()))
     options = Options(scale=sleep_scale(args), keep=args.keep, repeat=args.rounds,
@@ -257,7 +257,7 @@ def run(argv) -> int:
         if args.repeat > 1:
             row["run"] = outcome.experiment.tag["run"]
         if outcome.result is None:
-            from scenarios import preflight as engine_facts
+            from scenarios.executor import preflight as engine_facts
 
             print(f"{PROG}: {engine_facts.cannot_line(name, list(outcome.cannot))}", file=sys.stderr, flush=True)
             row["why"] = "; ".join(outcome.cannot)

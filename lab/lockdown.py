@@ -3,7 +3,7 @@ capability, no privilege gained through exec, a read-only root filesystem with o
 
 compose.yaml states the same in its `x-locked-down` block; tests/lab checks both against this and
 against `docker inspect` of running containers. A scenario adds back a capability only by name, with
-its reason, in its catalog data (scenarios.spec.Grant).
+its reason, in its catalog data (scenarios.vocabulary.spec.Grant).
 """
 CAP_DROP = ("ALL",)
 SECURITY_OPT = ("no-new-privileges:true",)

@@ -15,7 +15,8 @@ from commands import bench, check, load, scenario, watch
 from commands import doctor
 from lbaws import cli as serve_cli, rlimits, stages
 from lbaws.client import command as client_command
-from scenarios import catalog, check_plan
+from scenarios import catalog
+from scenarios.executor import check_plan
 from watch import pollbench
 
 ROOT = Path(__file__).resolve().parents[1]

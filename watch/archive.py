@@ -13,11 +13,11 @@ from pathlib import Path
 
 from watch import samples
 
-SAMPLES = "samples.ndjson"  # scenarios.samples_file.NAME: watch/ reads the files, never the harness
+SAMPLES = "samples.ndjson"  # scenarios.reports.samples_file.NAME: watch/ reads the files, never the harness
 REPORT = "report.json"
 SUMMARY = "summary.json"
-PAST = "past"  # scenarios.past_runs.PAST
-DEPTH = 6  # reports/check/STEM/NAME/past/RUN_ID is the deepest the harness writes (scenarios.past_runs)
+PAST = "past"  # scenarios.reports.past_runs.PAST
+DEPTH = 6  # reports/check/STEM/NAME/past/RUN_ID is the deepest the harness writes (scenarios.reports.past_runs)
 QUIET = 30.0  # seconds without a new line after which a run with no verdict is no longer "running"
 
 

@@ -6,9 +6,9 @@ FIN, so where curl cannot hang the judge reads what still shows the copy: the pa
 once the child is gone.
 """
 from scenarios.catalog.lessons import KEEPS_COPY
-from scenarios.phrases import said, sentences, who, yours_first
-from scenarios.spec import Curl, Scenario, ServerSpec, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import said, sentences, who, yours_first
+from scenarios.vocabulary.spec import Curl, Scenario, ServerSpec, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 MAX_TIME = 5  # curl's own timeout: the only thing that ends it against 3d
 CURL_TIMED_OUT = 28

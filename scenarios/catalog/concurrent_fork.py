@@ -4,10 +4,10 @@ A reader's 3c is judged on what the lesson is about, clients served together by 
 it answers; whether it then waits for its children is said, not judged (that is the text's next lesson).
 """
 from scenarios.catalog.lessons import DIES, NO_FORK, ONE_AT_A_TIME
-from scenarios.phrases import count, said, who
-from scenarios.results import MissingResult
-from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import count, said, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Curl, Scaled, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.vocabulary.verdict import Judgment
 
 CLIENTS = 10
 SLEEP = Scaled(60)

@@ -7,10 +7,10 @@ the body is the app's, so a body that is not the app's page says the app did not
 from lab.inventory import APPS
 from scenarios.catalog.lessons import (APP_FAILS, DIES, KEEPS_COPY, NEVER_WAITS, NOT_APPS_BODY, ONE_AT_A_TIME,
                                        REAPS_ONE)
-from scenarios.phrases import count, said, who
-from scenarios.results import MissingResult
-from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import count, said, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Curl, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.vocabulary.verdict import Judgment
 
 CLIENTS = 8
 # Each request takes this long in the app: its /slow endpoint's own default, asked without a query

@@ -1,11 +1,11 @@
 """The diagnoses `lbaws check` chooses a fix by: each rule reads the evidence of one experiment
-(scenarios.evidence) and, when it fits, names the lesson of the text it belongs to and that lesson's
+(scenarios.judging.evidence) and, when it fits, names the lesson of the text it belongs to and that lesson's
 fix. Most specific first: the server's own last words, then its answers against the requests sent,
 then its process counts, then what the experiment's judge named. The first rule that fits is shown;
 where none does, the report says what was seen and gives no fix.
 """
 from scenarios.catalog.lessons import KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME, REAPS_ONE, WAITS
-from scenarios.evidence import ABOUT_CHILDREN, Rule
+from scenarios.judging.evidence import ABOUT_CHILDREN, Rule
 
 EINTR_WORDS = ("interrupted system call", "eintr", "interruptederror")
 EAGAIN_WORDS = ("resource temporarily unavailable", "eagain", "blockingioerror")

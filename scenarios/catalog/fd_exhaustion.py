@@ -1,11 +1,11 @@
 """Part 3, webserver3d.py under `ulimit -n 256` with client3.py --max-clients=300."""
 from lbaws import stages
 from scenarios.catalog.lessons import DIES, KEEPS_COPY
-from scenarios.phrases import load_failure, said, who
-from scenarios.results import MissingResult
-from scenarios.spec import (ClientPattern, Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until,
+from scenarios.judging.phrases import load_failure, said, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import (ClientPattern, Curl, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until,
                             Watch)
-from scenarios.verdict import Judgment
+from scenarios.vocabulary.verdict import Judgment
 
 LIMITS = Limits(nofile=256, nproc=1024)
 DOES = {"3d": "keeps the parent's copies", "3g": "closes the parent's copy"}

@@ -6,10 +6,10 @@ Each framework's trial is judged on its own, so one app that fails does not hide
 """
 from lab.inventory import APPS
 from scenarios.catalog.lessons import APP_FAILS, DIES, DROPS_HEADERS, NOT_APPS_BODY
-from scenarios.phrases import said, who
-from scenarios.results import MissingResult
-from scenarios.spec import Curl, Scenario, ServerCode, ServerSpec, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import said, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Curl, Scenario, ServerCode, ServerSpec, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 
 def app_reading(app, record) -> tuple:

@@ -5,10 +5,10 @@ never parses the request, so garbage gets the same answer a request gets.
 """
 from lbaws.stages import HELLO as GREETING
 from scenarios.catalog.lessons import DIES, IGNORES_REQUEST, NEVER_CLOSES, NO_BLANK_LINE, NO_STATUS_LINE
-from scenarios.phrases import said, who
-from scenarios.results import MissingResult
-from scenarios.spec import Curl, Netcat, Scenario, ServerSpec, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import said, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Curl, Netcat, Scenario, ServerSpec, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 CURL_TIMED_OUT = 28
 

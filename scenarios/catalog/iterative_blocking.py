@@ -4,10 +4,10 @@ A reader's 3b sleeps as it likes (in a check the text's 60 s, unscaled): it beha
 second client clearly waited for the first one to be handled, whatever the two responses say.
 """
 from scenarios.catalog.lessons import DIES, NO_ANSWER, NOT_KEPT_WAITING, SLEEPS_FIRST
-from scenarios.phrases import said, who
-from scenarios.results import MissingResult
-from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import said, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Curl, Scaled, Scenario, ServerSpec, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 SLEEP = Scaled(60)  # the text's time.sleep(60); shortened by the sleep-scale knob
 GAP = 0.5  # the second curl starts this long after the first

@@ -3,7 +3,7 @@
 Scenarios list the ones their judge may name (Scenario.lessons); a judgment that differs names them by
 key, and `lbaws check` prints the fault and the fix beside what the server did.
 """
-from scenarios.spec import Lesson
+from scenarios.vocabulary.spec import Lesson
 
 KEEPS_COPY = Lesson(
     "keeps-copy", "the parent never closes its copy of the client socket",

@@ -6,8 +6,8 @@ the same runner, probes and reports, asked whether the text's fixes hold far pas
 """
 from __future__ import annotations
 
-from scenarios.spec import Limits, Load, Pause, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
-from scenarios.verdict import Judgment
+from scenarios.vocabulary.spec import Limits, Load, Pause, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.vocabulary.verdict import Judgment
 
 REQUESTS = 10_000
 CONCURRENCY = 256

@@ -5,10 +5,10 @@ zombies. A reader's 3f shows the lesson when some children, not all, stay zombie
 signal. None left means it reaps in a loop (3g's fix); all left means it never waits.
 """
 from scenarios.catalog.lessons import DIES, NEVER_WAITS
-from scenarios.phrases import load_failure, who
-from scenarios.results import MissingResult
-from scenarios.spec import Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import load_failure, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.vocabulary.verdict import Judgment
 
 CLIENTS = 128
 RUNS = 5

@@ -5,9 +5,9 @@ it then dies (as the text's does) or logs it and carries on; its children are co
 """
 from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY, accept_queue, overflow_reason, starved
 from scenarios.catalog.lessons import DIES, WAITS
-from scenarios.phrases import count, load_failure, who
-from scenarios.spec import FdCount, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Watch
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import count, load_failure, who
+from scenarios.vocabulary.spec import FdCount, Limits, Load, Scenario, ServerSpec, Settle, Trial, Until, Watch
+from scenarios.vocabulary.verdict import Judgment
 
 LIMITS = Limits(nofile=500, nproc=400, memory="2g")
 LOAD = Load(clients=500, hold=5, deadline=PATIENCE, connect_timeout=RETRY, connect_patience=PATIENCE)

@@ -7,11 +7,11 @@ fork() is said when it is there, in any wording.
 from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY
 from scenarios.catalog.lessons import DIES, NO_ANSWER, NO_FORK
 from scenarios.catalog.nproc_exhaustion import EAGAIN_SIGNS, fork_refused
-from scenarios.phrases import who
-from scenarios.results import MissingResult
-from scenarios.spec import (Curl, FdCount, Limits, Load, Neighbour, Scenario, ServerSpec, Settle, Snapshot, Trial,
-                            Until)
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import (Curl, FdCount, Limits, Load, Neighbour, Scenario, ServerSpec, Settle, Snapshot,
+                                       Trial, Until)
+from scenarios.vocabulary.verdict import Judgment
 
 NPROC = 60
 LIMITS = Limits(nofile=1024, nproc=NPROC)

@@ -1,11 +1,11 @@
 """Part 3's zombies inside a container: orphans are re-parented to PID 1, and PID 1 decides their fate.
 
 Every trial serves the lab's orphans app, which the text's 3d and 3g do not, so a reader's file never
-runs here (scenarios.substitute keeps the lab's stage); the names still say whose server it was.
+runs here (scenarios.executor.substitute keeps the lab's stage); the names still say whose server it was.
 """
-from scenarios.phrases import who
-from scenarios.spec import Load, Needs, Pause, Scenario, ServerSpec, Snapshot, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import who
+from scenarios.vocabulary.spec import Load, Needs, Pause, Scenario, ServerSpec, Snapshot, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 REQUESTS = 5
 # Seconds each orphan outlives the child that forked it: long enough that the snapshot after the load

@@ -7,10 +7,10 @@ both at the wrong count says nothing about the reader's server: ERROR.
 from scenarios.catalog.lessons import DIES, WAITS
 from scenarios.catalog.fd_exhaustion import PATIENCE, RETRY, starved
 from scenarios.catalog.nproc_exhaustion import children_at_death, fork_refused, refusal
-from scenarios.phrases import load_failure, who
-from scenarios.results import MissingResult
-from scenarios.spec import Limits, Load, Needs, Scenario, ServerSpec, Settle, Trial, Until, Watch
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import load_failure, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Limits, Load, Needs, Scenario, ServerSpec, Settle, Trial, Until, Watch
+from scenarios.vocabulary.verdict import Judgment
 
 PIDS = 200
 NPROC = 100

@@ -4,10 +4,10 @@ import re
 
 from scenarios.catalog.lessons import (DIES, NEVER_WAITS, NO_RESPAWN, NO_WORKER_TIMEOUT, OTHERS_STALL,
                                        QUERY_IN_PATH)
-from scenarios.phrases import load_failure, said, who
-from scenarios.results import CurlsResult, MissingResult, SnapshotResult
-from scenarios.spec import Curl, Pause, Scenario, ServerSpec, Snapshot, SteadyLoad, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import load_failure, said, who
+from scenarios.vocabulary.results import CurlsResult, MissingResult, SnapshotResult
+from scenarios.vocabulary.spec import Curl, Pause, Scenario, ServerSpec, Snapshot, SteadyLoad, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 WORKERS = 2  # the stage's default
 WORKER_TIMEOUT = 3.0

@@ -1,9 +1,9 @@
 """Beyond the text, the prefork stage: kill -9 a worker under steady keep-alive load; the master replaces it."""
 from scenarios.catalog.lessons import DIES, NEVER_WAITS, NO_RESPAWN, NO_WORKERS, OTHERS_STALL
-from scenarios.phrases import load_failure, who
-from scenarios.results import KillChildResult, MissingResult
-from scenarios.spec import KillChild, Pause, Scenario, ServerSpec, Snapshot, SteadyLoad, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import load_failure, who
+from scenarios.vocabulary.results import KillChildResult, MissingResult
+from scenarios.vocabulary.spec import KillChild, Pause, Scenario, ServerSpec, Snapshot, SteadyLoad, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 WORKERS = 2  # the stage's default
 CLIENTS = 16

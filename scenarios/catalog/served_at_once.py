@@ -7,9 +7,9 @@ itself does (and so does a parent that waits for each child right after fork()),
 Any response counts; only the time to curl's first byte is read.
 """
 from scenarios.catalog.lessons import ONE_AT_A_TIME
-from scenarios.phrases import said, who, yours_first
-from scenarios.spec import Curl, Scenario, ServerSpec, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import said, who, yours_first
+from scenarios.vocabulary.spec import Curl, Scenario, ServerSpec, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 SILENT = 4.0  # seconds the first client holds its connection open without a request
 AT_ONCE = 1.0  # a curl answered within this while the silent client still holds on was served beside it

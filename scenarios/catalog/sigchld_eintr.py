@@ -6,10 +6,10 @@ waited for that child. The second curl comes only once no child is alive, so a r
 its length (curl done while the child still sleeps) still puts a SIGCHLD before the next accept().
 """
 from scenarios.catalog.lessons import ACCEPT_EINTR, DIES, NEVER_WAITS
-from scenarios.phrases import said, sentences, who
-from scenarios.results import MissingResult
-from scenarios.spec import Curl, Scenario, ServerSpec, Settle, Trial, Until
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import said, sentences, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Curl, Scenario, ServerSpec, Settle, Trial, Until
+from scenarios.vocabulary.verdict import Judgment
 
 EINTR_TEXT = "[Errno 4] Interrupted system call"
 DOES = {"3e-py2": "has Python 2's signals (--python2-signals)", "3f-py2": "has the same emulation"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenarios import profile as server_profile
-from scenarios.results import MissingResult
-from scenarios.spec import Scenario, ServerSpec, Snapshot, Trial
-from scenarios.substitute import python2_signs
-from scenarios.verdict import Judgment
+from scenarios.judging import profile as server_profile
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Scenario, ServerSpec, Snapshot, Trial
+from scenarios.executor.substitute import python2_signs
+from scenarios.vocabulary.verdict import Judgment
 
 START_TIMEOUT = 20.0  # how long a reader's server may take to listen before it DIFFERS
 PORT = 8888

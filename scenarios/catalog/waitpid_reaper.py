@@ -5,10 +5,10 @@ response count of its trial only; the zombies and descriptors the server was lef
 """
 from scenarios.catalog.fd_exhaustion import RETRY
 from scenarios.catalog.lessons import DIES, KEEPS_COPY, NEVER_WAITS, REAPS_ONE
-from scenarios.phrases import count, load_failure, who
-from scenarios.results import MissingResult
-from scenarios.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import count, load_failure, who
+from scenarios.vocabulary.results import MissingResult
+from scenarios.vocabulary.spec import Limits, Load, Scenario, ServerSpec, Settle, Snapshot, Trial, Until
+from scenarios.vocabulary.verdict import Judgment
 
 LIMITS = Limits(nofile=1024, nproc=2048, memory="2g")
 LOADS = {"3g-128": 128, "3g-1000": 1000}

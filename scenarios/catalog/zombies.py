@@ -5,9 +5,9 @@ answers: one zombie each, all still there after kill -9, is 3d's lesson. Fewer m
 its children, which is the fix the text brings in 3e.
 """
 from scenarios.catalog.lessons import DIES, NO_ANSWER, WAITS
-from scenarios.phrases import count, load_failure, who
-from scenarios.spec import KillZombies, Load, Pause, Scenario, ServerSpec, Snapshot, Trial
-from scenarios.verdict import Judgment
+from scenarios.judging.phrases import count, load_failure, who
+from scenarios.vocabulary.spec import KillZombies, Load, Pause, Scenario, ServerSpec, Snapshot, Trial
+from scenarios.vocabulary.verdict import Judgment
 
 REQUESTS = 5
 

@@ -105,7 +105,7 @@ class Stage:
                 allowed = ", ".join(f"{kind.__name__}.{member.name}" for member in kind)
                 raise TypeError(f"stage {self.name!r}: {field.name} must be one of {allowed}, not {value!r}")
 
-    # What the model-agnostic code asks of any stage (cli, handlers, and the lab's scenarios/spec.py).
+    # What the model-agnostic code asks of any stage (cli, handlers, and the lab's scenarios/vocabulary/spec.py).
 
     @property
     def sleeps(self) -> bool:

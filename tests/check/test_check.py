@@ -15,7 +15,7 @@ import pytest
 
 from checking import out, row
 from scenarios.catalog.lessons import KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME, REAPS_ONE
-from scenarios.profile import PER_CONNECTION
+from scenarios.judging.profile import PER_CONNECTION
 
 # One pool with test_check_any_language.py's checks (flood_checks.py), on one xdist worker.
 pytestmark = [pytest.mark.flood, pytest.mark.xdist_group("flood-checks")]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checking import out, row, run_all
-from scenarios.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, POOL, THREADS
+from scenarios.judging.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, POOL, THREADS
 import learners
 
 BEHAVES = "BEHAVES AS THE TEXT'S 3G"

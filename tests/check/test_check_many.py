@@ -13,7 +13,7 @@ import docker
 import pytest
 
 from commands import check_many
-from scenarios import check_junit, check_summary
+from scenarios.reports import check_junit, check_summary
 from lab.inventory import RUN_LABEL
 from scenarios.catalog.lessons import KEEPS_COPY
 
@@ -140,8 +140,8 @@ def test_ctrl_c_stops_every_files_check_and_leaves_nothing(tmp_path):
 
 
 def test_a_files_summary_and_page_open_with_its_profile_and_say_the_diagnosis_as_the_terminal(tmp_path):
-    from scenarios.profile import THREADS, Profile
-    from scenarios import report_html
+    from scenarios.judging.profile import THREADS, Profile
+    from scenarios.reports import report_html
 
     measured = Profile(started=True, model=THREADS, model_said="a thread per connection: one process with 17 threads",
                        answers="HTTP/1.1 200 OK; no length: the body ends at close; closes after the response",

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from checking import LBAWS, ROOT, SERVERS, out, prepared, run_all
-from scenarios.profile import FORKING, ONE_PROCESS, PER_CONNECTION
+from scenarios.judging.profile import FORKING, ONE_PROCESS, PER_CONNECTION
 
 # name -> the `lbaws check` arguments after the file; each its stage's quickest lesson (3f's own:
 # sigchld-eintr runs a reader's 3f in no trial, its 3f there needs the lab's Python 2 emulation).

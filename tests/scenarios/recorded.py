@@ -1,8 +1,8 @@
 """Observations shaped like real runs, for testing judges and reports without containers."""
 from lbaws.stages import HELLO
-from scenarios.probe import Sample
-from scenarios.record import Observations, TrialRecord
-from scenarios.results import CurlResult, CurlsResult, LoadResult, SnapshotResult
+from scenarios.executor.probe import Sample
+from scenarios.vocabulary.record import Observations, TrialRecord
+from scenarios.vocabulary.results import CurlResult, CurlsResult, LoadResult, SnapshotResult
 
 EMFILE_TRACEBACK = """Traceback (most recent call last):
   File "/opt/venv/bin/lbaws", line 8, in <module>

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from scenarios import actions
-from scenarios.probe import Sample
-from scenarios.results import CurlResult
-from scenarios.spec import Load, Scaled, Settle, Until
+from scenarios.executor import actions
+from scenarios.executor.probe import Sample
+from scenarios.vocabulary.results import CurlResult
+from scenarios.vocabulary.spec import Load, Scaled, Settle, Until
 
 # A body that broke the old marker protocol: lines that look like its markers, and blank lines.
 TRICKY = "@@2\nrc 0\nmeta 200 0.1 0.2\n\ncurl 9 0 - 200 0.1 0.2\n@@ end"

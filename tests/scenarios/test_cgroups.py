@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.cgroups import UNIFIED, from_stats, parse_events, parse_limit, parse_mountinfo, parse_proc_cgroup, \
-    pids_dir, read_dir
+from scenarios.executor.cgroups import (UNIFIED, from_stats, parse_events, parse_limit, parse_mountinfo,
+                                        parse_proc_cgroup, pids_dir, read_dir)
 
 DATA = Path(__file__).resolve().parent / "cgroup"
 V1_ID = "7acb15b1731eb497aca84f6c91c8d92ba9154c7ea94552ccfa289cc87644e347"

@@ -2,9 +2,10 @@
 import pytest
 
 from lbaws.client.command import build_parser
-from scenarios import actions, catalog
-from scenarios.variants import with_client
-from scenarios.spec import ClientPattern, Load, Scaled
+from scenarios import catalog
+from scenarios.executor import actions
+from scenarios.executor.variants import with_client
+from scenarios.vocabulary.spec import ClientPattern, Load, Scaled
 
 URL = "http://server-3d:8888/hello"
 

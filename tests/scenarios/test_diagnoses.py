@@ -5,10 +5,10 @@ import pytest
 import recorded
 from scenarios.catalog import fd_exhaustion
 from scenarios.catalog.diagnoses import RULES
-from scenarios.diagnosis import diagnose
-from scenarios.evidence import Evidence, gather
-from scenarios.runner import Options, RunResult
-from scenarios.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, THREADS
+from scenarios.judging.diagnosis import diagnose
+from scenarios.judging.evidence import Evidence, gather
+from scenarios.executor.runner import Options, RunResult
+from scenarios.judging.profile import NEVER_EXIT, ONE_PROCESS, PER_CONNECTION, THREADS
 
 FORKING = dict(model=PER_CONNECTION, forks=True, answers_text_request=True, answers_crlf=True)
 # name -> (the evidence, the rule it must choose, a sentence its diagnosis must hold)

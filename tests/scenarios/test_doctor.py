@@ -13,8 +13,8 @@ import pytest
 
 from commands import common
 from scenarios import catalog
-from scenarios import preflight as doctor
-from scenarios.spec import Needs
+from scenarios.executor import preflight as doctor
+from scenarios.vocabulary.spec import Needs
 
 RECORDED = json.loads((Path(__file__).resolve().parent / "engine" / "lab.json").read_text())
 DAEMON = ("20000/20000", "96363/96363", False)
@@ -99,7 +99,7 @@ def test_lbaws_doctor_prints_this_machines_facts(run_cli):
 
 def test_a_scenario_the_engine_cannot_reproduce_ends_in_one_line(monkeypatch, tmp_path, capsys):
     from commands import scenario as command
-    from scenarios import runner
+    from scenarios.executor import runner
 
     rootless = facts(SecurityOptions=["name=seccomp,profile=default", "name=rootless"], PidsLimit=False)
     # The engine as a rootless one on cgroup v1 answers: nothing of the run may start.
@@ -117,8 +117,9 @@ def test_a_scenario_the_engine_cannot_reproduce_ends_in_one_line(monkeypatch, tm
 
 def test_all_goes_on_past_a_scenario_the_engine_cannot_reproduce(monkeypatch, tmp_path, capsys):
     from commands import scenario as command
-    from scenarios import report, runner
-    from scenarios.verdict import Judgment
+    from scenarios.executor import runner
+    from scenarios.reports import report
+    from scenarios.vocabulary.verdict import Judgment
 
     no_init = facts(Components=[c for c in RECORDED["version"]["Components"] if c["Name"] != "docker-init"])
     ran = []

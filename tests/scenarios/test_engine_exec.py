@@ -3,8 +3,8 @@ import pytest
 
 from lab import images
 from lab.runs import new_run_id
-from scenarios.containers import RunContainers, connect
-from scenarios.engine_exec import host
+from scenarios.executor.containers import RunContainers, connect
+from scenarios.executor.engine_exec import host
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(120)]
 

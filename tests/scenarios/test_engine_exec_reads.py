@@ -2,8 +2,8 @@
 again, a few times at most (engine_exec.READS); no engine needed."""
 import pytest
 
-from scenarios import engine_exec
-from scenarios.engine_exec import host
+from scenarios.executor import engine_exec
+from scenarios.executor.engine_exec import host
 
 
 class Garbled:

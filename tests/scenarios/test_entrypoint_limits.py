@@ -6,9 +6,10 @@ import pytest
 from test_lockdown import engine, run, start_trial  # noqa: F401 (fixtures)
 from test_scenarios import CHECKS, run_scenario
 
-from scenarios import catalog, spec
-from scenarios.containers import RunContainers
-from scenarios.spec import LimitsFrom
+from scenarios import catalog
+from scenarios.vocabulary import spec
+from scenarios.executor.containers import RunContainers
+from scenarios.vocabulary.spec import LimitsFrom
 
 
 SERVERS = Path(__file__).resolve().parents[1] / "servers"

@@ -5,10 +5,10 @@ import pytest
 
 from commands import check, scenario
 from scenarios.catalog import zombies
-from scenarios.cgroups import PidsWatch
-from scenarios.runner import Options, ScenarioRunner
-from scenarios.sampler import Sampler
-from scenarios.verdict import LOAD_WORDS, SCENARIO_WORDS, Judgment, Verdict, check_words
+from scenarios.executor.cgroups import PidsWatch
+from scenarios.executor.runner import Options, ScenarioRunner
+from scenarios.executor.sampler import Sampler
+from scenarios.vocabulary.verdict import LOAD_WORDS, SCENARIO_WORDS, Judgment, Verdict, check_words
 
 from recorded import observations, samples, trial
 

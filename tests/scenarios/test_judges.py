@@ -3,10 +3,10 @@ import pytest
 
 from scenarios.catalog import (client_hang, fd_exhaustion, iterative_blocking, missed_signals, nproc_exhaustion,
                                zombies)
-from scenarios.results import CurlsResult, KillResult, Missing, MissingResult, Proc, SnapshotResult
-from scenarios.runner import judge
-from scenarios.spec import Curl, Scaled, Scenario, ServerSpec, Trial
-from scenarios.verdict import Judgment, Verdict
+from scenarios.vocabulary.results import CurlsResult, KillResult, Missing, MissingResult, Proc, SnapshotResult
+from scenarios.executor.runner import judge
+from scenarios.vocabulary.spec import Curl, Scaled, Scenario, ServerSpec, Trial
+from scenarios.vocabulary.verdict import Judgment, Verdict
 
 from recorded import EAGAIN_TRACEBACK, EMFILE_TRACEBACK, curl, fd_exhaustion as fd_obs, load, observations, one_curl, samples, trial
 

@@ -2,8 +2,8 @@
 import dataclasses
 
 from scenarios.catalog import fd_exhaustion, nproc_exhaustion
-from scenarios.results import SnapshotResult, TcpCounters
-from scenarios.verdict import Verdict
+from scenarios.vocabulary.results import SnapshotResult, TcpCounters
+from scenarios.vocabulary.verdict import Verdict
 
 from recorded import EMFILE_TRACEBACK, curl, load, observations, samples, trial
 

@@ -1,6 +1,6 @@
 """prefork-respawn's judge on recorded observations: replaced, no zombie, failures bounded by reconnects."""
 from scenarios.catalog import prefork_respawn
-from scenarios.results import KillChildResult, LoadResult
+from scenarios.vocabulary.results import KillChildResult, LoadResult
 
 from recorded import observations, samples, trial
 

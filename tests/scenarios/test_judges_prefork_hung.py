@@ -1,7 +1,7 @@
 """prefork-hung-worker's judge on recorded observations: the others served during the hang, the stuck
 worker killed after the timeout and replaced, the rate back after."""
 from scenarios.catalog import prefork_hung_worker
-from scenarios.results import CurlResult, CurlsResult, LoadResult, Proc, SnapshotResult
+from scenarios.vocabulary.results import CurlResult, CurlsResult, LoadResult, Proc, SnapshotResult
 
 from recorded import observations, samples, trial
 

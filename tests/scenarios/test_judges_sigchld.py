@@ -1,6 +1,6 @@
 """sigchld-eintr judges whether accept() came back after the SIGCHLD, whatever the server answers."""
 from scenarios.catalog import sigchld_eintr
-from scenarios.results import CurlResult, CurlsResult
+from scenarios.vocabulary.results import CurlResult, CurlsResult
 
 from recorded import fds, observations, trial
 

@@ -4,9 +4,9 @@ import pytest
 
 from scenarios.catalog import client_hang, fd_exhaustion, served_at_once, waitpid_reaper
 from scenarios.catalog.lessons import DIES, KEEPS_COPY, NEVER_WAITS, ONE_AT_A_TIME, REAPS_ONE
-from scenarios.results import CurlResult, CurlsResult, LoadResult, SnapshotResult
-from scenarios.runner import ScenarioRunner, judge
-from scenarios.verdict import Verdict
+from scenarios.vocabulary.results import CurlResult, CurlsResult, LoadResult, SnapshotResult
+from scenarios.executor.runner import ScenarioRunner, judge
+from scenarios.vocabulary.verdict import Verdict
 
 from recorded import EMFILE_TRACEBACK, fd_exhaustion as fd_obs, load, observations, samples, trial
 

@@ -10,11 +10,11 @@ from scenarios.catalog import (concurrent_fork, iterative_blocking, nproc_exhaus
                                orphan_reaping, pid1_signals, pids_cgroup, zombies)
 from scenarios.catalog.lessons import (DIES, HANDLES_SIGTERM, IGNORES_SIGTERM, NO_ANSWER, NO_FORK,
                                        NOT_KEPT_WAITING, ONE_AT_A_TIME, SLEEPS_FIRST, WAITS)
-from scenarios.cgroups import PidsReading
-from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, Proc, SnapshotResult,
-                               StopResult)
-from scenarios.runner import judge
-from scenarios.verdict import Verdict
+from scenarios.executor.cgroups import PidsReading
+from scenarios.vocabulary.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, Proc,
+                                          SnapshotResult, StopResult)
+from scenarios.executor.runner import judge
+from scenarios.vocabulary.verdict import Verdict
 
 from recorded import EAGAIN_TRACEBACK, EMFILE_TRACEBACK, load, observations, samples, trial
 from recorded import fd_exhaustion as fd_exhaustion_obs
@@ -585,7 +585,7 @@ def test_orphan_reaping_keeps_the_labs_stage_in_every_trial_of_a_check(stage, tm
     from pathlib import Path
 
     from lbaws import stages
-    from scenarios.substitute import substitute
+    from scenarios.executor.substitute import substitute
 
     mine = tmp_path / f"webserver{stage}.py"
     mine.write_text("print('hi')\n")

@@ -10,8 +10,8 @@ from scenarios.catalog.lessons import (ACCEPT_EINTR, APP_FAILS, DIES, DROPS_HEAD
                                        NEVER_CLOSES, NEVER_WAITS, NO_BLANK_LINE, NO_RESPAWN, NO_STATUS_LINE,
                                        NO_WORKER_TIMEOUT, NO_WORKERS, NOT_APPS_BODY, ONE_AT_A_TIME, OTHERS_STALL,
                                        QUERY_IN_PATH, REAPS_ONE)
-from scenarios.results import (CurlResult, CurlsResult, KillChildResult, LoadResult, Missing, NetcatResult, Proc,
-                               ServerCodeResult, SnapshotResult)
+from scenarios.vocabulary.results import (CurlResult, CurlsResult, KillChildResult, LoadResult, Missing, NetcatResult,
+                                          Proc, ServerCodeResult, SnapshotResult)
 
 from recorded import load, observations, samples, trial
 

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from lab import inventory, lockdown
-from scenarios import catalog, spec
-from scenarios.kubernetes import KUBERNETES_RELEASE, NAME, TRIAL_LABEL, dns_name
+from scenarios import catalog
+from scenarios.vocabulary import spec
+from scenarios.executor.kubernetes import KUBERNETES_RELEASE, NAME, TRIAL_LABEL, dns_name
 
 SERVERS = Path(__file__).resolve().parents[1] / "servers"
 NO_ENGINE = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}

@@ -9,11 +9,12 @@ import pytest
 
 from lab import images, inventory, lockdown
 from lockdown_checks import check_confined
-from scenarios import catalog, spec
+from scenarios import catalog
+from scenarios.vocabulary import spec
 from lab.runs import new_run_id
-from scenarios.containers import PORT, RunContainers, connect, server_uid
-from scenarios.probe import Probe
-from scenarios.sampler import Sampler
+from scenarios.executor.containers import PORT, RunContainers, connect, server_uid
+from scenarios.executor.probe import Probe
+from scenarios.executor.sampler import Sampler
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(600)]
 

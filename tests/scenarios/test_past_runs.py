@@ -1,7 +1,7 @@
 """A new run of a scenario keeps the last one's files under past/RUN_ID, so no run is overwritten."""
 import json
 
-from scenarios import past_runs
+from scenarios.reports import past_runs
 
 
 def write_run(folder, run_id, extra=("report.md", "timeline.png")):

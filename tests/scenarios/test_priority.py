@@ -9,8 +9,8 @@ import pytest
 
 from lab import images, priority
 from lab.runs import new_run_id
-from scenarios.containers import RunContainers, connect, server_uid
-from scenarios.spec import ServerSpec
+from scenarios.executor.containers import RunContainers, connect, server_uid
+from scenarios.vocabulary.spec import ServerSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 LBAWS = str(Path(sys.executable).with_name("lbaws"))

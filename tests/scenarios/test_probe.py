@@ -1,5 +1,5 @@
 """Reading ps and /proc output as the sampler sees it inside a server container."""
-from scenarios.probe import parse_limits, parse_sample, server_pid_from, parse_ps
+from scenarios.executor.probe import parse_limits, parse_sample, server_pid_from, parse_ps
 
 # A 3d server (PID 1, UID 23456) with two zombies and one live child, while the probe itself (root,
 # parent 0: docker exec) runs sh and ps, and an orphan zombie from another parent exists.

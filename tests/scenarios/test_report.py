@@ -1,10 +1,10 @@
 """report.json, report.md, timeline.png and the summary, written from recorded observations."""
 import json
 
-from scenarios import report
+from scenarios.reports import report
 from scenarios.catalog import fd_exhaustion
-from scenarios.runner import Options, RunResult
-from scenarios.verdict import Verdict
+from scenarios.executor.runner import Options, RunResult
+from scenarios.vocabulary.verdict import Verdict
 
 from recorded import fd_exhaustion as fd_obs
 

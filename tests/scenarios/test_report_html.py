@@ -3,9 +3,9 @@ import base64
 import re
 from html.parser import HTMLParser
 
-from scenarios import report, report_html
+from scenarios.reports import report, report_html
 from scenarios.catalog import fd_exhaustion
-from scenarios.runner import Options, RunResult
+from scenarios.executor.runner import Options, RunResult
 
 from recorded import fd_exhaustion as fd_obs
 

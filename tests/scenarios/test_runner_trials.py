@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from scenarios import catalog, runner
-from scenarios.progress import Progress
+from scenarios import catalog
+from scenarios.executor import runner
+from scenarios.executor.progress import Progress
 
 
 class Slots:

@@ -4,8 +4,8 @@ import subprocess
 import sys
 import time
 
-from scenarios.probe import Probe, stream_command
-from scenarios.sampler import Sampler
+from scenarios.executor.probe import Probe, stream_command
+from scenarios.executor.sampler import Sampler
 
 # A parent that opens 5 more descriptors, forks 3 children, reaps none of them until told (SIGTERM ends all).
 PARENT = """

@@ -4,12 +4,12 @@ import copy
 import json
 import threading
 
-from scenarios import report
-from scenarios.at_death import at_death
+from scenarios.reports import report
+from scenarios.judging.at_death import at_death
 from scenarios.catalog import fd_exhaustion
-from scenarios.probe import Sample
-from scenarios.runner import Options, RunResult
-from scenarios.samples_file import SamplesFile, load_fields, sample_fields
+from scenarios.executor.probe import Sample
+from scenarios.executor.runner import Options, RunResult
+from scenarios.reports.samples_file import SamplesFile, load_fields, sample_fields
 
 from recorded import fd_exhaustion as fd_obs
 
@@ -86,7 +86,7 @@ def test_a_report_without_a_runs_samples_writes_none(tmp_path):
 
 
 def test_a_repeated_trial_draws_every_run(tmp_path, monkeypatch):
-    from scenarios import timeline
+    from scenarios.reports import timeline
 
     obs = fd_obs()
     obs.add(copy.copy(obs["3d"]))  # a second run of 3d

@@ -6,8 +6,10 @@ import time
 
 import pytest
 
-from scenarios import catalog, report, runner, session
-from scenarios.verdict import Judgment, Verdict
+from scenarios import catalog
+from scenarios.executor import runner, session
+from scenarios.reports import report
+from scenarios.vocabulary.verdict import Judgment, Verdict
 
 
 class Waits:
@@ -55,7 +57,7 @@ def test_at_most_jobs_at_once_and_never_two_in_one_folder(waits, tmp_path, capsy
 
 
 def test_what_done_returns_runs_after_and_a_blocked_one_never_starts(waits, tmp_path, monkeypatch):
-    from scenarios import preflight
+    from scenarios.executor import preflight
 
     monkeypatch.setattr(preflight, "blockers", lambda scenario, facts: ["no"] if scenario.name == "zombies" else [])
     options = runner.Options(reports=tmp_path)

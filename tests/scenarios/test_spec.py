@@ -2,10 +2,10 @@
 import pytest
 
 from scenarios import catalog
-from scenarios.containers import RunContainers
-from scenarios.spec import (Curl, Grant, Limits, Load, Needs, Neighbour, Scenario, ServerSpec, Settle, Sigterm,
-                            Snapshot, Stop, Trial, Until, Watch)
-from scenarios.verdict import Judgment
+from scenarios.executor.containers import RunContainers
+from scenarios.vocabulary.spec import (Curl, Grant, Limits, Load, Needs, Neighbour, Scenario, ServerSpec, Settle,
+                                       Sigterm, Snapshot, Stop, Trial, Until, Watch)
+from scenarios.vocabulary.verdict import Judgment
 
 
 def test_a_mistyped_settle_condition_is_refused_naming_the_field_and_the_choices():

@@ -1,8 +1,8 @@
 """The kernel's TCP counters as the snapshot reads them, on /proc/net/snmp and /proc/net/netstat as recorded."""
 from pathlib import Path
 
-from scenarios.probe import SNAPSHOT, parse_proc_net, parse_tcp_counters, sections
-from scenarios.results import SnapshotResult, TcpCounters
+from scenarios.executor.probe import SNAPSHOT, parse_proc_net, parse_tcp_counters, sections
+from scenarios.vocabulary.results import SnapshotResult, TcpCounters
 
 from recorded import trial
 

@@ -4,9 +4,9 @@ import signal
 import subprocess
 import time
 
-from scenarios import tree
-from scenarios.probe import sigchld_disposition
-from scenarios.profile import describe_answer
+from scenarios.vocabulary import tree
+from scenarios.executor.probe import sigchld_disposition
+from scenarios.judging.profile import describe_answer
 
 # ps -eo pid=,ppid=,nlwp=,stat=,comm= of a container: the server (PID 1), two children, a grandchild,
 # a zombie, and the probe's own sh and ps (exec'd: parent 0).

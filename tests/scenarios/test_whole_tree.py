@@ -1,9 +1,9 @@
-"""Every reader's trial is judged by its whole process tree too (scenarios/whole_tree.py): recorded runs of
+"""Every reader's trial is judged by its whole process tree too (scenarios/judging/whole_tree.py): recorded runs of
 a 3g whose children never exit, and of the text's 3g with children still serving at the end."""
 from recorded import load, observations, trial
-from scenarios import whole_tree
-from scenarios.probe import Sample
-from scenarios.verdict import Judgment, Verdict
+from scenarios.judging import whole_tree
+from scenarios.executor.probe import Sample
+from scenarios.vocabulary.verdict import Judgment, Verdict
 
 
 def tree_samples(counts):

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from scenarios import past_runs
+from scenarios.reports import past_runs
 from watch import launch
 
 from watchhelp import LBAWS, children

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lbaws import stages
-from scenarios import catalog, check_summary, diagnosis, profile as server_profile
+from scenarios import catalog
+from scenarios.judging import diagnosis, profile as server_profile
+from scenarios.reports import check_summary
 from scenarios.catalog.starts import START_TIMEOUT, starts_scenario
-from scenarios.runner import Options
-from scenarios.session import Experiment
-from scenarios.spec import OwnServer, Scaled
-from scenarios.substitute import CheckError, Substitution, read_server_file, stage_for, substitute
-from scenarios.verdict import check_words
+from scenarios.executor.runner import Options
+from scenarios.executor.session import Experiment
+from scenarios.vocabulary.spec import OwnServer, Scaled
+from scenarios.executor.substitute import CheckError, Substitution, read_server_file, stage_for, substitute
+from scenarios.vocabulary.verdict import check_words
 
 
 def describe(sub: Substitution) -> str:
@@ -60,7 +62,7 @@ class FilePlan:
     seconds: float = 0.0
     summary: dict | None = None  # its summary.json once its last experiment ended (check_summary.write_file)
     pending: int = 1  # its experiments not yet ended: "starts", then the stage's own once it started
-    profile: object = None  # scenarios.profile's measure of the server, from its "starts" experiment
+    profile: object = None  # scenarios.judging.profile's measure of the server, from its "starts" experiment
 
     @property
     def words(self):

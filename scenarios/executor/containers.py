@@ -16,7 +16,7 @@ import docker.types
 
 from lab import interrupts, inventory, lockdown, priority, runs
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
-from scenarios.spec import LimitsFrom, ServerSpec, Sigterm
+from scenarios.vocabulary.spec import LimitsFrom, ServerSpec, Sigterm
 
 PORT = 8888
 SERVER_FILES = "/srv/lbaws-check"  # where a reader's server file is mounted, read-only

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from scenarios.results import CurlsResult, LoadResult, MissingResult
+from scenarios.vocabulary.results import CurlsResult, LoadResult, MissingResult
 
 # Descriptors the main process gains before they count as its own keeping (16: the profile's held connections).
 HELD_MANY = 16
@@ -35,7 +35,7 @@ class Evidence:
     zombies_after: Optional[int] = None
     judge_lessons: tuple = ()  # the keys the experiment's judge named
     scenario_lessons: tuple = ()  # every lesson key the experiment can name
-    model: str = ""  # the profile's (scenarios.profile)
+    model: str = ""  # the profile's (scenarios.judging.profile)
     forks: Optional[bool] = None  # None: the profile did not see
     sigchld: str = ""
     answers_text_request: Optional[bool] = None
@@ -133,7 +133,7 @@ def gather(result, yours: tuple, profile=None) -> Evidence:
         e.stage = record.stage
         e.died, e.exit_code = e.died or record.died, record.exit_code if record.died else e.exit_code
         if record.died:
-            from scenarios.profile import last_words
+            from scenarios.judging.profile import last_words
 
             e.last_words = last_words(record)
         e.nofile = record.limits.get("nofile")

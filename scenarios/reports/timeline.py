@@ -1,14 +1,14 @@
 """timeline.png: open fds, live children and zombies of the server over time, the limit as a line;
 where a trial ran a keep-alive load, its requests/s on a second axis, and any child it killed. A server
-that died of its limit is drawn up to the count its judge computed at death (scenarios.at_death), and a
+that died of its limit is drawn up to the count its judge computed at death (scenarios.judging.at_death), and a
 repeated trial draws every run, so the spread shows."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from scenarios.record import Observations
-from scenarios.results import KillChildResult, LoadResult
-from scenarios.spec import Watch
+from scenarios.vocabulary.record import Observations
+from scenarios.vocabulary.results import KillChildResult, LoadResult
+from scenarios.vocabulary.spec import Watch
 
 
 def pyplot():
@@ -93,7 +93,7 @@ def _margins(fig, panels: int) -> None:
 
 
 def draw(observations: Observations, trials: dict, title: str, path: Path, deaths: dict | None = None) -> Path:
-    """One panel per trial; every repetition of a repeated one. deaths: scenarios.at_death.at_death."""
+    """One panel per trial; every repetition of a repeated one. deaths: scenarios.judging.at_death.at_death."""
     keys = list(observations.trials)
     deaths = deaths or {}
     plt = pyplot()

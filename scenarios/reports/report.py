@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 from lab.runs import removal_command
-from scenarios import report_html, timeline
-from scenarios.at_death import at_death
-from scenarios.samples_file import NAME as SAMPLES, SamplesFile
-from scenarios.runner import RunResult
-from scenarios.spec import LimitsFrom
-from scenarios.verdict import SCENARIO_WORDS, Verdict, Words
+from scenarios.reports import report_html, timeline
+from scenarios.judging.at_death import at_death
+from scenarios.reports.samples_file import NAME as SAMPLES, SamplesFile
+from scenarios.executor.runner import RunResult
+from scenarios.vocabulary.spec import LimitsFrom
+from scenarios.vocabulary.verdict import SCENARIO_WORDS, Verdict, Words
 
 
 # Where each trial's nofile and nproc came from, in words (`lbaws scenario --limits`).

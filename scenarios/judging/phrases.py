@@ -6,7 +6,7 @@ copy"). In `lbaws scenario` every trial is the lab's and reads as the stage's na
 """
 from __future__ import annotations
 
-from scenarios.results import MissingResult
+from scenarios.vocabulary.results import MissingResult
 
 BODY_SHOWN = 40  # characters of a response body quoted in a sentence
 

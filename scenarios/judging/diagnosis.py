@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scenarios.catalog.diagnoses import RULES
-from scenarios.evidence import ABOUT_CHILDREN, Evidence, gather
-from scenarios.profile import POOL
+from scenarios.judging.evidence import ABOUT_CHILDREN, Evidence, gather
+from scenarios.judging.profile import POOL
 
 
 @dataclass(frozen=True)

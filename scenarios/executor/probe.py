@@ -13,8 +13,9 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 
-from scenarios import engine_exec, tree
-from scenarios.results import Proc, SnapshotResult, TcpCounters
+from scenarios.vocabulary import tree
+from scenarios.executor import engine_exec
+from scenarios.vocabulary.results import Proc, SnapshotResult, TcpCounters
 
 PS = "ps -eo pid=,ppid=,stat=,uid=,comm="
 SAMPLE = "echo @@fds; {count}; echo @@ps; " + PS + "; echo @@tree; " + tree.TREE_PS
@@ -50,7 +51,7 @@ class Sample:
     zombies: int = 0
     zombie_pids: list = field(default_factory=list)
     live_pids: list = field(default_factory=list)
-    # The whole tree below the container's PID 1 (scenarios.tree): None where it was not read.
+    # The whole tree below the container's PID 1 (scenarios.vocabulary.tree): None where it was not read.
     procs: int | None = None
     threads: int | None = None
     tree_zombies: int | None = None

@@ -10,10 +10,10 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from scenarios.spec import Needs
+from scenarios.vocabulary.spec import Needs
 
 CAP_SYS_RESOURCE = 24  # the bit of /proc/PID/status CapEff that lets a daemon raise its own hard limits
-CLIENT_NOFILE = 16384  # what scenarios.containers asks for the client container
+CLIENT_NOFILE = 16384  # what scenarios.executor.containers asks for the client container
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def daemon_process(desktop: bool) -> tuple:
 
 def daemon_limits(desktop: bool) -> tuple:
     """(nofile, nproc, raises its own limits) of dockerd, each "unknown (why)" / None when unreadable."""
-    from scenarios.probe import parse_limits
+    from scenarios.executor.probe import parse_limits
 
     pid, why = daemon_process(desktop)
     if pid is None:
@@ -83,7 +83,7 @@ def daemon_limits(desktop: bool) -> tuple:
 
 
 def pids_source(desktop: bool) -> str:
-    from scenarios.cgroups import UNIFIED, parse_mountinfo
+    from scenarios.executor.cgroups import UNIFIED, parse_mountinfo
 
     if desktop:
         return "the engine's stats API (the cgroups are in the VM)"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from scenarios.results import CurlsResult, LoadResult, MissingResult
-from scenarios.verdict import Judgment
+from scenarios.vocabulary.results import CurlsResult, LoadResult, MissingResult
+from scenarios.vocabulary.verdict import Judgment
 
 KEPT = 5  # processes gained and kept to the end; fewer is a child or two still on its way out
 RECENT_S = 1.0  # the end: the lowest count of its last second, so children still serving do not count

@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from scenarios.samples_file import NAME as SAMPLES
+from scenarios.reports.samples_file import NAME as SAMPLES
 
 PAST = "past"
 REPORT = "report.json"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scenarios import check_junit, diagnosis, report_html
+from scenarios.judging import diagnosis
+from scenarios.reports import check_junit, report_html
 
 
 def row_of(outcome) -> dict:
@@ -66,9 +67,9 @@ def told(row: dict) -> list:
 
 
 def markdown(rows: list) -> str:
-    from scenarios.profile import column
+    from scenarios.judging.profile import column
 
-    from scenarios.profile import profile_lines
+    from scenarios.judging.profile import profile_lines
 
     lines = ["# lbaws check", ""]
     for r in rows:

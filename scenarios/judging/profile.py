@@ -3,7 +3,7 @@ reaps and how it dies. `lbaws check` runs PROFILE in the trial that sees whether
 prints the profile at the top of the report and in the class summary.
 
 Every figure comes from the run: the tree of processes and threads in its container while HELD
-silent connections wait on it (scenarios.tree), its answers to the text's own request (bare LF, as
+silent connections wait on it (scenarios.vocabulary.tree), its answers to the text's own request (bare LF, as
 client3.py and the text's curl examples send it by hand) and to a CRLF one, its SIGCHLD disposition
 and the zombies left once the held connections closed together, and its last words when it exited.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from scenarios.catalog.lessons import NEVER_WAITS, REAPS_ONE
-from scenarios.results import HoldResult, MissingResult, SettleResult, SnapshotResult
-from scenarios.spec import Hold, Netcat, Settle, Snapshot, Until
+from scenarios.vocabulary.results import HoldResult, MissingResult, SettleResult, SnapshotResult
+from scenarios.vocabulary.spec import Hold, Netcat, Settle, Snapshot, Until
 
 HELD = 16
 # The text's client3.py and its part-1 curl request: lines end with a bare LF. RFC 9112 2.2 lets a

@@ -8,7 +8,7 @@ the processes RLIMIT_NPROC counted.
 """
 from __future__ import annotations
 
-from scenarios.spec import Watch
+from scenarios.vocabulary.spec import Watch
 
 # watch -> (the judge's number, what to add to it for the charted count, the count's name on the chart)
 NUMBERS = {Watch.NOFILE: ("fds_at_death", 0, "fds"), Watch.NPROC: ("children_at_death", 1, "processes")}

@@ -9,7 +9,7 @@ CLI's reports, a check's or a CI artifact. Every line has "kind" and "wall" (Uni
     event    something that happened to a trial at t ("server exited (1): OSError: [Errno 24] ...")
     load     a load client's tallies: requests answered, failures and connections so far (so_far: true,
              each second from its progress line while it runs), then its summary's when it ended
-    death    the count a judge computed at the server's death (report.write, scenarios.at_death)
+    death    the count a judge computed at the server's death (report.write, scenarios.judging.at_death)
     verdict  the run's verdict, with the prediction, what was observed and why (report.write: last line)
 """
 from __future__ import annotations

@@ -10,16 +10,19 @@ from pathlib import Path
 
 from lab import inventory, lockdown, runs
 from lab.interrupts import uninterrupted
-from scenarios import actions, past_runs, phrases, spec
-from scenarios.cgroups import PidsWatch
-from scenarios.containers import PORT, RunContainers, connect, server_uid
-from scenarios.probe import Probe
-from scenarios.progress import Progress
-from scenarios.record import Observations, TrialRecord
-from scenarios.results import LoadResult, MissingResult
-from scenarios.sampler import Sampler
-from scenarios.samples_file import NAME as SAMPLES, SamplesFile, load_fields, sample_fields
-from scenarios.verdict import Judgment
+from scenarios.vocabulary import spec
+from scenarios.judging import phrases
+from scenarios.executor import actions
+from scenarios.reports import past_runs
+from scenarios.executor.cgroups import PidsWatch
+from scenarios.executor.containers import PORT, RunContainers, connect, server_uid
+from scenarios.executor.probe import Probe
+from scenarios.executor.progress import Progress
+from scenarios.vocabulary.record import Observations, TrialRecord
+from scenarios.vocabulary.results import LoadResult, MissingResult
+from scenarios.executor.sampler import Sampler
+from scenarios.reports.samples_file import NAME as SAMPLES, SamplesFile, load_fields, sample_fields
+from scenarios.vocabulary.verdict import Judgment
 
 READY_TIMEOUT = 60.0
 LEND_POLL = 0.25  # seconds between a run's looks for a slot the session could lend it
@@ -62,7 +65,7 @@ class Options:
     reports: Path = Path("reports")
     trial_bound: float = 600.0  # no trial samples longer than this, whatever happens
     ready_timeout: float = READY_TIMEOUT  # how long a server may take to listen
-    engine: dict = field(default_factory=dict)  # the preflight's facts (scenarios.preflight), for the report
+    engine: dict = field(default_factory=dict)  # the preflight's facts (scenarios.executor.preflight), for the report
     limits: spec.LimitsFrom = spec.LimitsFrom.ENGINE  # who sets nofile and nproc: the engine or the entrypoint
 
 

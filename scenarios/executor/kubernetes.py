@@ -16,8 +16,9 @@ import yaml
 
 from lab import inventory, lockdown, runs
 from lab.inventory import PROJECT, PROJECT_LABEL, ROLE_LABEL, RUN_LABEL, SCENARIO_LABEL, STAGE_LABEL
-from scenarios import actions, spec
-from scenarios.containers import PORT, SERVER_FILES, pid1_argv, server_argv, server_uid
+from scenarios.vocabulary import spec
+from scenarios.executor import actions
+from scenarios.executor.containers import PORT, SERVER_FILES, pid1_argv, server_argv, server_uid
 
 # The Kubernetes release whose OpenAPI schemas tests/scenarios/test_kubernetes.py checks every manifest
 # against, offline (kubernetes-validate ships them); the fields used here are all GA well before it.

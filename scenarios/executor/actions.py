@@ -1,4 +1,4 @@
-"""How each client action of scenarios.spec is carried out against a running server container."""
+"""How each client action of scenarios.vocabulary.spec is carried out against a running server container."""
 from __future__ import annotations
 
 import base64
@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass, field
 
 from lab import inventory
-from scenarios import spec
-from scenarios.containers import PORT, RunContainers
-from scenarios.results import (CurlResult, CurlsResult, HoldResult, KillChildResult, KillResult, LoadResult,
+from scenarios.vocabulary import spec
+from scenarios.executor.containers import PORT, RunContainers
+from scenarios.vocabulary.results import (CurlResult, CurlsResult, HoldResult, KillChildResult, KillResult, LoadResult,
                                Missing, NetcatResult, PauseResult, ServerCodeResult, SettleResult, StopResult)
-from scenarios.sampler import Sampler
+from scenarios.executor.sampler import Sampler
 
 # N curls in flight together, launched GAP apart. Each reports on one line of its own, its body in
 # base64, so no byte a server sends (a line that looks like a marker, a blank line) can shift the rest.

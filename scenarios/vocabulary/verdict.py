@@ -12,7 +12,7 @@ class Verdict(Enum):
     REPRODUCED = "reproduced"  # the text's prediction held
     NOT_REPRODUCED = "not-reproduced"  # it did not: the experiment ran and showed something else
     ERROR = "error"  # a fault of the harness or the engine: nothing is said about the server
-    CANNOT = "cannot"  # the preflight found that this engine cannot reproduce it (scenarios.preflight)
+    CANNOT = "cannot"  # the preflight found that this engine cannot reproduce it (scenarios.executor.preflight)
 
     @classmethod
     def of(cls, held: bool) -> Verdict:

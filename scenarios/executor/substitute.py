@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lbaws import stages
-from scenarios import whole_tree
-from scenarios.spec import OwnServer, Scenario
+from scenarios.judging import whole_tree
+from scenarios.vocabulary.spec import OwnServer, Scenario
 
 # What Python 2 code of the text's part 1 and 2 listings trips over in Python 3, with the port.
 PYTHON2_SIGNS = (
@@ -109,7 +109,7 @@ def own_server(folder: Path | None, command: str | None, image: str | None, engi
     if image:
         import docker.errors
 
-        from scenarios.containers import connect
+        from scenarios.executor.containers import connect
 
         try:
             found = (engine or connect()).images.get(image)

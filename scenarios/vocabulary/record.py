@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from scenarios.cgroups import PidsReading
-from scenarios.probe import Sample
-from scenarios.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, MissingResult, NetcatResult,
-                               ServerCodeResult, SnapshotResult, StopResult, TcpCounters)
+from scenarios.executor.cgroups import PidsReading
+from scenarios.executor.probe import Sample
+from scenarios.vocabulary.results import (CurlResult, CurlsResult, KillResult, LoadResult, Missing, MissingResult,
+                                          NetcatResult, ServerCodeResult, SnapshotResult, StopResult, TcpCounters)
 
 
 # The last line of a traceback: "OSError: [Errno 24] Too many open files", "InterruptedError: ...".
@@ -34,7 +34,7 @@ class TrialRecord:
     duration_s: float = 0.0
     planned: tuple = ()  # the keys of the trial's actions, in order
     samples: list = field(default_factory=list)  # Sample, in time order
-    results: dict = field(default_factory=dict)  # action key -> its result (scenarios.results), or Missing
+    results: dict = field(default_factory=dict)  # action key -> its result (scenarios.vocabulary.results), or Missing
     baseline: SnapshotResult | None = None  # once ready
     final: SnapshotResult | None = None  # at the end, if the server still lives
     exit_code: int | None = None  # None: still running at the end

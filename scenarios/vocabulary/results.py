@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scenarios.tree import TreeCount
+from scenarios.vocabulary.tree import TreeCount
 
 
 class MissingResult(LookupError):
@@ -192,7 +192,7 @@ class SnapshotResult:
     tcp: TcpCounters | None = None  # None: the counters could not be read
     processes: tuple = ()  # Proc, every process of the container (the probe's own included)
     sigchld: str = ""  # the server's SIGCHLD: "ignored", "caught" (a handler), "default"; "" unread
-    tree: TreeCount | None = None  # every process below the container's PID 1 (scenarios.tree)
+    tree: TreeCount | None = None  # every process below the container's PID 1 (scenarios.vocabulary.tree)
 
     @property
     def zombies(self) -> list:

@@ -1,6 +1,6 @@
 """The vocabulary of a scenario: what to start, what to do to it, and how to judge what was seen.
 
-A catalog module states an experiment with these types only; scenarios.runner executes any of them.
+A catalog module states an experiment with these types only; scenarios.executor.runner executes any of them.
 """
 from __future__ import annotations
 
@@ -377,7 +377,7 @@ class Neighbour:
     def __post_init__(self):
         unknown = [a for a in self.actions if not isinstance(a, ACTIONS)]
         if unknown:
-            raise TypeError(f"neighbour: {unknown[0]!r} is not an action of scenarios.spec")
+            raise TypeError(f"neighbour: {unknown[0]!r} is not an action of scenarios.vocabulary.spec")
 
 
 class FdCount(Enum):
@@ -410,7 +410,7 @@ class Trial:
         _require(self, "fd_count", FdCount)
         unknown = [a for a in self.actions if not isinstance(a, ACTIONS)]
         if unknown:
-            raise TypeError(f"trial {self.key}: {unknown[0]!r} is not an action of scenarios.spec")
+            raise TypeError(f"trial {self.key}: {unknown[0]!r} is not an action of scenarios.vocabulary.spec")
         keys = [action.key for action in self.actions]
         if len(set(keys)) != len(keys):
             raise ValueError(f"trial {self.key}: two actions store their result under the same key: {keys}")
@@ -448,10 +448,10 @@ class Scenario:
     prediction: str  # what the tutorial says will happen
     why: str  # two sentences, in the text's terms
     trials: tuple
-    judge: Callable  # (scenarios.record.Observations) -> scenarios.verdict.Judgment
+    judge: Callable  # (scenarios.vocabulary.record.Observations) -> scenarios.vocabulary.verdict.Judgment
     repeatable: bool = False  # --repeat applies (races)
     # Its load drives a server into a limit (3d's backlog of 5 under hundreds of clients): a session runs
-    # only a few such at once (scenarios.session.floods_at_once), whatever its --jobs.
+    # only a few such at once (scenarios.executor.session.floods_at_once), whatever its --jobs.
     floods: bool = False
     needs: tuple = ()  # Needs: what the engine must do, else the scenario says it cannot run there
     lessons: tuple = ()  # Lesson: the faults its judge may name, each with the text's fix

@@ -91,7 +91,7 @@ def _outcome(row: dict) -> str:
 
 def profile_block(row: dict) -> str:
     """A checked file's profile, as the terminal prints it above its experiments."""
-    from scenarios.profile import profile_lines
+    from scenarios.judging.profile import profile_lines
 
     said = "".join(f"<dt>{_e(label)}</dt><dd>{_e(text)}</dd>" for label, text in profile_lines(row["profile"]))
     return f"<h2>{_e(row['label'])}: your server (measured before the experiments)</h2><dl>{said}</dl>"
@@ -123,7 +123,7 @@ def check_page(rows: list, folder: Path) -> str:
 
 
 def write_check(folder: Path, rows: list) -> Path:
-    """folder/report.html beside a check's summary.md (rows as scenarios.check_summary.markdown takes them)."""
+    """folder/report.html beside a check's summary.md (rows as scenarios.reports.check_summary.markdown takes them)."""
     path = Path(folder) / NAME
     path.write_text(check_page(rows, Path(folder)))
     return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from scenarios.probe import END, STREAM_PID, Probe, Sample, parse_stream_sample
+from scenarios.executor.probe import END, STREAM_PID, Probe, Sample, parse_stream_sample
 
 
 class Sampler:

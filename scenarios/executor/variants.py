@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from scenarios import catalog, spec
-from scenarios.substitute import CheckError, read_server_file, substitute
+from scenarios import catalog
+from scenarios.vocabulary import spec
+from scenarios.executor.substitute import CheckError, read_server_file, substitute
 
 
 def with_client(scenario, pattern: str):

@@ -23,10 +23,12 @@ import docker.errors
 
 from lab import runs
 from lab.interrupts import uninterrupted
-from scenarios import preflight, report, runner, spec
-from scenarios.progress import Progress
-from scenarios.runner import Options, RunResult
-from scenarios.verdict import SCENARIO_WORDS, Verdict, Words
+from scenarios.vocabulary import spec
+from scenarios.executor import preflight, runner
+from scenarios.reports import report
+from scenarios.executor.progress import Progress
+from scenarios.executor.runner import Options, RunResult
+from scenarios.vocabulary.verdict import SCENARIO_WORDS, Verdict, Words
 
 STOP_GRACE = 60.0  # seconds the runners may take to land once stopped, after their containers are gone
 
