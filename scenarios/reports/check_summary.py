@@ -33,10 +33,7 @@ def write_file(plan) -> dict:
                "profile": plan.profile.as_dict() if rows and plan.profile is not None else None,
                "scenarios": [{k: v for k, v in row.items() if k != "verdict_of"} for row in rows],
                "not_run": plan.not_run}
-    plan.reports.mkdir(parents=True, exist_ok=True)
-    (plan.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (plan.reports / "summary.md").write_text(markdown([{"label": plan.name, **summary}]))
-    report_html.write_check(plan.reports, [{"label": plan.name, **summary}])
+    write(plan.reports, summary, [{"label": plan.name, **summary}])
     return summary
 
 
@@ -51,14 +48,19 @@ def write_class(plans: list, refused: list, reports: Path, skipped: list, wall_s
                      "seconds": round(plan.seconds, 1), "stage": summary["stage"], "agrees": summary["agrees"],
                      "profile": summary.get("profile"), "scenarios": summary["scenarios"],
                      "sha256": summary["sha256"]})
-    reports.mkdir(parents=True, exist_ok=True)
     summary = {"agrees": all(r["agrees"] for r in rows), "files": rows, "skipped": skipped, "wall_s": wall_s}
-    (reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (reports / "summary.md").write_text(markdown(rows))
-    page = report_html.write_check(reports, rows)
+    page = write(reports, summary, rows)
     if junit:
         check_junit.write(rows, junit)
     return summary, page
+
+
+def write(folder: Path, summary: dict, rows: list) -> Path:
+    """summary.json, summary.md and the page in folder, for a file or a class (rows: one per file); the page."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (folder / "summary.md").write_text(markdown(rows))
+    return report_html.write_check(folder, rows)
 
 
 def told(row: dict) -> list:
@@ -67,9 +69,7 @@ def told(row: dict) -> list:
 
 
 def markdown(rows: list) -> str:
-    from scenarios.judging.profile import column
-
-    from scenarios.judging.profile import profile_lines
+    from scenarios.judging.profile import column, profile_lines
 
     lines = ["# lbaws check", ""]
     for r in rows:
